@@ -1,0 +1,131 @@
+"""casemgr: notice-and-takedown case management for internet hotlines."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from casemgr.clock import Clock, SystemClock
+from config import DEFAULT_SECRET_KEY, config_class
+
+
+def create_app(config: dict[str, Any] | str | None = None, *, clock: Clock | None = None) -> Flask:
+    """Build the application.
+
+    ``config`` is a config name ("development", "testing", "production") or a
+    mapping of settings applied last (tests use it). ``clock`` is the source of
+    "now" for everything the app does; tests pass a fixed one.
+    """
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(root, "templates"),
+        static_folder=os.path.join(root, "static"),
+    )
+    overrides = config if isinstance(config, dict) else {}
+    name = config if isinstance(config, str) else overrides.get("ENV_NAME")
+    app.config.from_object(config_class(name))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("CASEMGR")
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    app.config.update(overrides)
+    _finish_config(app)
+
+    app.extensions["casemgr.clock"] = clock or SystemClock()
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+
+    from casemgr import templating
+    from casemgr.http import register_error_handlers
+
+    templating.init_app(app)
+    register_error_handlers(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    os.makedirs(app.instance_path, exist_ok=True)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri:
+        uri = "sqlite:///" + os.path.join(app.instance_path, "casemgr.db")
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri.removeprefix("postgres://")
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+
+    if not app.debug and not app.testing:
+        problems = []
+        if app.config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY):
+            problems.append(
+                "SECRET_KEY is the development default; set CASEMGR_SECRET_KEY or SECRET_KEY "
+                "in instance/config.py to a long random value "
+                "(python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        if not app.config["CONTACT_ENCRYPTION_KEY"]:
+            problems.append(
+                "CONTACT_ENCRYPTION_KEY is not set; reporters' contact details need their own "
+                "key (flask --app wsgi keys contact prints a new one). Keep a copy: without it "
+                "stored contact details cannot be read"
+            )
+        if problems:
+            raise RuntimeError(
+                "casemgr refuses to start in production:\n- " + "\n- ".join(problems)
+            )
+
+    from casemgr.crypto import ContactCipher
+    from casemgr.settings import Timings
+
+    app.extensions["casemgr.timings"] = Timings.from_config(app.config)
+    app.extensions["casemgr.cipher"] = ContactCipher.from_config(
+        app.config["CONTACT_ENCRYPTION_KEY"], app.config["SECRET_KEY"]
+    )
+
+
+def _init_extensions(app: Flask) -> None:
+    # Import every model so the metadata is complete for Alembic.
+    from casemgr import models  # noqa: F401
+    from casemgr.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+        render_as_batch=True,  # SQLite can only ALTER tables by copying them
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from casemgr.api import bp as api_bp
+    from casemgr.auth import bp as auth_bp
+    from casemgr.cases import bp as cases_bp
+    from casemgr.public import bp as public_bp
+
+    for module in ("casemgr.auth.views", "casemgr.cases.views", "casemgr.public.views"):
+        __import__(module)
+    __import__("casemgr.api.views")
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(cases_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def _register_cli(app: Flask) -> None:
+    from casemgr.auth.cli import users_cli
+    from casemgr.demo import demo_command
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_command)

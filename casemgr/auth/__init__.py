@@ -1,0 +1,5 @@
+"""Staff accounts: sign-in, roles, account administration, API tokens."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)

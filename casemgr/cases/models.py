@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casemgr.auth.models import User
+from casemgr.cases.workflow import CaseFacts, Status
+from casemgr.database import Base, UTCDateTime
+from casemgr.directory.models import Organisation
+
+_OPEN = text("status <> 'closed'")
+
+
+class Submission(Base):
+    """One report as it arrived: from the public, a partner, or staff by hand.
+
+    Each URL in it became its own Case; they share the submission reference.
+    """
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        # A partner retrying with the same external reference gets the first
+        # submission back instead of a second one.
+        UniqueConstraint("submitted_by_id", "external_reference"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    source: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    description: Mapped[str] = mapped_column(Text, default="")
+    seen_where: Mapped[str | None] = mapped_column(String(30))
+    external_reference: Mapped[str | None] = mapped_column(String(120))
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Reporter contact, encrypted (see casemgr.crypto); never stored in clear.
+    reporter_contact: Mapped[bytes | None] = mapped_column(LargeBinary)
+    feedback_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    cases: Mapped[list[Case]] = relationship(back_populates="submission", order_by="Case.id")
+    submitted_by: Mapped[User | None] = relationship()
+
+
+class Case(Base):
+    """One reported URL and everything done about it."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        # The queue's pages: newest open cases first, by state, by assignee.
+        # (B-tree indexes are read backwards for "newest first".)
+        Index(
+            "ix_cases_open_received",
+            "received_at",
+            "id",
+            postgresql_where=_OPEN,
+            sqlite_where=_OPEN,
+        ),
+        Index("ix_cases_status_received", "status", "received_at", "id"),
+        Index("ix_cases_assignee_received", "assignee_id", "received_at", "id"),
+        Index(
+            "ix_cases_open_due",
+            "due_at",
+            postgresql_where=_OPEN,
+            sqlite_where=_OPEN,
+        ),
+        Index(
+            "ix_cases_next_reminder",
+            "next_reminder_at",
+            postgresql_where=text("next_reminder_at IS NOT NULL"),
+            sqlite_where=text("next_reminder_at IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="RESTRICT"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    # SHA-256 of the normalised URL: the duplicate look-up, whatever the URL's length.
+    url_hash: Mapped[str] = mapped_column(String(64), index=True)
+    host: Mapped[str] = mapped_column(String(255), index=True)
+
+    status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value)
+    resolution: Mapped[str | None] = mapped_column(String(30))
+    classification: Mapped[str | None] = mapped_column(String(30))
+    media_type: Mapped[str | None] = mapped_column(String(20))
+    site_type: Mapped[str | None] = mapped_column(String(20))
+    hosting_country: Mapped[str | None] = mapped_column(String(2))
+    age_group: Mapped[str | None] = mapped_column(String(20))
+    hosting_ip: Mapped[str | None] = mapped_column(String(45))
+
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
+    provider_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    police_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    police_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assessment_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assessed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_action_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notice_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    forwarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    referred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The deadline of the current stage (assessment, takedown, partner's answer);
+    # a case past it is overdue.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the reminder job next looks at this case; NULL when nothing is chased.
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminder_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Optimistic locking: every UPDATE checks and bumps it, so two people acting
+    # on the same case at once cannot both succeed silently.
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    submission: Mapped[Submission] = relationship(back_populates="cases")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    duplicate_of: Mapped[Case | None] = relationship(remote_side=[id])
+    provider: Mapped[Organisation | None] = relationship(foreign_keys=[provider_id])
+    partner: Mapped[Organisation | None] = relationship(foreign_keys=[partner_id])
+    police: Mapped[Organisation | None] = relationship(foreign_keys=[police_id])
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", passive_deletes=True
+    )
+
+    @property
+    def facts(self) -> CaseFacts:
+        return CaseFacts(
+            id=self.id,
+            status=Status(self.status),
+            police_hold=self.police_hold,
+            assignee_id=self.assignee_id,
+            received_at=self.received_at,
+            hosting_country=self.hosting_country,
+        )
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.status != Status.CLOSED and self.due_at is not None and self.due_at < now
+
+    def __repr__(self) -> str:
+        return f"<Case {self.reference} {self.status}>"
+
+
+class CaseEvent(Base):
+    """One step of a case's history: who did what, from which state to which."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+class ReferenceCounter(Base):
+    """Per-year counters behind human references (CM-2026-000042)."""
+
+    __tablename__ = "reference_counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from casemgr import context
+from casemgr.auth import services as accounts
+from casemgr.auth.access import staff_required
+from casemgr.cases import bp
+from casemgr.cases import services as cases
+from casemgr.cases.forms import ManualReportForm, action_values, build_action_form
+from casemgr.cases.models import Case
+from casemgr.cases.workflow import (
+    RULES,
+    Action,
+    Classification,
+    InvalidTransition,
+    PermissionDenied,
+    Status,
+    ValidationFailed,
+)
+from casemgr.countries import country_choices
+from casemgr.directory import services as directory
+from casemgr.errors import StaleVersion
+from casemgr.extensions import db
+from casemgr.intake.urls import TooManyURLs, parse_url_lines
+
+
+def _int_arg(name: str, default: int, *, low: int = 1, high: int = 10**6) -> int:
+    value = request.args.get(name, "")
+    return min(max(int(value), low), high) if value.isdigit() else default
+
+
+@bp.route("/")
+@staff_required
+def queue():
+    filters = cases.QueueFilter(
+        view=request.args.get("view") if request.args.get("view") in cases.QUEUE_VIEWS else "open",
+        status=request.args.get("status") if request.args.get("status") in set(Status) else None,
+        classification=request.args.get("classification")
+        if request.args.get("classification") in set(Classification)
+        else None,
+        hosting_country=(request.args.get("hosting_country") or "").upper()[:2] or None,
+        q=(request.args.get("q") or "").strip()[:2048] or None,
+    )
+    page = cases.queue(
+        db.session,
+        filters,
+        user_id=current_user.id,
+        now=context.now(),
+        page=_int_arg("page", 1),
+        per_page=context.setting("QUEUE_PAGE_SIZE"),
+    )
+    return render_template(
+        "cases/queue.html",
+        page=page,
+        filters=filters,
+        views=cases.QUEUE_VIEWS,
+        statuses=list(Status),
+        classifications=list(Classification),
+        countries=country_choices(),
+        now=context.now(),
+    )
+
+
+def _action_options() -> dict[str, list[tuple[str, str]]]:
+    options = {
+        "staff": [(str(u.id), f"{u.name} ({u.role})") for u in accounts.active_staff(db.session)]
+    }
+    for kind, organisations in directory.by_kind(db.session).items():
+        options[kind] = [(str(o.id), o.label) for o in organisations]
+    return options
+
+
+def _render_case(case: Case, *, failed_form=None, status: int = 200):
+    actor = current_user.actor
+    options = _action_options()
+    forms = []
+    for action in cases.allowed_actions(case, actor):
+        if failed_form is not None and failed_form.rule.action == action:
+            forms.append(failed_form)
+            continue
+        form = build_action_form(RULES[Action(action)], options, formdata=None)
+        form.version.data = case.version
+        forms.append(form)
+    return (
+        render_template(
+            "cases/case.html",
+            case=case,
+            forms=forms,
+            duplicates=cases.duplicates_of(db.session, case),
+            now=context.now(),
+            can_view_contact=case.submission.reporter_contact is not None,
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:case_id>")
+@staff_required
+def case_page(case_id: int):
+    return _render_case(cases.case_for_page(db.session, case_id))
+
+
+@bp.route("/<int:case_id>/actions/<action>", methods=["POST"])
+@staff_required
+def act(case_id: int, action: str):
+    case = cases.case_for_page(db.session, case_id)
+    if action not in RULES:
+        abort(404, description=f"'{action}' is not an action.")
+    form = build_action_form(RULES[Action(action)], _action_options(), formdata=request.form)
+    if not form.validate():
+        return _render_case(case, failed_form=form, status=422)
+    values = action_values(form)
+    if action == Action.MARK_DUPLICATE and values.get("duplicate_of"):
+        values["duplicate_of"] = cases.case_id_for(db.session, str(values["duplicate_of"]))
+    version = form.version.data
+    try:
+        cases.apply_action(
+            db.session,
+            case,
+            action,
+            values,
+            actor=current_user.actor,
+            now=context.now(),
+            timings=context.timings(),
+            expected_version=int(version) if version and version.isdigit() else None,
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        case = cases.case_for_page(db.session, case_id)
+        for name, messages in exc.fields.items():
+            if name in form:
+                form[name].errors = list(form[name].errors) + messages
+            else:
+                form.form_errors.extend(messages)
+        return _render_case(case, failed_form=form, status=422)
+    except (InvalidTransition, PermissionDenied, StaleVersion) as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _render_case(
+            cases.case_for_page(db.session, case_id),
+            status=403 if isinstance(exc, PermissionDenied) else 409,
+        )
+    db.session.commit()
+    flash(f"{RULES[Action(action)].label}: done. The case is now '{case.status}'.", "success")
+    return redirect(url_for("cases.case_page", case_id=case.id))
+
+
+@bp.route("/<int:case_id>/contact", methods=["POST"])
+@staff_required
+def show_contact(case_id: int):
+    """Reveal the reporter's contact details; every viewing is audited."""
+    case = cases.case_for_page(db.session, case_id)
+    contact = cases.reveal_contact(
+        db.session,
+        case.submission,
+        cipher=context.cipher(),
+        actor_id=current_user.id,
+        now=context.now(),
+    )
+    db.session.commit()
+    return render_template("cases/contact.html", case=case, contact=contact)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@staff_required
+def new_report():
+    form = ManualReportForm()
+    line_errors = []
+    if form.validate_on_submit():
+        try:
+            urls, line_errors = parse_url_lines(
+                form.urls.data, limit=context.setting("MAX_URLS_PER_SUBMISSION")
+            )
+        except TooManyURLs as exc:
+            urls = []
+            form.urls.errors = [exc.message]
+        if urls and not line_errors:
+            result = cases.receive_report(
+                db.session,
+                cases.ReportInput(
+                    urls=urls,
+                    source=form.source.data,
+                    description=form.description.data or "",
+                    external_reference=form.external_reference.data or None,
+                    reporter_contact=form.reporter_contact.data or None,
+                    feedback_requested=form.feedback_requested.data,
+                ),
+                now=context.now(),
+                timings=context.timings(),
+                cipher=context.cipher(),
+                reference_prefix=context.reference_prefix(),
+                submitted_by=current_user,
+            )
+            db.session.commit()
+            submission = result.submission
+            flash(
+                f"Submission {submission.reference}: {len(submission.cases)} case(s) created.",
+                "success",
+            )
+            if len(submission.cases) == 1:
+                return redirect(url_for("cases.case_page", case_id=submission.cases[0].id))
+            return redirect(url_for("cases.queue", q=submission.reference, view="all"))
+    status = 422 if (form.errors or line_errors) else 200
+    return render_template("cases/new.html", form=form, line_errors=line_errors), status

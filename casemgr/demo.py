@@ -1,0 +1,236 @@
+"""Demo data: staff, a small directory and a few dozen cases in every state.
+
+Cases are moved through the real workflow service, so the demo never holds a
+state the application could not reach itself. URLs use reserved example
+domains only.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from casemgr import context
+from casemgr.auth import services as accounts
+from casemgr.auth.models import User
+from casemgr.cases import services as cases
+from casemgr.cases.workflow import SYSTEM_ACTOR, Action, Actor, Role
+from casemgr.crypto import ContactCipher
+from casemgr.directory import services as directory
+from casemgr.directory.models import Organisation
+from casemgr.settings import Timings
+
+DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - printed for the newcomer on purpose
+
+STAFF = (
+    ("admin@example.org", "Ada Admin", Role.ADMIN),
+    ("supervisor@example.org", "Sam Supervisor", Role.SUPERVISOR),
+    ("analyst@example.org", "Ana Analyst", Role.ANALYST),
+    ("analyst2@example.org", "Bo Analyst", Role.ANALYST),
+)
+
+ORGANISATIONS = (
+    ("hosting_provider", "Example Hosting Ltd", "KH", "abuse@hosting.example.com"),
+    ("hosting_provider", "Sample Cloud GmbH", "DE", "abuse@cloud.example.net"),
+    ("hosting_provider", "Test Files Inc.", "US", "abuse@files.example.org"),
+    ("hosting_provider", "Offline Host (no e-mail)", "KH", None),
+    ("hotline", "Example Partner Hotline DE", "DE", "reports@hotline-de.example.org"),
+    ("hotline", "Example Partner Hotline US", "US", "reports@hotline-us.example.org"),
+    ("police", "National Police Cybercrime Unit", "KH", "cyber@police.example.gov"),
+    ("police", "International Police Channel", None, "channel@interpol.example.int"),
+)
+
+HOSTS = (
+    "example.com",
+    "example.net",
+    "example.org",
+    "img.example.com",
+    "files.example.net",
+    "forum.example.org",
+    "blog.example.com",
+)
+
+
+@dataclass
+class DemoResult:
+    created: bool
+    users: int = 0
+    organisations: int = 0
+    cases: int = 0
+
+
+def load_demo(
+    session: Session,
+    *,
+    now: datetime,
+    timings: Timings,
+    cipher: ContactCipher,
+    prefix: str,
+    seed: int = 2016,
+) -> DemoResult:
+    """Fill an empty database; a database that has staff already is left alone."""
+    if session.scalar(select(func.count()).select_from(User)):
+        return DemoResult(created=False)
+    rng = random.Random(seed)
+    start = now - timedelta(days=60)
+
+    staff = [
+        accounts.create_user(
+            session,
+            accounts.AccountInput(email=email, name=name, role=role, password=DEMO_PASSWORD),
+            now=start,
+        )
+        for email, name, role in STAFF
+    ]
+    admin, supervisor_user, analyst_user = staff[0], staff[1], staff[2]
+    orgs: dict[str, list[Organisation]] = {}
+    for kind, name, country, email in ORGANISATIONS:
+        organisation = directory.create_organisation(
+            session,
+            directory.OrganisationInput(kind=kind, name=name, country=country, email=email),
+            now=start,
+            actor_id=admin.id,
+        )
+        orgs.setdefault(kind, []).append(organisation)
+
+    analyst = analyst_user.actor
+    supervisor = supervisor_user.actor
+    # Each plan: the actions to take, in order, from a fresh case.
+    plans: list[list[tuple[str, dict]]] = [
+        [],  # new
+        [("assign", {})],  # triage
+        [("assign", {}), ("assess", _illegal(rng))],  # action_required
+        [
+            ("assign", {}),
+            ("assess", _illegal(rng)),
+            ("request_notice", {"provider_id": orgs["hosting_provider"][0].id}),
+        ],
+        [
+            ("assign", {}),
+            ("assess", _illegal(rng)),
+            ("request_notice", {"provider_id": orgs["hosting_provider"][1].id}),
+            ("send_notice", {}),
+        ],
+        [
+            ("assign", {}),
+            ("assess", _illegal(rng, "DE")),
+            ("forward_to_partner", {"partner_id": orgs["hotline"][0].id}),
+        ],
+        [
+            ("assign", {}),
+            ("assess", _illegal(rng)),
+            ("refer_to_police", {"police_id": orgs["police"][0].id, "hold": True}),
+        ],
+        [
+            ("assign", {}),
+            ("assess", _illegal(rng)),
+            ("refer_to_police", {"police_id": orgs["police"][0].id, "hold": False}),
+        ],
+        [("assign", {}), ("assess", {"classification": "not_illegal"})],
+        [("assign", {}), ("assess", {"classification": "out_of_remit"})],
+        [("assign", {}), ("close_unavailable", {})],
+        [
+            ("assign", {}),
+            ("assess", _illegal(rng)),
+            ("request_notice", {"provider_id": orgs["hosting_provider"][2].id}),
+            ("send_notice", {}),
+            ("confirm_takedown", {"removed_at": None}),
+        ],
+    ]
+    created = 0
+    for index in range(48):
+        received = start + timedelta(hours=index * 29 + rng.randint(0, 20))
+        url = f"http://{rng.choice(HOSTS)}/demo/{index:03d}/{rng.randint(1000, 9999)}.html"
+        result = cases.receive_report(
+            session,
+            cases.ReportInput(
+                urls=[url],
+                source=rng.choice(("public", "public", "public", "partner", "phone")),
+                description="Found while browsing (demo data).",
+                reporter_contact="reporter@example.com" if index % 7 == 0 else None,
+                feedback_requested=index % 7 == 0,
+            ),
+            now=received,
+            timings=timings,
+            cipher=cipher,
+            reference_prefix=prefix,
+        )
+        case = result.submission.cases[0]
+        created += 1
+        moment = received
+        for action, fields in plans[index % len(plans)]:
+            moment += timedelta(hours=rng.randint(2, 30))
+            if moment > now:
+                break
+            actor: Actor = {"send_notice": SYSTEM_ACTOR}.get(action, analyst)
+            if action == "confirm_takedown":
+                fields = {"removed_at": moment - timedelta(hours=1)}
+            cases.apply_action(
+                session, case, action, fields, actor=actor, now=moment, timings=timings
+            )
+    # One duplicate report of an open case, and one reopened case.
+    open_case = session.scalar(select(cases.Case).where(cases.Case.status == "action_required"))
+    if open_case is not None:
+        cases.receive_report(
+            session,
+            cases.ReportInput(urls=[open_case.url], source="public"),
+            now=now - timedelta(hours=3),
+            timings=timings,
+            cipher=cipher,
+            reference_prefix=prefix,
+        )
+        created += 1
+    closed = session.scalar(select(cases.Case).where(cases.Case.resolution == "not_illegal"))
+    if closed is not None:
+        cases.apply_action(
+            session,
+            closed,
+            Action.REOPEN,
+            {"reason": "Second opinion asked."},
+            actor=supervisor,
+            now=now - timedelta(hours=1),
+            timings=timings,
+        )
+    session.flush()
+    return DemoResult(True, len(staff), sum(len(v) for v in orgs.values()), created)
+
+
+def _illegal(rng: random.Random, country: str = "KH") -> dict:
+    return {
+        "classification": rng.choice(("illegal_baseline", "illegal_baseline", "illegal_national")),
+        "media_type": rng.choice(("image", "video", "mixed")),
+        "site_type": rng.choice(("image_host", "file_host", "forum", "website")),
+        "hosting_country": country,
+        "age_group": rng.choice(("prepubescent", "pubescent")),
+    }
+
+
+@click.command("demo", help="Fill an empty database with demo staff, directory and cases.")
+@with_appcontext
+def demo_command():
+    from casemgr.extensions import db
+
+    result = load_demo(
+        db.session,
+        now=context.now(),
+        timings=context.timings(),
+        cipher=context.cipher(),
+        prefix=context.reference_prefix(),
+    )
+    db.session.commit()
+    if not result.created:
+        click.echo("The database has staff accounts already: no demo data added.")
+        return
+    click.echo(
+        f"Demo data: {result.users} staff, {result.organisations} organisations, "
+        f"{result.cases} cases."
+    )
+    click.echo(f"Sign in with any of these (password for all: {DEMO_PASSWORD}):")
+    for email, _name, role in STAFF:
+        click.echo(f"  {role.value:<10} {email}")

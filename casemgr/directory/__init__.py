@@ -1,0 +1,1 @@
+"""The directory of organisations: partner hotlines, police, hosting providers."""

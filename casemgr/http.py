@@ -1,0 +1,97 @@
+"""One place that turns errors into HTTP answers: JSON under /api, HTML elsewhere."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from casemgr.errors import (
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    ValidationFailed,
+)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, error: str, message: str, **extra):
+    response = jsonify({"error": error, "message": message, **extra})
+    response.status_code = status
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(InvalidTransition)
+    def invalid_transition(exc: InvalidTransition):
+        if wants_json():
+            return json_error(
+                409, "invalid_transition", str(exc), allowed_actions=exc.allowed_actions
+            )
+        return _html(409, str(exc))
+
+    @app.errorhandler(ValidationFailed)
+    def validation_failed(exc: ValidationFailed):
+        if wants_json():
+            return json_error(422, "validation", str(exc), fields=exc.fields)
+        return _html(422, str(exc))
+
+    @app.errorhandler(PermissionDenied)
+    def permission_denied(exc: PermissionDenied):
+        if wants_json():
+            return json_error(403, "forbidden", str(exc))
+        return _html(403, str(exc))
+
+    @app.errorhandler(StaleVersion)
+    def stale_version(exc: StaleVersion):
+        if wants_json():
+            return json_error(409, "stale_version", str(exc), version=exc.current_version)
+        return _html(409, str(exc))
+
+    @app.errorhandler(Conflict)
+    def conflict(exc: Conflict):
+        if wants_json():
+            return json_error(409, "conflict", str(exc))
+        return _html(409, str(exc))
+
+    @app.errorhandler(NotFound)
+    def not_found(exc: NotFound):
+        if wants_json():
+            return json_error(404, "not_found", str(exc))
+        return _html(404, str(exc))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        if wants_json():
+            return json_error(400, "csrf", exc.description)
+        return _html(
+            400,
+            "Your form expired or was sent from another page. Please submit it again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_exception(exc: HTTPException):
+        code = exc.code or 500
+        if wants_json():
+            return json_error(code, _slug(exc.name), exc.description or exc.name)
+        return _html(code, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_json():
+            return json_error(500, "internal", "an unexpected error occurred; it has been logged")
+        return _html(500, "An unexpected error occurred; it has been logged.")
+
+
+def _slug(name: str) -> str:
+    return name.lower().replace(" ", "_").replace("'", "")
+
+
+def _html(status: int, message: str):
+    return render_template("errors/error.html", status=status, message=message), status

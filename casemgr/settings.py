@@ -1,0 +1,37 @@
+"""Typed views of the configuration that services need, built once per app."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Timings:
+    assessment_due: timedelta = timedelta(hours=24)
+    takedown_due: timedelta = timedelta(hours=72)
+    takedown_due_by_country: Mapping[str, timedelta] = field(default_factory=dict)
+    reminder_interval: timedelta = timedelta(hours=72)
+    reminders_before_escalation: int = 2
+    forwarded_reminder: timedelta = timedelta(days=7)
+    police_hold_review: timedelta = timedelta(days=30)
+
+    def takedown_due_for(self, country: str | None) -> timedelta:
+        return self.takedown_due_by_country.get(country or "", self.takedown_due)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Timings:
+        return cls(
+            assessment_due=timedelta(hours=config["ASSESSMENT_DUE_HOURS"]),
+            takedown_due=timedelta(hours=config["TAKEDOWN_DUE_HOURS"]),
+            takedown_due_by_country={
+                country.upper(): timedelta(hours=hours)
+                for country, hours in config["TAKEDOWN_DUE_HOURS_BY_COUNTRY"].items()
+            },
+            reminder_interval=timedelta(hours=config["REMINDER_INTERVAL_HOURS"]),
+            reminders_before_escalation=int(config["REMINDERS_BEFORE_ESCALATION"]),
+            forwarded_reminder=timedelta(days=config["FORWARDED_REMINDER_DAYS"]),
+            police_hold_review=timedelta(days=config["POLICE_HOLD_REVIEW_DAYS"]),
+        )

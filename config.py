@@ -1,0 +1,85 @@
+"""Configuration classes.
+
+The factory loads one of these, then ``instance/config.py`` if it exists, then
+every environment variable prefixed ``CASEMGR_`` (``CASEMGR_SECRET_KEY=...``,
+values parsed as JSON where they parse), and finally ``DATABASE_URL``.
+"""
+
+import os
+from datetime import timedelta
+
+DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production
+
+
+class Config:
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    # Key for reporter contact details at rest (Fernet, urlsafe base64 of 32 bytes).
+    # Empty: derived from SECRET_KEY, acceptable for development only.
+    CONTACT_ENCRYPTION_KEY = ""
+
+    SQLALCHEMY_DATABASE_URI = ""  # empty: SQLite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+    HOTLINE_NAME = "Example Hotline"
+    HOTLINE_ADDRESS = "1 Example Street, Example City"
+    HOTLINE_EMAIL = "hotline@example.org"
+    HOTLINE_PHONE = ""
+    HOTLINE_WEBSITE = ""
+    HOTLINE_COUNTRY = "KH"
+    CASE_REFERENCE_PREFIX = "CM"
+
+    # Timings (hours unless noted); per hosting country overrides in
+    # TAKEDOWN_DUE_HOURS_BY_COUNTRY, e.g. {"US": 48}.
+    ASSESSMENT_DUE_HOURS = 24
+    TAKEDOWN_DUE_HOURS = 72
+    TAKEDOWN_DUE_HOURS_BY_COUNTRY: dict = {}
+    REMINDER_INTERVAL_HOURS = 72
+    REMINDERS_BEFORE_ESCALATION = 2
+    FORWARDED_REMINDER_DAYS = 7
+    POLICE_HOLD_REVIEW_DAYS = 30
+
+    QUEUE_PAGE_SIZE = 50
+    API_MAX_PER_PAGE = 100
+    MAX_URLS_PER_SUBMISSION = 50
+    MAX_CONTENT_LENGTH = 1024 * 1024  # whole request body, bytes
+
+    WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    REMEMBER_COOKIE_DURATION = timedelta(days=0)
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    SECRET_KEY = "testing-secret"  # noqa: S105
+    CONTACT_ENCRYPTION_KEY = "dGVzdGluZy1rZXktdGVzdGluZy1rZXktdGVzdGluZyE="
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_class(name: str | None = None) -> type[Config]:
+    """The class named by ``name``, else by ``CASEMGR_ENV``, else development."""
+    name = name or os.environ.get("CASEMGR_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise SystemExit(
+            f"CASEMGR_ENV={name!r} is not one of {', '.join(sorted(CONFIGS))}"
+        ) from None

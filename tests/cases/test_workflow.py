@@ -1,0 +1,450 @@
+"""The state machine, checked against the domain brief's table written out again
+here by hand: every action from every state, for every role."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from casemgr.cases import workflow
+from casemgr.cases.workflow import (
+    Action,
+    Actor,
+    CaseFacts,
+    CaseRef,
+    InvalidTransition,
+    OrganisationRef,
+    OrgKind,
+    PermissionDenied,
+    Role,
+    StaffRef,
+    Status,
+    ValidationFailed,
+)
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+RECEIVED = NOW - timedelta(days=2)
+ANALYST = Actor(1, Role.ANALYST)
+OTHER_ANALYST = Actor(2, Role.ANALYST)
+SUPERVISOR = Actor(3, Role.SUPERVISOR)
+ADMIN = Actor(4, Role.ADMIN)
+
+
+class Directory:
+    """A resolver over a fixed little world."""
+
+    staff_by_id = {
+        1: StaffRef(1, True, Role.ANALYST),
+        2: StaffRef(2, True, Role.ANALYST),
+        3: StaffRef(3, True, Role.SUPERVISOR),
+        9: StaffRef(9, False, Role.ANALYST),
+    }
+    organisations = {
+        10: OrganisationRef(10, OrgKind.HOSTING_PROVIDER, "KH"),
+        11: OrganisationRef(11, OrgKind.HOTLINE, "DE"),
+        12: OrganisationRef(12, OrgKind.POLICE, "KH"),
+    }
+
+    def staff(self, user_id):
+        return self.staff_by_id.get(user_id)
+
+    def organisation(self, organisation_id):
+        return self.organisations.get(organisation_id)
+
+    def case(self, case_id):
+        return CaseRef(case_id) if case_id in (100, 101) else None
+
+
+# (state, police_hold): every situation a case can be in.
+SITUATIONS = [(status, False) for status in Status] + [(Status.WITH_POLICE, True)]
+
+# The brief's table: action -> situations it is allowed from.
+ALLOWED_FROM = {
+    "assign": {("new", False), ("triage", False)},
+    "assess": {("triage", False)},
+    "mark_duplicate": {("new", False), ("triage", False)},
+    "close_unavailable": {("triage", False), ("action_required", False)},
+    "request_notice": {("action_required", False), ("with_police", False)},
+    "forward_to_partner": {("action_required", False)},
+    "refer_to_police": {
+        ("action_required", False),
+        ("notice_pending", False),
+        ("notice_sent", False),
+        ("forwarded", False),
+    },
+    "release_hold": {("with_police", True)},
+    "confirm_takedown": {
+        ("notice_sent", False),
+        ("forwarded", False),
+        ("with_police", False),
+        ("with_police", True),
+    },
+    "reopen": {("closed", False)},
+    "send_notice": {("notice_pending", False)},
+}
+ROLE_NEEDED = {
+    "release_hold": Role.SUPERVISOR,
+    "reopen": Role.SUPERVISOR,
+    "send_notice": Role.SYSTEM,
+}
+VALID_FIELDS = {
+    "assign": {},
+    "assess": {
+        "classification": "illegal_baseline",
+        "media_type": "image",
+        "site_type": "forum",
+        "hosting_country": "KH",
+    },
+    "mark_duplicate": {"duplicate_of": 100},
+    "close_unavailable": {},
+    "request_notice": {"provider_id": 10},
+    "forward_to_partner": {"partner_id": 11, "reason": "Hosted in DE, partner covers it"},
+    "refer_to_police": {"police_id": 12, "hold": False},
+    "release_hold": {"reason": "Police finished"},
+    "confirm_takedown": {"removed_at": (NOW - timedelta(hours=1)).isoformat()},
+    "reopen": {"reason": "Material came back"},
+    "send_notice": {},
+}
+EXPECTED_TARGET = {
+    "assign": ("triage", None),
+    "assess": ("action_required", None),
+    "mark_duplicate": ("closed", "duplicate"),
+    "close_unavailable": ("closed", "content_unavailable"),
+    "request_notice": ("notice_pending", None),
+    "forward_to_partner": ("forwarded", None),
+    "refer_to_police": ("with_police", None),
+    "release_hold": ("with_police", None),
+    "confirm_takedown": ("closed", "takedown_confirmed"),
+    "reopen": ("triage", None),
+    "send_notice": ("notice_sent", None),
+}
+
+
+def facts(status, hold=False, assignee_id=1):
+    return CaseFacts(
+        id=100 if status != Status.NEW else 101,
+        status=Status(status),
+        police_hold=hold,
+        assignee_id=assignee_id,
+        received_at=RECEIVED,
+        hosting_country="KH",
+    )
+
+
+def actor_for(action):
+    role = ROLE_NEEDED.get(action)
+    if role is Role.SYSTEM:
+        return workflow.SYSTEM_ACTOR
+    return SUPERVISOR if role else ANALYST
+
+
+def test_the_table_in_the_code_is_the_table_of_the_brief():
+    assert set(ALLOWED_FROM) == {action.value for action in Action}
+
+
+@pytest.mark.parametrize("action", sorted(ALLOWED_FROM))
+@pytest.mark.parametrize(("status", "hold"), SITUATIONS)
+def test_every_action_from_every_state(action, status, hold):
+    case = facts(status, hold)
+    fields = dict(VALID_FIELDS[action])
+    if action == "mark_duplicate":
+        fields["duplicate_of"] = 101 if case.id == 100 else 100
+    if (status.value, hold) in ALLOWED_FROM[action]:
+        transition = workflow.plan(
+            action, case, actor_for(action), fields, now=NOW, resolver=Directory()
+        )
+        assert (transition.to_status, transition.resolution) == EXPECTED_TARGET[action]
+        assert transition.from_status == status
+    else:
+        with pytest.raises(InvalidTransition) as refused:
+            workflow.plan(action, case, actor_for(action), fields, now=NOW, resolver=Directory())
+        assert refused.value.allowed_actions == workflow.allowed_actions(case, actor_for(action))
+        assert "actions allowed now" in str(refused.value)
+
+
+@pytest.mark.parametrize(("status", "hold"), SITUATIONS)
+def test_allowed_actions_match_the_table(status, hold):
+    case = facts(status, hold)
+    for actor in (ANALYST, SUPERVISOR, ADMIN, workflow.SYSTEM_ACTOR):
+        expected = {
+            action
+            for action, situations in ALLOWED_FROM.items()
+            if (status.value, hold) in situations
+            and actor.has(ROLE_NEEDED.get(action, Role.ANALYST))
+        }
+        assert set(workflow.allowed_actions(case, actor)) == expected, actor
+
+
+@pytest.mark.parametrize("action", ["release_hold", "reopen"])
+def test_supervisor_only_actions_refuse_analysts(action):
+    status = "with_police" if action == "release_hold" else "closed"
+    with pytest.raises(PermissionDenied, match="supervisor"):
+        workflow.plan(
+            action,
+            facts(status, hold=action == "release_hold"),
+            ANALYST,
+            VALID_FIELDS[action],
+            now=NOW,
+            resolver=Directory(),
+        )
+
+
+@pytest.mark.parametrize("actor", [ANALYST, SUPERVISOR, ADMIN])
+def test_people_cannot_take_the_notice_runs_action(actor):
+    with pytest.raises(PermissionDenied):
+        workflow.plan(
+            "send_notice", facts("notice_pending"), actor, {}, now=NOW, resolver=Directory()
+        )
+
+
+def test_the_system_takes_no_human_action():
+    with pytest.raises(PermissionDenied):
+        workflow.plan(
+            "assign",
+            facts("new", assignee_id=None),
+            workflow.SYSTEM_ACTOR,
+            {"assignee_id": 1},
+            now=NOW,
+            resolver=Directory(),
+        )
+
+
+def test_unknown_action_is_an_invalid_transition_listing_what_is_allowed():
+    with pytest.raises(InvalidTransition, match="'fly' is not an action") as refused:
+        workflow.plan("fly", facts("triage"), ANALYST, {}, now=NOW, resolver=Directory())
+    assert "assess" in refused.value.allowed_actions
+
+
+class TestAssign:
+    def test_analyst_takes_a_new_case_for_themselves(self):
+        transition = workflow.plan(
+            "assign", facts("new", assignee_id=None), ANALYST, {}, now=NOW, resolver=Directory()
+        )
+        assert transition.values["assignee_id"] == ANALYST.id
+
+    def test_analyst_cannot_give_a_case_to_someone_else(self):
+        with pytest.raises(ValidationFailed) as refused:
+            workflow.plan(
+                "assign",
+                facts("new", assignee_id=None),
+                ANALYST,
+                {"assignee_id": 2},
+                now=NOW,
+                resolver=Directory(),
+            )
+        assert "assignee_id" in refused.value.fields
+
+    def test_analyst_cannot_take_a_colleagues_case(self):
+        with pytest.raises(PermissionDenied):
+            workflow.plan(
+                "assign", facts("triage", assignee_id=2), ANALYST, {}, now=NOW, resolver=Directory()
+            )
+
+    def test_supervisor_gives_a_case_to_anyone_active(self):
+        transition = workflow.plan(
+            "assign",
+            facts("triage", assignee_id=1),
+            SUPERVISOR,
+            {"assignee_id": "2"},
+            now=NOW,
+            resolver=Directory(),
+        )
+        assert transition.values["assignee_id"] == 2
+
+    @pytest.mark.parametrize("assignee", [9, 999, "abc", -1, True, 1.5])
+    def test_assignee_must_be_active_staff(self, assignee):
+        with pytest.raises(ValidationFailed) as refused:
+            workflow.plan(
+                "assign",
+                facts("new", assignee_id=None),
+                SUPERVISOR,
+                {"assignee_id": assignee},
+                now=NOW,
+                resolver=Directory(),
+            )
+        assert list(refused.value.fields) == ["assignee_id"]
+
+
+class TestAssess:
+    def plan(self, fields, actor=ANALYST, assignee_id=1):
+        return workflow.plan(
+            "assess",
+            facts("triage", assignee_id=assignee_id),
+            actor,
+            fields,
+            now=NOW,
+            resolver=Directory(),
+        )
+
+    @pytest.mark.parametrize("classification", ["not_illegal", "out_of_remit"])
+    def test_legal_or_out_of_remit_closes_with_that_resolution(self, classification):
+        transition = self.plan({"classification": classification, "media_type": "image"})
+        assert (transition.to_status, transition.resolution) == ("closed", classification)
+        assert "media_type" not in transition.values
+
+    def test_illegal_needs_media_site_and_country(self):
+        with pytest.raises(ValidationFailed) as refused:
+            self.plan({"classification": "illegal_national"})
+        assert set(refused.value.fields) == {"media_type", "site_type", "hosting_country"}
+        assert refused.value.fields["media_type"] == ["is required"]
+
+    @pytest.mark.parametrize(
+        ("name", "value"),
+        [
+            ("classification", "bad"),
+            ("media_type", "audio"),
+            ("site_type", "darknet"),
+            ("hosting_country", "XX"),
+            ("hosting_country", "KHM"),
+            ("hosting_country", 12),
+            ("age_group", "adult"),
+            ("hosting_ip", "999.1.1.1"),
+            ("hosting_ip", "example.com"),
+        ],
+    )
+    def test_bad_values_are_named(self, name, value):
+        fields = dict(VALID_FIELDS["assess"], **{name: value})
+        with pytest.raises(ValidationFailed) as refused:
+            self.plan(fields)
+        assert name in refused.value.fields
+
+    def test_country_and_ip_are_normalised(self):
+        transition = self.plan(
+            dict(
+                VALID_FIELDS["assess"],
+                hosting_country=" kh ",
+                hosting_ip="2001:DB8::1",
+                age_group="pubescent",
+            )
+        )
+        assert transition.values["hosting_country"] == "KH"
+        assert transition.values["hosting_ip"] == "2001:db8::1"
+
+    def test_only_the_assignee_or_a_supervisor_assesses(self):
+        with pytest.raises(PermissionDenied):
+            self.plan(VALID_FIELDS["assess"], actor=OTHER_ANALYST)
+        assert self.plan(VALID_FIELDS["assess"], actor=SUPERVISOR).to_status == "action_required"
+
+
+class TestReferences:
+    @pytest.mark.parametrize(
+        ("action", "status", "field", "value"),
+        [
+            ("request_notice", "action_required", "provider_id", 11),  # a hotline
+            ("request_notice", "action_required", "provider_id", 404),
+            ("forward_to_partner", "action_required", "partner_id", 10),  # a provider
+            ("refer_to_police", "forwarded", "police_id", 11),
+            ("mark_duplicate", "triage", "duplicate_of", 100),  # itself
+            ("mark_duplicate", "triage", "duplicate_of", 555),  # missing
+            ("mark_duplicate", "triage", "duplicate_of", "x"),
+        ],
+    )
+    def test_wrong_or_missing_references(self, action, status, field, value):
+        with pytest.raises(ValidationFailed) as refused:
+            workflow.plan(
+                action, facts(status), ANALYST, {field: value}, now=NOW, resolver=Directory()
+            )
+        assert field in refused.value.fields
+
+    def test_forwarding_to_another_country_needs_a_reason(self):
+        with pytest.raises(ValidationFailed) as refused:
+            workflow.plan(
+                "forward_to_partner",
+                facts("action_required"),
+                ANALYST,
+                {"partner_id": 11},
+                now=NOW,
+                resolver=Directory(),
+            )
+        assert "reason" in refused.value.fields
+
+    def test_request_notice_is_refused_under_a_police_hold(self):
+        with pytest.raises(InvalidTransition):
+            workflow.plan(
+                "request_notice",
+                facts("with_police", hold=True),
+                ANALYST,
+                {"provider_id": 10},
+                now=NOW,
+                resolver=Directory(),
+            )
+
+    @pytest.mark.parametrize("hold", ["yes", "true", True, "on", "1"])
+    def test_hold_accepts_the_usual_spellings_of_yes(self, hold):
+        transition = workflow.plan(
+            "refer_to_police",
+            facts("action_required"),
+            ANALYST,
+            {"police_id": 12, "hold": hold},
+            now=NOW,
+            resolver=Directory(),
+        )
+        assert transition.values["hold"] is True
+
+    def test_hold_refuses_nonsense(self):
+        with pytest.raises(ValidationFailed):
+            workflow.plan(
+                "refer_to_police",
+                facts("action_required"),
+                ANALYST,
+                {"police_id": 12, "hold": "maybe"},
+                now=NOW,
+                resolver=Directory(),
+            )
+
+
+class TestConfirmTakedown:
+    @pytest.mark.parametrize(
+        ("removed_at", "message"),
+        [
+            ((NOW + timedelta(minutes=1)).isoformat(), "future"),
+            ((RECEIVED - timedelta(minutes=1)).isoformat(), "before the report"),
+            ("yesterday", "ISO 8601"),
+            ("", "required"),
+            (None, "required"),
+            (12, "ISO 8601"),
+        ],
+    )
+    def test_bad_removal_times(self, removed_at, message):
+        with pytest.raises(ValidationFailed) as refused:
+            workflow.plan(
+                "confirm_takedown",
+                facts("notice_sent"),
+                ANALYST,
+                {"removed_at": removed_at},
+                now=NOW,
+                resolver=Directory(),
+            )
+        assert message in " ".join(refused.value.fields["removed_at"])
+
+    def test_naive_and_zulu_times_are_utc(self):
+        for value in ("2026-11-28T10:00", "2026-11-28T10:00:00Z", "2026-11-28T17:00+07:00"):
+            transition = workflow.plan(
+                "confirm_takedown",
+                facts("forwarded"),
+                ANALYST,
+                {"removed_at": value},
+                now=NOW,
+                resolver=Directory(),
+            )
+            assert transition.values["removed_at"] == datetime(2026, 11, 28, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("action", ["release_hold", "reopen"])
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 2001, "bell\x07"])
+def test_reasons_must_be_real_text(action, reason):
+    status = "with_police" if action == "release_hold" else "closed"
+    with pytest.raises(ValidationFailed) as refused:
+        workflow.plan(
+            action,
+            facts(status, hold=True),
+            SUPERVISOR,
+            {"reason": reason},
+            now=NOW,
+            resolver=Directory(),
+        )
+    assert "reason" in refused.value.fields
+
+
+def test_new_reports_start_new_and_repeats_close_as_duplicates():
+    assert workflow.initial_state(has_open_duplicate=False) == ("new", None)
+    assert workflow.initial_state(has_open_duplicate=True) == ("closed", "duplicate")

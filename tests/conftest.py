@@ -1,0 +1,153 @@
+"""Shared fixtures.
+
+Every test that uses ``app`` runs on SQLite, and again on PostgreSQL when
+TEST_DATABASE_URL is set (those runs carry the ``postgres`` mark). Each test
+session builds its own databases with the migrations, so the schema under test
+is the one a real installation gets; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from casemgr import create_app
+from casemgr.clock import FixedClock
+from casemgr.extensions import db
+from tests import factories
+
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+def _postgres_admin_url() -> str | None:
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """One fresh database per backend for the whole run, migrated to head."""
+    urls = {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"}
+    admin_url = _postgres_admin_url()
+    created = None
+    if admin_url:
+        name = f"casemgr_test_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(_driver(admin_url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        created = (admin, name)
+        urls["postgresql"] = (
+            sa.make_url(_driver(admin_url)).set(database=name).render_as_string(hide_password=False)
+        )
+    for url in urls.values():
+        migrate_to_head(url)
+    yield urls
+    if created:
+        admin, name = created
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _driver(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def migrate_to_head(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url}, clock=FixedClock(NOW))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def backend(request) -> str:
+    if request.param == "postgresql" and not _postgres_admin_url():
+        pytest.skip("TEST_DATABASE_URL is not set")
+    return request.param
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Settings a test module may override with its own fixture of this name."""
+    return {}
+
+
+@pytest.fixture
+def app(backend, database_urls, clock, app_config) -> Iterator[Flask]:
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_urls[backend], **app_config},
+        clock=clock,
+    )
+    with app.app_context():
+        _empty_tables()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = db.metadata.sorted_tables
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        # No AUTOINCREMENT tables: ids start at 1 again once a table is empty.
+        with db.engine.begin() as connection:
+            for table in reversed(tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make():
+    """Builders of users, organisations and cases in any state (tests/factories.py)."""
+    return factories
+
+
+@pytest.fixture
+def analyst(app):
+    return factories.user("analyst")
+
+
+@pytest.fixture
+def supervisor(app):
+    return factories.user("supervisor")
+
+
+@pytest.fixture
+def admin(app):
+    return factories.user("admin")
+
+
+def login(client: FlaskClient, user) -> FlaskClient:
+    response = client.post("/login", data={"email": user.email, "password": factories.PASSWORD})
+    assert response.status_code == 302, response.data
+    return client

@@ -1,0 +1,150 @@
+"""Builders for tests: staff, organisations, and cases driven to any state
+through the real workflow service (never by setting ``status`` directly)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+
+from casemgr import context
+from casemgr.auth import services as accounts
+from casemgr.auth.models import User
+from casemgr.cases import services as cases
+from casemgr.cases.models import Case
+from casemgr.cases.workflow import SYSTEM_ACTOR, Actor, Status
+from casemgr.directory import services as directory
+from casemgr.directory.models import Organisation
+from casemgr.extensions import db
+
+PASSWORD = "correct horse battery"  # noqa: S105
+_sequence = itertools.count(1)
+
+
+def user(role: str = "analyst", *, name: str | None = None, active: bool = True) -> User:
+    number = next(_sequence)
+    created = accounts.create_user(
+        db.session,
+        accounts.AccountInput(
+            email=f"{role}{number}@staff.example.org",
+            name=name or f"{role.title()} {number}",
+            role=role,
+            password=PASSWORD,
+            active=active,
+        ),
+        now=context.now(),
+    )
+    db.session.commit()
+    return created
+
+
+def organisation(
+    kind: str = "hosting_provider",
+    *,
+    country: str | None = "KH",
+    email: str | None = "abuse@host.example.com",
+    name: str | None = None,
+) -> Organisation:
+    created = directory.create_organisation(
+        db.session,
+        directory.OrganisationInput(
+            kind=kind, name=name or f"{kind} {next(_sequence)}", country=country, email=email
+        ),
+        now=context.now(),
+        actor_id=None,
+    )
+    db.session.commit()
+    return created
+
+
+def report(
+    *urls: str,
+    source: str = "public",
+    at: datetime | None = None,
+    submitted_by: User | None = None,
+    **extra,
+) -> cases.ReceiveResult:
+    result = cases.receive_report(
+        db.session,
+        cases.ReportInput(
+            urls=list(urls) or [f"http://site{next(_sequence)}.example.com/x"],
+            source=source,
+            **extra,
+        ),
+        now=at or context.now(),
+        timings=context.timings(),
+        cipher=context.cipher(),
+        reference_prefix=context.reference_prefix(),
+        submitted_by=submitted_by,
+    )
+    db.session.commit()
+    return result
+
+
+ILLEGAL = {
+    "classification": "illegal_baseline",
+    "media_type": "image",
+    "site_type": "image_host",
+    "hosting_country": "KH",
+}
+
+# How to reach each state from a new case: (action, fields builder) steps.
+STATES = (
+    "new",
+    "triage",
+    "action_required",
+    "notice_pending",
+    "notice_sent",
+    "forwarded",
+    "with_police",
+    "with_police_hold",
+    "closed",
+)
+
+
+def case(
+    state: str = "new",
+    *,
+    by: User | None = None,
+    url: str | None = None,
+    at: datetime | None = None,
+) -> Case:
+    """A case in ``state`` (one of STATES), moved there through the service."""
+    moment = at or context.now() - timedelta(days=1)
+    created = report(*([url] if url else []), at=moment).submission.cases[0]
+    if state == "new":
+        return created
+    worker = by or user("analyst")
+    steps: list[tuple[str, dict, Actor]] = [("assign", {}, worker.actor)]
+    if state == "closed":
+        steps.append(("assess", {"classification": "not_illegal"}, worker.actor))
+    elif state != "triage":
+        steps.append(("assess", dict(ILLEGAL), worker.actor))
+    if state in ("notice_pending", "notice_sent"):
+        steps.append(("request_notice", {"provider_id": organisation().id}, worker.actor))
+    if state == "notice_sent":
+        steps.append(("send_notice", {}, SYSTEM_ACTOR))
+    if state == "forwarded":
+        steps.append(
+            (
+                "forward_to_partner",
+                {"partner_id": organisation("hotline", country="KH").id},
+                worker.actor,
+            )
+        )
+    if state in ("with_police", "with_police_hold"):
+        steps.append(
+            (
+                "refer_to_police",
+                {"police_id": organisation("police").id, "hold": state == "with_police_hold"},
+                worker.actor,
+            )
+        )
+    for action, fields, actor in steps:
+        moment += timedelta(minutes=10)
+        cases.apply_action(
+            db.session, created, action, fields, actor=actor, now=moment, timings=context.timings()
+        )
+    db.session.commit()
+    expected = "with_police" if state == "with_police_hold" else state
+    assert created.status == Status(expected), (state, created.status)
+    return created
