@@ -17,6 +17,8 @@ class Config:
     # Empty: derived from SECRET_KEY, acceptable for development only.
     CONTACT_ENCRYPTION_KEY = ""
 
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hash method, not a password
+
     SQLALCHEMY_DATABASE_URI = ""  # empty: SQLite file in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
@@ -58,6 +60,7 @@ class TestingConfig(Config):
     TESTING = True
     WTF_CSRF_ENABLED = False
     SECRET_KEY = "testing-secret"  # noqa: S105
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - fast, for tests only
     CONTACT_ENCRYPTION_KEY = "dGVzdGluZy1rZXktdGVzdGluZy1rZXktdGVzdGluZyE="
 
 

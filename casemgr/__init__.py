@@ -15,7 +15,8 @@ def create_app(config: dict[str, Any] | str | None = None, *, clock: Clock | Non
     """Build the application.
 
     ``config`` is a config name ("development", "testing", "production") or a
-    mapping of settings applied last (tests use it). ``clock`` is the source of
+    mapping of settings applied last (tests use it; with ``TESTING`` true it
+    starts from the testing configuration). ``clock`` is the source of
     "now" for everything the app does; tests pass a fixed one.
     """
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,7 +27,7 @@ def create_app(config: dict[str, Any] | str | None = None, *, clock: Clock | Non
         static_folder=os.path.join(root, "static"),
     )
     overrides = config if isinstance(config, dict) else {}
-    name = config if isinstance(config, str) else overrides.get("ENV_NAME")
+    name = config if isinstance(config, str) else ("testing" if overrides.get("TESTING") else None)
     app.config.from_object(config_class(name))
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("CASEMGR")

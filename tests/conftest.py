@@ -96,6 +96,7 @@ def app(backend, database_urls, clock, app_config) -> Iterator[Flask]:
         {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_urls[backend], **app_config},
         clock=clock,
     )
+    app.test_client_class = FreshRequestClient
     with app.app_context():
         _empty_tables()
         yield app
@@ -116,6 +117,23 @@ def _empty_tables() -> None:
                 connection.execute(table.delete())
 
 
+class FreshRequestClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``.
+
+    Tests hold an app context open (for the database and the builders), and
+    Flask reuses it for the requests they make; without this, what one request
+    cached in ``g`` (flask-login's user, above all) would leak into the next,
+    which never happens in a real server.
+    """
+
+    def open(self, *args, **kwargs):
+        from flask import g
+
+        vars(g).clear()
+        db.session.expire_all()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app) -> FlaskClient:
     return app.test_client()
@@ -127,7 +145,7 @@ def runner(app):
 
 
 @pytest.fixture
-def make():
+def make(app):
     """Builders of users, organisations and cases in any state (tests/factories.py)."""
     return factories
 

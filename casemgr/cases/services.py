@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -370,15 +370,23 @@ def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
 # --- reading cases
 
 
+MAX_QUERY_LENGTH = 2048
+
+
 @dataclass
 class QueueFilter:
-    view: str = "all"  # all | mine | unassigned | overdue | open
+    view: str = "all"  # one of QUEUE_VIEWS
     status: str | None = None
     classification: str | None = None
     hosting_country: str | None = None
     assignee_id: int | None = None
     q: str | None = None
-    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Search text comes straight from a URL: no control characters (PostgreSQL
+        # refuses NUL), no more than a URL's worth.
+        text = "".join(ch for ch in (self.q or "") if ch.isprintable()).strip()
+        self.q = text[:MAX_QUERY_LENGTH] or None
 
 
 QUEUE_VIEWS = ("open", "mine", "unassigned", "overdue", "all")

@@ -19,7 +19,7 @@ from casemgr.cases.workflow import (
     Status,
     ValidationFailed,
 )
-from casemgr.countries import country_choices
+from casemgr.countries import country_choices, is_country_code
 from casemgr.directory import services as directory
 from casemgr.errors import StaleVersion
 from casemgr.extensions import db
@@ -31,6 +31,11 @@ def _int_arg(name: str, default: int, *, low: int = 1, high: int = 10**6) -> int
     return min(max(int(value), low), high) if value.isdigit() else default
 
 
+def _country_arg(value: str | None) -> str | None:
+    code = (value or "").strip().upper()
+    return code if is_country_code(code) else None
+
+
 @bp.route("/")
 @staff_required
 def queue():
@@ -40,8 +45,8 @@ def queue():
         classification=request.args.get("classification")
         if request.args.get("classification") in set(Classification)
         else None,
-        hosting_country=(request.args.get("hosting_country") or "").upper()[:2] or None,
-        q=(request.args.get("q") or "").strip()[:2048] or None,
+        hosting_country=_country_arg(request.args.get("hosting_country")),
+        q=request.args.get("q"),
     )
     page = cases.queue(
         db.session,

@@ -1,0 +1,32 @@
+"""CSRF protection is on outside tests; here it is switched on to prove it."""
+
+import pytest
+
+from tests.factories import PASSWORD
+
+
+@pytest.fixture
+def app_config():
+    return {"WTF_CSRF_ENABLED": True}
+
+
+def test_a_form_without_its_token_is_refused_kindly(client, analyst):
+    response = client.post("/login", data={"email": analyst.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert b"Please submit it again" in response.data
+
+
+def test_a_forged_token_is_refused(client, analyst):
+    response = client.post(
+        "/login", data={"email": analyst.email, "password": PASSWORD, "csrf_token": "forged"}
+    )
+    assert response.status_code == 400
+
+
+def test_the_form_with_its_token_works(client, analyst):
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = client.post(
+        "/login", data={"email": analyst.email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302
