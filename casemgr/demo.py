@@ -114,7 +114,7 @@ def load_demo(
         [
             ("assign", {}),
             ("assess", _illegal(rng)),
-            ("request_notice", {"provider_id": orgs["hosting_provider"][1].id}),
+            ("request_notice", {"provider_id": orgs["hosting_provider"][3].id}),
             ("send_notice", {}),
         ],
         [
@@ -137,7 +137,7 @@ def load_demo(
         [("assign", {}), ("close_unavailable", {})],
         [
             ("assign", {}),
-            ("assess", _illegal(rng)),
+            ("assess", _illegal(rng, "US")),
             ("request_notice", {"provider_id": orgs["hosting_provider"][2].id}),
             ("send_notice", {}),
             ("confirm_takedown", {"removed_at": None}),

@@ -1,0 +1,21 @@
+from sqlalchemy import func, select
+
+from casemgr.cases.models import Case
+from casemgr.cases.workflow import Status
+from casemgr.extensions import db
+
+
+def test_demo_fills_every_state_once_and_never_twice(runner):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "analyst@example.org" in first.output and "password for all" in first.output
+    states = set(db.session.scalars(select(Case.status).distinct()).all())
+    assert states == {status.value for status in Status}
+    count = db.session.scalar(select(func.count()).select_from(Case))
+    assert count >= 40
+    hosts = db.session.scalars(select(Case.host).distinct()).all()
+    assert all(host.endswith(("example.com", "example.net", "example.org")) for host in hosts)
+
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0 and "no demo data added" in second.output
+    assert db.session.scalar(select(func.count()).select_from(Case)) == count
