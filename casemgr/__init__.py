@@ -126,6 +126,8 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from casemgr.auth.cli import users_cli
     from casemgr.demo import demo_command
+    from casemgr.directory.cli import directory_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(directory_cli)
     app.cli.add_command(demo_command)
