@@ -40,7 +40,10 @@ def empty_database(backend, tmp_path) -> Iterator[str]:
 
 
 def _app(url: str):
-    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url}, clock=FixedClock(NOW))
+    return create_app(
+        {"ENV_NAME": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": url},
+        clock=FixedClock(NOW),
+    )
 
 
 def test_head_matches_the_models(empty_database):
