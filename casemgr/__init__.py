@@ -36,6 +36,10 @@ def create_app(config: dict[str, Any] | str | None = None, *, clock: Clock | Non
     _finish_config(app)
 
     app.extensions["casemgr.clock"] = clock or SystemClock()
+    from casemgr.directory.tracing import system_resolver
+
+    # The DNS used by "Trace host" on the case page; tests replace it.
+    app.extensions["casemgr.resolver"] = system_resolver
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
