@@ -115,15 +115,22 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.api import bp as api_bp
     from casemgr.auth import bp as auth_bp
     from casemgr.cases import bp as cases_bp
+    from casemgr.directory import bp as directory_bp
     from casemgr.public import bp as public_bp
 
-    for module in ("casemgr.auth.views", "casemgr.cases.views", "casemgr.public.views"):
+    for module in (
+        "casemgr.auth.views",
+        "casemgr.cases.views",
+        "casemgr.directory.views",
+        "casemgr.public.views",
+    ):
         __import__(module)
     __import__("casemgr.api.views")
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(directory_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 

@@ -326,7 +326,7 @@ def search(
     total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     items = session.scalars(
         statement.options(selectinload(Organisation.domains), selectinload(Organisation.networks))
-        .order_by(Organisation.kind, Organisation.country, Organisation.name, Organisation.id)
+        .order_by(Organisation.kind, Organisation.name, Organisation.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
