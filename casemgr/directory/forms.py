@@ -3,6 +3,7 @@ messages naming the field); these only bound sizes and carry CSRF."""
 
 from __future__ import annotations
 
+from babel import Locale
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -36,7 +37,11 @@ class OrganisationForm(FlaskForm):
         render_kw={"type": "email"},
     )
     language = SelectField(
-        "Preferred language", choices=[(c, c) for c in LANGUAGES], validate_choice=False
+        "Preferred language",
+        choices=[
+            (code, f"{Locale.parse(code).get_display_name('en')} ({code})") for code in LANGUAGES
+        ],
+        validate_choice=False,
     )
     domains = TextAreaField(
         "Domains",
