@@ -27,7 +27,15 @@ class Config:
     HOTLINE_EMAIL = "hotline@example.org"
     HOTLINE_PHONE = ""
     HOTLINE_WEBSITE = ""
-    HOTLINE_COUNTRY = "KH"
+    HOTLINE_COUNTRY = "KH"  # ISO 3166-1 alpha-2; "own country" for routing
+    # Routing suggestions (casemgr/directory/routing.py): refer cases hosted in
+    # the own country to police before the notice to the host; the police
+    # organisation (its id in the directory) to suggest for cases hosted abroad
+    # without a partner hotline (None: the police organisation without a country).
+    POLICE_FIRST_IN_OWN_COUNTRY = True
+    INTERNATIONAL_POLICE_ID = None
+    # Tracing help: seconds a DNS look-up of a case's host may take.
+    TRACE_DNS_TIMEOUT_SECONDS = 3.0
     CASE_REFERENCE_PREFIX = "CM"
 
     # Timings (hours unless noted); per hosting country overrides in

@@ -37,6 +37,10 @@ def create_app(config: dict[str, Any] | str | None = None, *, clock: Clock | Non
     _finish_config(app)
 
     app.extensions["casemgr.clock"] = clock or SystemClock()
+    from casemgr.directory.tracing import system_resolver
+
+    # The DNS used by "Trace host" on the case page; tests replace it.
+    app.extensions["casemgr.resolver"] = system_resolver
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
@@ -112,21 +116,30 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.api import bp as api_bp
     from casemgr.auth import bp as auth_bp
     from casemgr.cases import bp as cases_bp
+    from casemgr.directory import bp as directory_bp
     from casemgr.public import bp as public_bp
 
-    for module in ("casemgr.auth.views", "casemgr.cases.views", "casemgr.public.views"):
+    for module in (
+        "casemgr.auth.views",
+        "casemgr.cases.views",
+        "casemgr.directory.views",
+        "casemgr.public.views",
+    ):
         __import__(module)
     __import__("casemgr.api.views")
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(directory_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
 def _register_cli(app: Flask) -> None:
     from casemgr.auth.cli import users_cli
     from casemgr.demo import demo_command
+    from casemgr.directory.cli import directory_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(directory_cli)
     app.cli.add_command(demo_command)

@@ -35,15 +35,47 @@ STAFF = (
     ("analyst2@example.org", "Bo Analyst", Role.ANALYST),
 )
 
+# (kind, name, country, e-mail, domains, networks): reserved example names and
+# documentation address ranges only (RFC 2606, RFC 5737, RFC 3849).
 ORGANISATIONS = (
-    ("hosting_provider", "Example Hosting Ltd", "KH", "abuse@hosting.example.com"),
-    ("hosting_provider", "Sample Cloud GmbH", "DE", "abuse@cloud.example.net"),
-    ("hosting_provider", "Test Files Inc.", "US", "abuse@files.example.org"),
-    ("hosting_provider", "Offline Host (no e-mail)", "KH", None),
-    ("hotline", "Example Partner Hotline DE", "DE", "reports@hotline-de.example.org"),
-    ("hotline", "Example Partner Hotline US", "US", "reports@hotline-us.example.org"),
-    ("police", "National Police Cybercrime Unit", "KH", "cyber@police.example.gov"),
-    ("police", "International Police Channel", None, "channel@interpol.example.int"),
+    (
+        "hosting_provider",
+        "Example Hosting Ltd",
+        "KH",
+        "abuse@hosting.example.com",
+        "example.com",
+        "192.0.2.0/24 2001:db8:1::/48",
+    ),
+    (
+        "hosting_provider",
+        "Sample Cloud GmbH",
+        "DE",
+        "abuse@cloud.example.net",
+        "example.net",
+        "198.51.100.0/24 2001:db8:2::/48",
+    ),
+    (
+        "hosting_provider",
+        "Test Files Inc.",
+        "US",
+        "abuse@files.example.org",
+        "example.org",
+        "203.0.113.0/24",
+    ),
+    # A smaller network inside Example Hosting's: the most specific one wins.
+    ("hosting_provider", "Offline Host (no e-mail)", "KH", None, "", "192.0.2.128/25"),
+    (
+        "registrar",
+        "Example Registrar Co.",
+        "KH",
+        "abuse@registrar.example.com",
+        "example.com example.net",
+        "",
+    ),
+    ("hotline", "Example Partner Hotline DE", "DE", "reports@hotline-de.example.org", "", ""),
+    ("hotline", "Example Partner Hotline US", "US", "reports@hotline-us.example.org", "", ""),
+    ("police", "National Police Cybercrime Unit", "KH", "cyber@police.example.gov", "", ""),
+    ("police", "International Police Channel", None, "channel@interpol.example.int", "", ""),
 )
 
 HOSTS = (
@@ -90,10 +122,17 @@ def load_demo(
     ]
     admin, supervisor_user, analyst_user = staff[0], staff[1], staff[2]
     orgs: dict[str, list[Organisation]] = {}
-    for kind, name, country, email in ORGANISATIONS:
+    for kind, name, country, email, domains, networks in ORGANISATIONS:
         organisation = directory.create_organisation(
             session,
-            directory.OrganisationInput(kind=kind, name=name, country=country, email=email),
+            directory.OrganisationInput(
+                kind=kind,
+                name=name,
+                country=country,
+                email=email,
+                domains=domains,
+                networks=networks,
+            ),
             now=start,
             actor_id=admin.id,
         )

@@ -3,7 +3,7 @@
 from casemgr.audit.models import AuditEntry
 from casemgr.auth.models import ApiToken, User
 from casemgr.cases.models import Case, CaseEvent, ReferenceCounter, Submission
-from casemgr.directory.models import Organisation
+from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
 
 __all__ = [
     "ApiToken",
@@ -11,6 +11,8 @@ __all__ = [
     "Case",
     "CaseEvent",
     "Organisation",
+    "OrganisationDomain",
+    "OrganisationNetwork",
     "ReferenceCounter",
     "Submission",
     "User",

@@ -64,7 +64,10 @@ def _driver(url: str) -> str:
 def migrate_to_head(url: str) -> None:
     from flask_migrate import upgrade
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url}, clock=FixedClock(NOW))
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url},
+        clock=FixedClock(NOW),
+    )
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -93,7 +96,12 @@ def app_config() -> dict:
 @pytest.fixture
 def app(backend, database_urls, clock, app_config) -> Iterator[Flask]:
     app = create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_urls[backend], **app_config},
+        {
+            # TestingConfig: CSRF off (tests that check it turn it on), test keys.
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_urls[backend],
+            **app_config,
+        },
         clock=clock,
     )
     app.test_client_class = FreshRequestClient

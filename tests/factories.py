@@ -43,11 +43,18 @@ def organisation(
     country: str | None = "KH",
     email: str | None = "abuse@host.example.com",
     name: str | None = None,
+    domains: str | list[str] = (),
+    networks: str | list[str] = (),
 ) -> Organisation:
     created = directory.create_organisation(
         db.session,
         directory.OrganisationInput(
-            kind=kind, name=name or f"{kind} {next(_sequence)}", country=country, email=email
+            kind=kind,
+            name=name or f"{kind} {next(_sequence)}",
+            country=country,
+            email=email,
+            domains=domains,
+            networks=networks,
         ),
         now=context.now(),
         actor_id=None,

@@ -1,29 +1,99 @@
-"""The migrations build exactly the schema the models describe."""
+"""The migrations build exactly the schema the models describe, and step down
+and up again without losing data, on every backend."""
 
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from casemgr import create_app
+from casemgr.clock import FixedClock
 from casemgr.extensions import db
+from tests.conftest import NOW, _driver, _postgres_admin_url
 
 
-def test_models_and_migrations_agree(app):
-    with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        differences = compare_metadata(context, db.metadata)
+@pytest.fixture
+def empty_database(backend, tmp_path) -> Iterator[str]:
+    """A database of its own, with no schema at all."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    admin = sa.create_engine(_driver(_postgres_admin_url()), isolation_level="AUTOCOMMIT")
+    name = f"casemgr_migrations_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield (
+            sa.make_url(_driver(_postgres_admin_url()))
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _app(url: str):
+    return create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url},
+        clock=FixedClock(NOW),
+    )
+
+
+def test_head_matches_the_models(empty_database):
+    from flask_migrate import upgrade
+
+    app = _app(empty_database)
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            differences = compare_metadata(
+                MigrationContext.configure(connection, opts={"compare_type": True}), db.metadata
+            )
+        db.engine.dispose()
     assert differences == []
 
 
-def test_migrations_run_down_and_up_again(app, backend, database_urls, tmp_path):
-    """A fresh database can be migrated to head, down to nothing and back."""
+def test_directory_migration_down_and_up_keeps_organisations(empty_database):
     from flask_migrate import downgrade, upgrade
 
-    from casemgr import create_app
-
-    url = f"sqlite:///{tmp_path / 'roundtrip.db'}"
-    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
-    with other.app_context():
+    app = _app(empty_database)
+    with app.app_context():
+        upgrade(revision="0001")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO organisations "
+                    "(kind, name, country, email, language, address, notes, active, created_at) "
+                    "VALUES ('hosting_provider', 'Old Host', 'KH', 'abuse@old.example.com', "
+                    "'en', '', '', :yes, :now)"
+                ),
+                {"yes": True, "now": NOW.replace(tzinfo=None)},
+            )
+        upgrade(revision="0002")
+        with db.engine.begin() as connection:
+            tables = set(sa.inspect(connection).get_table_names())
+            assert {"organisation_domains", "organisation_networks"} <= tables
+            connection.execute(
+                sa.text(
+                    "INSERT INTO organisation_domains (organisation_id, domain) "
+                    "VALUES (1, 'old.example.com')"
+                )
+            )
+            indexes = {ix["name"] for ix in sa.inspect(connection).get_indexes("organisations")}
+            assert "ix_organisations_kind_country" in indexes
+        downgrade(revision="0001")
+        with db.engine.begin() as connection:
+            tables = set(sa.inspect(connection).get_table_names())
+            assert "organisation_domains" not in tables
+            assert "organisation_networks" not in tables
+            names = connection.execute(sa.text("SELECT name FROM organisations")).scalars().all()
+            assert names == ["Old Host"]
         upgrade()
-        downgrade(revision="base")
-        upgrade()
-        assert "cases" in db.inspect(db.engine).get_table_names()
         db.engine.dispose()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from casemgr import context
@@ -20,7 +20,9 @@ from casemgr.cases.workflow import (
     ValidationFailed,
 )
 from casemgr.countries import country_choices, is_country_code
+from casemgr.directory import routing, tracing
 from casemgr.directory import services as directory
+from casemgr.directory.models import Organisation
 from casemgr.errors import StaleVersion
 from casemgr.extensions import db
 from casemgr.intake.urls import TooManyURLs, parse_url_lines
@@ -77,28 +79,84 @@ def _action_options() -> dict[str, list[tuple[str, str]]]:
     return options
 
 
-def _render_case(case: Case, *, failed_form=None, status: int = 200):
+# Action fields the case page may pre-fill from its query string (the tracing
+# help links here with what it found); the workflow still checks them on submit.
+PREFILL_FIELDS = ("provider_id", "partner_id", "police_id", "hosting_ip", "hosting_country")
+
+
+def _prefill() -> dict[str, str]:
+    values = {}
+    for name in PREFILL_FIELDS:
+        value = (request.args.get(name) or "").strip()
+        if value and len(value) <= 64:
+            values[name] = value
+    return values
+
+
+def _suggestion(case: Case, allowed: list[str], prefill: dict[str, str]):
+    """The routing suggestion for this case and user (None if there is none)."""
+    hinted = prefill.get("provider_id", "")
+    provider_id = int(hinted) if hinted.isdigit() and int(hinted) < 2**31 else case.provider_id
+    return routing.suggest(
+        routing.CaseSituation(
+            status=case.status,
+            hosting_country=case.hosting_country,
+            allowed_actions=allowed,
+            provider_id=provider_id,
+        ),
+        directory.routing_candidates(db.session, provider_id=provider_id),
+        routing.Policy(
+            hotline_country=context.setting("HOTLINE_COUNTRY"),
+            police_first_in_own_country=context.setting("POLICE_FIRST_IN_OWN_COUNTRY"),
+            international_police_id=context.setting("INTERNATIONAL_POLICE_ID"),
+        ),
+    )
+
+
+def _render_case(case: Case, *, failed_form=None, status: int = 200, trace=None):
     actor = current_user.actor
     options = _action_options()
+    prefill = _prefill()
+    allowed = cases.allowed_actions(case, actor)
+    suggestion = _suggestion(case, allowed, prefill)
+    if suggestion is not None:  # the suggested action first, the others in table order
+        allowed.sort(key=lambda action: action != suggestion.action)
     forms = []
-    for action in cases.allowed_actions(case, actor):
+    for action in allowed:
         if failed_form is not None and failed_form.rule.action == action:
             forms.append(failed_form)
             continue
         form = build_action_form(RULES[Action(action)], options, formdata=None)
         form.version.data = case.version
+        defaults = dict(prefill)
+        if suggestion and suggestion.action == action and suggestion.organisation_id:
+            defaults.setdefault(suggestion.field, str(suggestion.organisation_id))
+        for spec in form.rule.fields:
+            if spec.name in defaults:
+                form[spec.name].data = defaults[spec.name]
         forms.append(form)
     return (
         render_template(
             "cases/case.html",
             case=case,
             forms=forms,
+            suggestion=suggestion,
+            suggested_label=RULES[Action(suggestion.action)].label if suggestion else None,
+            suggested_organisation=_organisation_label(suggestion),
+            trace=trace,
             duplicates=cases.duplicates_of(db.session, case),
             now=context.now(),
             can_view_contact=case.submission.reporter_contact is not None,
         ),
         status,
     )
+
+
+def _organisation_label(suggestion) -> str | None:
+    if suggestion is None or suggestion.organisation_id is None:
+        return None
+    organisation = db.session.get(Organisation, suggestion.organisation_id)
+    return organisation.label if organisation else None
 
 
 @bp.route("/<int:case_id>")
@@ -150,6 +208,27 @@ def act(case_id: int, action: str):
     db.session.commit()
     flash(f"{RULES[Action(action)].label}: done. The case is now '{case.status}'.", "success")
     return redirect(url_for("cases.case_page", case_id=case.id))
+
+
+@bp.route("/<int:case_id>/trace", methods=["POST"])
+@staff_required
+def trace_host(case_id: int):
+    """Look the case's host up in DNS and match it against the directory.
+
+    Only on the analyst's request: the look-up is a network action. Nothing
+    on the case changes; the page shows what was found. The look-up is audited."""
+    case = cases.case_for_page(db.session, case_id)
+    result = tracing.trace_case(
+        db.session,
+        case_id=case.id,
+        host=case.host,
+        resolver=current_app.extensions["casemgr.resolver"],
+        timeout=float(context.setting("TRACE_DNS_TIMEOUT_SECONDS")),
+        actor_id=current_user.id,
+        now=context.now(),
+    )
+    db.session.commit()
+    return _render_case(case, trace=result)
 
 
 @bp.route("/<int:case_id>/contact", methods=["POST"])

@@ -104,6 +104,8 @@ class OrgKind(StrEnum):
     HOTLINE = "hotline"
     POLICE = "police"
     HOSTING_PROVIDER = "hosting_provider"
+    # In the directory for tracing and contact only: no action is addressed to one.
+    REGISTRAR = "registrar"
 
 
 class Action(StrEnum):

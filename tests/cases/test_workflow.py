@@ -42,6 +42,7 @@ class Directory:
         10: OrganisationRef(10, OrgKind.HOSTING_PROVIDER, "KH"),
         11: OrganisationRef(11, OrgKind.HOTLINE, "DE"),
         12: OrganisationRef(12, OrgKind.POLICE, "KH"),
+        13: OrganisationRef(13, OrgKind.REGISTRAR, "KH"),
     }
 
     def staff(self, user_id):
@@ -333,6 +334,10 @@ class TestReferences:
             ("request_notice", "action_required", "provider_id", 404),
             ("forward_to_partner", "action_required", "partner_id", 10),  # a provider
             ("refer_to_police", "forwarded", "police_id", 11),
+            # Registrars are in the directory but receive no workflow action.
+            ("request_notice", "action_required", "provider_id", 13),
+            ("forward_to_partner", "action_required", "partner_id", 13),
+            ("refer_to_police", "action_required", "police_id", 13),
             ("mark_duplicate", "triage", "duplicate_of", 100),  # itself
             ("mark_duplicate", "triage", "duplicate_of", 555),  # missing
             ("mark_duplicate", "triage", "duplicate_of", "x"),
@@ -448,3 +453,8 @@ def test_reasons_must_be_real_text(action, reason):
 def test_new_reports_start_new_and_repeats_close_as_duplicates():
     assert workflow.initial_state(has_open_duplicate=False) == ("new", None)
     assert workflow.initial_state(has_open_duplicate=True) == ("closed", "duplicate")
+
+
+def test_no_action_is_addressed_to_a_registrar():
+    targets = {spec.refers_to for rule in workflow.RULES.values() for spec in rule.fields}
+    assert OrgKind.REGISTRAR not in targets

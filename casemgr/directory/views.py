@@ -1,0 +1,230 @@
+"""The directory screens.
+
+All staff may read the directory (an analyst needs a partner's or a
+provider's address while working a case); only supervisors change it,
+import it or export it.
+"""
+
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from casemgr import context
+from casemgr.auth.access import staff_required, supervisor_required
+from casemgr.cases.workflow import OrgKind
+from casemgr.countries import country_choices, is_country_code
+from casemgr.directory import bp
+from casemgr.directory import services as directory
+from casemgr.directory.csvio import ImportFailed, export_csv, import_csv
+from casemgr.directory.forms import KIND_LABELS, ImportForm, OrganisationForm
+from casemgr.errors import ValidationFailed
+from casemgr.extensions import db
+
+
+def _int_arg(name: str, default: int) -> int:
+    value = request.args.get(name, "")
+    return min(max(int(value), 1), 10**6) if value.isdigit() else default
+
+
+@bp.route("/")
+@staff_required
+def index():
+    country = (request.args.get("country") or "").strip().upper()
+    filters = directory.DirectoryFilter(
+        kind=request.args.get("kind") if request.args.get("kind") in set(OrgKind) else None,
+        country="none" if country == "NONE" else (country if is_country_code(country) else None),
+        q=(request.args.get("q") or "").strip()[:300] or None,
+        status=request.args.get("status")
+        if request.args.get("status") in directory.DIRECTORY_STATUSES
+        else "active",
+    )
+    page = directory.search(db.session, filters, page=_int_arg("page", 1))
+    return render_template(
+        "directory/index.html",
+        page=page,
+        filters=filters,
+        kinds=KIND_LABELS,
+        countries=country_choices(),
+        statuses=directory.DIRECTORY_STATUSES,
+        can_manage=current_user.has_role("supervisor"),
+    )
+
+
+@bp.route("/<int:organisation_id>")
+@staff_required
+def detail(organisation_id: int):
+    organisation = directory.get_organisation(db.session, organisation_id)
+    return render_template(
+        "directory/detail.html",
+        organisation=organisation,
+        kinds=KIND_LABELS,
+        cases=directory.cases_referring(db.session, organisation.id),
+        can_manage=current_user.has_role("supervisor"),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@supervisor_required
+def new():
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            organisation = directory.create_organisation(
+                db.session, _input(form), now=context.now(), actor_id=current_user.id
+            )
+        except ValidationFailed as exc:
+            _attach_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{organisation.name} added to the directory.", "success")
+            return redirect(url_for("directory.detail", organisation_id=organisation.id))
+    return _render_form(form, None)
+
+
+@bp.route("/<int:organisation_id>/edit", methods=["GET", "POST"])
+@supervisor_required
+def edit(organisation_id: int):
+    organisation = directory.get_organisation(db.session, organisation_id)
+    form = OrganisationForm(
+        formdata=request.form if request.method == "POST" else None,
+        data=None if request.method == "POST" else _form_data(organisation),
+    )
+    if form.validate_on_submit():
+        try:
+            changes = directory.update_organisation(
+                db.session,
+                organisation,
+                _input(form),
+                now=context.now(),
+                actor_id=current_user.id,
+            )
+        except ValidationFailed as exc:  # raised before anything is changed
+            _attach_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                f"{organisation.name}: saved." if changes else "Nothing changed.",
+                "success" if changes else "info",
+            )
+            return redirect(url_for("directory.detail", organisation_id=organisation.id))
+    return _render_form(form, organisation)
+
+
+@bp.route("/<int:organisation_id>/deactivate", methods=["POST"])
+@supervisor_required
+def deactivate(organisation_id: int):
+    return _set_active(organisation_id, False)
+
+
+@bp.route("/<int:organisation_id>/activate", methods=["POST"])
+@supervisor_required
+def activate(organisation_id: int):
+    return _set_active(organisation_id, True)
+
+
+def _set_active(organisation_id: int, active: bool):
+    organisation = directory.get_organisation(db.session, organisation_id)
+    directory.set_active(
+        db.session, organisation, active, now=context.now(), actor_id=current_user.id
+    )
+    db.session.commit()
+    if active:
+        flash(f"{organisation.name} is active again.", "success")
+    else:
+        flash(
+            f"{organisation.name} is deactivated: it is no longer offered for new actions; "
+            "cases that name it keep it.",
+            "success",
+        )
+    return redirect(url_for("directory.detail", organisation_id=organisation.id))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@supervisor_required
+def import_file():
+    form = ImportForm()
+    problems, result = [], None
+    if form.validate_on_submit():
+        try:
+            result = import_csv(
+                db.session,
+                form.file.data.read(),
+                now=context.now(),
+                actor_id=current_user.id,
+                source="web",
+                dry_run=form.dry_run.data,
+            )
+        except ImportFailed as exc:
+            db.session.rollback()
+            problems = exc.problems
+        else:
+            if not result.dry_run:
+                db.session.commit()
+                flash(f"Directory imported. {result.summary()}", "success")
+                return redirect(url_for("directory.index"))
+    status = 422 if (problems or form.errors) else 200
+    return render_template(
+        "directory/import.html", form=form, problems=problems, result=result
+    ), status
+
+
+@bp.route("/export.csv")
+@supervisor_required
+def export_file():
+    text = export_csv(db.session, now=context.now(), actor_id=current_user.id, source="web")
+    db.session.commit()
+    filename = f"directory-{context.now():%Y%m%d}.csv"
+    return Response(
+        text.encode("utf-8-sig"),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _render_form(form: OrganisationForm, organisation):
+    status = 422 if request.method == "POST" and (form.errors or form.form_errors) else 200
+    return render_template(
+        "directory/form.html", form=form, organisation=organisation, kinds=KIND_LABELS
+    ), status
+
+
+def _form_data(organisation) -> dict:
+    return {
+        "kind": organisation.kind,
+        "name": organisation.name,
+        "country": organisation.country or "",
+        "email": organisation.email or "",
+        "language": organisation.language,
+        "domains": "\n".join(organisation.domain_names),
+        "networks": "\n".join(organisation.cidrs),
+        "address": organisation.address,
+        "notes": organisation.notes,
+    }
+
+
+def _input(form: OrganisationForm) -> directory.OrganisationInput:
+    return directory.OrganisationInput(
+        kind=form.kind.data or "",
+        name=form.name.data or "",
+        country=form.country.data or None,
+        email=form.email.data or None,
+        language=form.language.data or "en",
+        address=form.address.data or "",
+        notes=form.notes.data or "",
+        domains=form.domains.data or "",
+        networks=form.networks.data or "",
+    )
+
+
+def _attach_errors(form, exc: ValidationFailed) -> None:
+    """Show a service's field errors next to the form's fields."""
+    for name, messages in exc.fields.items():
+        field = getattr(form, name, None)
+        if field is None:
+            form.form_errors.extend(messages)
+        else:
+            field.errors = list(field.errors) + messages
