@@ -6,13 +6,26 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from werkzeug.security import generate_password_hash
 
 from casemgr import context
 from casemgr.api import openapi
+from casemgr.auth import models
 from casemgr.auth.models import User
 from casemgr.auth.services import issue_token
 from casemgr.extensions import db
 from tests.api.contract import ApiClient
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    """Staff accounts are made by the dozen here and none signs in with a
+    password: hash with one round instead of scrypt's deliberate slowness."""
+    monkeypatch.setattr(
+        models,
+        "generate_password_hash",
+        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1"),
+    )
 
 
 @pytest.fixture

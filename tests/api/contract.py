@@ -43,6 +43,8 @@ class ApiClient:
             all_headers.setdefault("Authorization", f"Bearer {self.token}")
         response = self.client.open(path, method=method, headers=all_headers, **kwargs)
         check_response(self.document, method, urlsplit(path).path, response)
+        if response.status_code < 300 and kwargs.get("json") is not None:
+            check_accepted_body(self.document, method, urlsplit(path).path, kwargs["json"])
         return response
 
 
@@ -65,6 +67,15 @@ def check_response(document: Json, method: str, path: str, response: TestRespons
     for header in documented.get("headers", {}):
         assert header in response.headers, f"documented header {header} missing"
     validate(document, documented["content"]["application/json"]["schema"], body)
+
+
+def check_accepted_body(document: Json, method: str, path: str, body: Any) -> None:
+    """A body the API accepted must fit the documented request schema: the
+    document may not ask for less, or for something else, than the API takes."""
+    operation = find_operation(document, method, path)
+    assert operation is not None and "requestBody" in operation, (method, path)
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    validate(document, schema, body)
 
 
 def find_operation(document: Json, method: str, path: str) -> Json | None:
