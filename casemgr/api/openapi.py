@@ -32,7 +32,8 @@ the body is not a JSON object; 415 `unsupported_media_type`: send
 `validation`: `fields` names each bad field, query parameter or header.
 Unknown body fields and query parameters are refused (422), never ignored.
 An action name that does not exist answers 404 `unknown_action` with
-`allowed_actions`.
+`allowed_actions`. `assign` without `assignee_id` takes the case for the
+caller. More in docs/api.md.
 
 **Versioning**: within v1, additions are optional request fields, optional
 headers, new response fields and new operations; leaving a new one out keeps
