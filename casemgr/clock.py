@@ -52,7 +52,8 @@ def parse_iso(value: str) -> datetime:
     Raises ValueError with a readable message.
     """
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return as_utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
     except (ValueError, AttributeError):
         raise ValueError(f"{value!r} is not an ISO 8601 date or time") from None
-    return as_utc(parsed)
+    except OverflowError:  # e.g. 9999-12-31T23:59-01:00 is past the last UTC datetime
+        raise ValueError(f"{value!r} is out of the range of dates") from None

@@ -21,6 +21,15 @@ NAMING_CONVENTION = {
 }
 
 
+# Primary keys are INTEGER columns (32-bit on PostgreSQL): a larger id names
+# nothing, and must not reach the database, which refuses it with an error.
+MAX_ID = 2**31 - 1
+
+
+def is_valid_id(value: int) -> bool:
+    return 0 < value <= MAX_ID
+
+
 class UTCDateTime(TypeDecorator):
     """An aware UTC datetime on every backend.
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from casemgr.errors import (
     Conflict,
@@ -14,6 +15,7 @@ from casemgr.errors import (
     StaleVersion,
     ValidationFailed,
 )
+from casemgr.extensions import db
 
 
 def wants_json() -> bool:
@@ -53,6 +55,17 @@ def register_error_handlers(app: Flask) -> None:
             return json_error(409, "stale_version", str(exc), version=exc.current_version)
         return _html(409, str(exc))
 
+    @app.errorhandler(StaleDataError)
+    def concurrent_update(exc: StaleDataError):
+        # Two requests changed the same case at the same moment: the version
+        # check in the UPDATE let only the first one through. The failed flush
+        # left the session unusable until it is rolled back.
+        db.session.rollback()
+        message = "the case was changed by someone else at the same moment; reload it and try again"
+        if wants_json():
+            return json_error(409, "stale_version", message)
+        return _html(409, message)
+
     @app.errorhandler(Conflict)
     def conflict(exc: Conflict):
         if wants_json():
@@ -78,7 +91,10 @@ def register_error_handlers(app: Flask) -> None:
     def http_exception(exc: HTTPException):
         code = exc.code or 500
         if wants_json():
-            return json_error(code, _slug(exc.name), exc.description or exc.name)
+            response = json_error(code, _slug(exc.name), exc.description or exc.name)
+            if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+                response.headers["Allow"] = ", ".join(exc.valid_methods)
+            return response
         return _html(code, exc.description or exc.name)
 
     @app.errorhandler(Exception)

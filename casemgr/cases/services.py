@@ -31,12 +31,16 @@ from casemgr.cases.workflow import (
     Transition,
 )
 from casemgr.crypto import ContactCipher
+from casemgr.database import is_valid_id
 from casemgr.directory.models import Organisation
 from casemgr.errors import NotFound, StaleVersion, ValidationFailed
 from casemgr.intake.urls import host_of
 from casemgr.settings import Timings
 
 SOURCES = ("public", "partner", "police", "phone", "email", "staff")
+# What a client of the API may say a report came from: "public" is the public
+# form's alone (it promises the reporter no IP address or user agent is kept).
+API_SOURCES = tuple(source for source in SOURCES if source != "public")
 MAX_DESCRIPTION_LENGTH = 5000
 MAX_EXTERNAL_REFERENCE_LENGTH = 120
 MAX_CONTACT_LENGTH = 500
@@ -222,20 +226,24 @@ class DatabaseResolver:
         self.session = session
 
     def staff(self, user_id: int) -> StaffRef | None:
-        user = self.session.get(User, user_id)
+        user = self.session.get(User, user_id) if is_valid_id(user_id) else None
         return StaffRef(user.id, user.active, Role(user.role)) if user else None
 
     def organisation(self, organisation_id: int) -> OrganisationRef | None:
+        if not is_valid_id(organisation_id):
+            return None
         organisation = self.session.get(Organisation, organisation_id)
         return organisation.ref if organisation and organisation.active else None
 
     def case(self, case_id: int) -> CaseRef | None:
-        return CaseRef(case_id) if self.session.get(Case, case_id) else None
+        return (
+            CaseRef(case_id) if is_valid_id(case_id) and self.session.get(Case, case_id) else None
+        )
 
 
 def get_case(session: Session, case_id: int) -> Case:
     """The case with ``case_id``; raises NotFound."""
-    case = session.get(Case, case_id)
+    case = session.get(Case, case_id) if is_valid_id(case_id) else None
     if case is None:
         raise NotFound(f"no case with id {case_id}")
     return case
@@ -468,7 +476,9 @@ def _search_condition(q: str):
 
 
 def case_for_page(session: Session, case_id: int) -> Case:
-    """The case with its history and related records loaded in a few queries."""
+    """The case with its history and related records loaded in a few queries; raises NotFound."""
+    if not is_valid_id(case_id):
+        raise NotFound(f"no case with id {case_id}")
     case = session.scalar(
         select(Case)
         .where(Case.id == case_id)
