@@ -145,11 +145,23 @@ def _render_case(case: Case, *, failed_form=None, status: int = 200, trace=None)
             suggested_organisation=_organisation_label(suggestion),
             trace=trace,
             duplicates=cases.duplicates_of(db.session, case),
+            field_names=_field_names(options),
             now=context.now(),
             can_view_contact=case.submission.reporter_contact is not None,
         ),
         status,
     )
+
+
+def _field_names(options: dict[str, list[tuple[str, str]]]) -> dict[str, dict[str, str]]:
+    """For the history: field -> {id: label}, so events name people and organisations."""
+    targets = {
+        spec.name: spec.refers_to
+        for rule in RULES.values()
+        for spec in rule.fields
+        if spec.refers_to
+    }
+    return {name: dict(options.get(target, [])) for name, target in targets.items()}
 
 
 def _organisation_label(suggestion) -> str | None:

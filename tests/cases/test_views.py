@@ -250,3 +250,12 @@ def test_show_contact_needs_post(client, make, analyst):
     case = make.report(reporter_contact="secret@example.net").submission.cases[0]
     login(client, analyst)
     assert client.get(f"/cases/{case.id}/contact").status_code == 405
+
+
+def test_history_names_organisations_and_people(client, make, analyst):
+    case = make.case("notice_pending", by=analyst)
+    login(client, analyst)
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    history = html[html.index("History") :]
+    assert f"provider: {case.provider.label}" in history
+    assert f"assignee: {analyst.name}" in history
