@@ -37,6 +37,8 @@ from casemgr.intake.urls import host_of
 from casemgr.settings import Timings
 
 SOURCES = ("public", "partner", "police", "phone", "email", "staff")
+# Where the reporter saw the URL (optional): what the public form and the API offer.
+SEEN_WHERE = ("website", "social_media", "chat_app", "file_sharing", "other")
 MAX_DESCRIPTION_LENGTH = 5000
 MAX_EXTERNAL_REFERENCE_LENGTH = 120
 MAX_CONTACT_LENGTH = 500
@@ -110,6 +112,8 @@ class ReportInput:
             errors["urls"] = [f"at most {max_urls} URLs can be reported at once"]
         if self.source not in SOURCES:
             errors["source"] = [f"must be one of: {', '.join(SOURCES)}"]
+        if self.seen_where is not None and self.seen_where not in SEEN_WHERE:
+            errors["seen_where"] = [f"must be one of: {', '.join(SEEN_WHERE)}"]
         for name, value, limit in (
             ("description", self.description, MAX_DESCRIPTION_LENGTH),
             ("external_reference", self.external_reference, MAX_EXTERNAL_REFERENCE_LENGTH),
@@ -499,10 +503,18 @@ def reveal_contact(
     cipher: ContactCipher,
     actor_id: int,
     now: datetime,
+    case_reference: str | None = None,
 ) -> str | None:
-    """The reporter's contact details in clear; the viewing is audited."""
+    """The reporter's contact details in clear; the viewing is audited.
+
+    None when there are none (never given, or purged by the retention job);
+    nothing is then shown, so nothing is audited.
+    """
     if submission.reporter_contact is None:
         return None
+    details = {"submission": submission.reference}
+    if case_reference:
+        details["case"] = case_reference
     record(
         session,
         action="contact.view",
@@ -510,7 +522,7 @@ def reveal_contact(
         actor_id=actor_id,
         target_type="submission",
         target_id=submission.id,
-        details={"submission": submission.reference},
+        details=details,
     )
     session.flush()
     return cipher.decrypt(submission.reporter_contact)
