@@ -4,6 +4,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from casemgr.auth.services import MIN_PASSWORD_LENGTH
 from casemgr.cases.workflow import STAFF_ROLES
+from casemgr.formutils import select_choices
 
 
 class LoginForm(FlaskForm):
@@ -14,7 +15,9 @@ class LoginForm(FlaskForm):
 class AccountForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    role = SelectField("Role", choices=[(role.value, role.value.title()) for role in STAFF_ROLES])
+    role = SelectField(
+        "Role", choices=select_choices((role.value, role.value.title()) for role in STAFF_ROLES)
+    )
     active = BooleanField("Active", default=True)
     password = PasswordField(
         "Password",

@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from casemgr.cases.services import MAX_CONTACT_LENGTH, MAX_DESCRIPTION_LENGTH
 from casemgr.cases.workflow import MAX_REASON_LENGTH, ActionRule, FieldSpec
 from casemgr.countries import country_choices
+from casemgr.formutils import select_choices
 
 MANUAL_SOURCES = [
     ("phone", "Phone call"),
@@ -35,7 +36,7 @@ class ManualReportForm(FlaskForm):
         validators=[DataRequired(), Length(max=120_000)],
         description="One address per line, up to 50.",
     )
-    source = SelectField("Received by", choices=MANUAL_SOURCES)
+    source = SelectField("Received by", choices=select_choices(MANUAL_SOURCES))
     external_reference = StringField("Their reference", validators=[Optional(), Length(max=120)])
     description = TextAreaField(
         "Notes",
@@ -55,11 +56,13 @@ def _field_for(spec: FieldSpec, options: dict[str, Sequence[tuple[str, str]]]) -
     if spec.kind == "choice":
         return SelectField(
             label,
-            choices=[("", "—")] + [(c, c.replace("_", " ")) for c in spec.choices],
+            choices=select_choices([("", "—")] + [(c, c.replace("_", " ")) for c in spec.choices]),
             validate_choice=False,  # the workflow validates, with its own messages
         )
     if spec.kind == "country":
-        return SelectField(label, choices=[("", "—"), *country_choices()], validate_choice=False)
+        return SelectField(
+            label, choices=select_choices([("", "—"), *country_choices()]), validate_choice=False
+        )
     if spec.kind == "bool":
         return BooleanField(label)
     if spec.kind == "text":
@@ -68,7 +71,9 @@ def _field_for(spec: FieldSpec, options: dict[str, Sequence[tuple[str, str]]]) -
         return StringField(label, render_kw={"type": "datetime-local", "step": "60"})
     if spec.kind == "id" and spec.refers_to in options:
         return SelectField(
-            label, choices=[("", "—"), *options[spec.refers_to]], validate_choice=False
+            label,
+            choices=select_choices([("", "—"), *options[spec.refers_to]]),
+            validate_choice=False,
         )
     return StringField(label, validators=[Length(max=2048)])
 

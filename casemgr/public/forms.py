@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from urllib.parse import unquote_to_bytes
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -11,6 +12,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from casemgr.cases.services import MAX_CONTACT_LENGTH, MAX_DESCRIPTION_LENGTH, SEEN_WHERE
+from casemgr.formutils import select_choices
 from casemgr.intake.urls import MAX_URL_LENGTH
 
 SEEN_WHERE_LABELS = {
@@ -35,12 +37,30 @@ def readable_text(form, field) -> None:
     characters; storing them would keep a garbled report.
     """
     if field.data and "\ufffd" in field.data:
-        raise ValidationError(
-            _l(
-                "Some of this text could not be read (your browser sent it in an unexpected "
-                "encoding). Please type it again."
-            )
-        )
+        raise ValidationError(UNREADABLE)
+
+
+UNREADABLE = _l(
+    "Some of this text could not be read (your browser sent it in an unexpected "
+    "encoding). Please type it again."
+)
+
+
+def undecodable_fields(body: bytes) -> set[str]:
+    """Names of the url-encoded fields in ``body`` whose value is not UTF-8.
+
+    Werkzeug keeps such bytes as literal ``%XX`` text, which would be stored
+    as a garbled report; a browser always sends a typed ``%`` as ``%25``, so
+    undecodable bytes in the raw body can only come from a wrong encoding.
+    """
+    bad = set()
+    for pair in body.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        try:
+            unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            bad.add(unquote_to_bytes(name).decode("utf-8", "replace"))
+    return bad
 
 
 def no_control_characters(allow_line_breaks: bool):
@@ -64,7 +84,7 @@ class PublicReportForm(FlaskForm):
     )
     seen_where = SelectField(
         _l("Where did you see it? (optional)"),
-        choices=[("", _l("Choose…")), *SEEN_WHERE_LABELS.items()],
+        choices=select_choices([("", _l("Choose…")), *SEEN_WHERE_LABELS.items()]),
         default="",
         validate_choice=False,  # checked below, with our own message
     )
@@ -109,6 +129,13 @@ class PublicReportForm(FlaskForm):
         self.feedback_requested.description = _l(
             "We only contact you if you tick this box and give your contact details."
         )
+
+    def flag_unreadable(self, body: bytes) -> None:
+        """Put an error on every field that arrived in another encoding than UTF-8."""
+        for name in undecodable_fields(body):
+            if name in self and name not in ("csrf_token", "subject"):
+                field = self[name]
+                field.errors = [*field.errors, UNREADABLE]
 
     def validate_seen_where(self, field) -> None:
         if field.data and field.data not in SEEN_WHERE:

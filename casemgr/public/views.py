@@ -52,6 +52,10 @@ def refuse_uploads():
     """The form takes text only: a multipart body (a file upload) is refused unread."""
     if request.method == "POST" and request.mimetype != FORM_MIMETYPE:
         raise UnsupportedMediaType()
+    if request.method == "POST":
+        # Keep the raw body (at most MAX_CONTENT_LENGTH) for the encoding check;
+        # the form is then parsed from this copy.
+        request.get_data(cache=True)
 
 
 @bp.app_template_filter("visible")
@@ -91,6 +95,7 @@ def report():
         return _to_thanks(receipts.Receipt(None, 0))
 
     form.validate()  # CSRF token, lengths, readable text; errors land on the fields
+    form.flag_unreadable(request.get_data(cache=True))
     csrf_failed = "csrf_token" in form.errors
     urls, line_errors = _read_urls(form)
     if csrf_failed or line_errors or _has_errors(form):
