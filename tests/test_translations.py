@@ -16,6 +16,13 @@ TRANSLATIONS = Path(__file__).resolve().parents[1] / "casemgr" / "translations"
 STAFF_ONLY = {
     "Back to %(reference)s",
     "Contact",
+    "Create cases",
+    "Enter a report",
+    "For reports received by phone, e-mail or from partners. Addresses only: never attach or "
+    "describe the material.",
+    "Nothing was saved. Correct these lines:",
+    "Sign in",
+    "Staff sign-in",
     "Deleted on %(date)s (retention period)",
     "Each viewing is recorded.",
     "New report",
