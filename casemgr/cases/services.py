@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import case as sa_case
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from casemgr.audit.services import record
 from casemgr.auth.models import User
@@ -48,33 +50,49 @@ MAX_CONTACT_LENGTH = 500
 
 
 def next_number(session: Session, counter: str) -> int:
-    """The next value of a named counter, safe across processes.
+    """The next value of a named counter, safe across processes."""
+    return reserve_numbers(session, {counter: 1})[counter]
 
-    The UPDATE takes a row lock on PostgreSQL (a write lock on SQLite), so two
-    processes never get the same number; the row is created on first use.
+
+def reserve_numbers(session: Session, amounts: Mapping[str, int]) -> dict[str, int]:
+    """Advance each named counter by its amount in one statement; return the new values.
+
+    The new value is the last number reserved: advancing ``case-2026`` by 3
+    to 45 reserves 43, 44 and 45. The UPDATE takes row locks on PostgreSQL
+    (a write lock on SQLite), so two processes never get the same number; it
+    locks the rows in the order of their primary key, so two reservations of
+    the same counters cannot deadlock. Rows are created on first use. Core,
+    not the ORM: this runs for every report received.
     """
+    names = sorted(amounts)
     statement = (
         update(ReferenceCounter)
-        .where(ReferenceCounter.name == counter)
-        .values(value=ReferenceCounter.value + 1)
-        .returning(ReferenceCounter.value)
+        .where(ReferenceCounter.name.in_(names))
+        .values(
+            value=ReferenceCounter.value
+            + sa_case({name: amounts[name] for name in names}, value=ReferenceCounter.name)
+        )
+        .returning(ReferenceCounter.name, ReferenceCounter.value)
     )
-    value = session.execute(statement).scalar()
-    if value is None:
-        dialect = session.get_bind().dialect.name
+    connection = session.connection()
+    values: dict[str, int] = {name: value for name, value in connection.execute(statement)}
+    missing = [name for name in names if name not in values]
+    if missing:
+        dialect = connection.dialect.name
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         elif dialect == "sqlite":
             from sqlalchemy.dialects.sqlite import insert as dialect_insert
         else:  # pragma: no cover - only the two supported backends
             dialect_insert = insert
-        session.execute(
+        connection.execute(
             dialect_insert(ReferenceCounter)
-            .values(name=counter, value=0)
+            .values([{"name": name, "value": 0} for name in missing])
             .on_conflict_do_nothing(index_elements=["name"])
         )
-        value = session.execute(statement).scalar_one()
-    return value
+        more = connection.execute(statement.where(ReferenceCounter.name.in_(missing)))
+        values.update((name, value) for name, value in more)
+    return values
 
 
 def case_reference(session: Session, prefix: str, now: datetime) -> str:
@@ -161,57 +179,87 @@ def receive_report(
         if earlier is not None:
             return ReceiveResult(earlier, created=False)
 
-    submission = Submission(
-        reference=submission_reference(session, reference_prefix, now),
-        source=report.source,
-        received_at=now,
-        description=(report.description or "").strip(),
-        seen_where=report.seen_where,
-        external_reference=report.external_reference or None,
-        submitted_by=submitted_by,
-        reporter_contact=cipher.encrypt(report.reporter_contact.strip())
-        if report.reporter_contact and report.reporter_contact.strip()
-        else None,
-        feedback_requested=bool(report.feedback_requested and report.reporter_contact),
-    )
-    session.add(submission)
-    for url in dict.fromkeys(report.urls):  # collapse repeats, keep order
-        digest = url_hash(url)
-        original = session.scalar(
-            select(Case)
-            .where(Case.url_hash == digest, Case.url == url, Case.status != Status.CLOSED)
-            .order_by(Case.id)
-            .limit(1)
-        )
+    urls = list(dict.fromkeys(report.urls))  # collapse repeats, keep order
+    digests = [url_hash(url) for url in urls]
+    # One look-up for every URL: the oldest open case of each, if any.
+    originals: dict[str, Any] = {}
+    for row in session.connection().execute(
+        select(Case.id, Case.reference, Case.url)
+        .where(Case.url_hash.in_(set(digests)), Case.status != Status.CLOSED)
+        .order_by(Case.id)
+    ):
+        originals.setdefault(row.url, row)
+    year = now.year
+    numbers = reserve_numbers(session, {f"submission-{year}": 1, f"case-{year}": len(urls)})
+    first_case_number = numbers[f"case-{year}"] - len(urls) + 1
+
+    # Three INSERTs whatever the number of URLs (ORM bulk INSERT ... RETURNING):
+    # this runs for every report, and the unit of work costs more than the SQL.
+    submission = session.scalars(
+        insert(Submission).returning(Submission),
+        [
+            {
+                "reference": f"{reference_prefix}-S-{year}-{numbers[f'submission-{year}']:06d}",
+                "source": report.source,
+                "received_at": now,
+                "description": (report.description or "").strip(),
+                "seen_where": report.seen_where,
+                "external_reference": report.external_reference or None,
+                "submitted_by_id": submitted_by.id if submitted_by else None,
+                "reporter_contact": cipher.encrypt(report.reporter_contact.strip())
+                if report.reporter_contact and report.reporter_contact.strip()
+                else None,
+                "feedback_requested": bool(report.feedback_requested and report.reporter_contact),
+                "contact_purged_at": None,
+            }
+        ],
+    ).one()
+    rows = []
+    for number, (url, digest) in enumerate(zip(urls, digests, strict=True), first_case_number):
+        original = originals.get(url)
         status, resolution = workflow.initial_state(has_open_duplicate=original is not None)
-        case = Case(
-            reference=case_reference(session, reference_prefix, now),
-            submission=submission,
-            url=url,
-            url_hash=digest,
-            host=host_of(url),
-            status=status,
-            resolution=resolution,
-            duplicate_of=original,
-            received_at=now,
-            assessment_due_at=now + timings.assessment_due,
-            due_at=None if original else now + timings.assessment_due,
-            closed_at=now if original else None,
-            updated_at=now,
+        rows.append(
+            {
+                "reference": f"{reference_prefix}-{year}-{number:06d}",
+                "submission_id": submission.id,
+                "url": url,
+                "url_hash": digest,
+                "host": host_of(url),
+                "status": status.value,
+                "resolution": resolution.value if resolution else None,
+                "duplicate_of_id": original.id if original else None,
+                "police_hold": False,
+                "received_at": now,
+                "assessment_due_at": now + timings.assessment_due,
+                "due_at": None if original else now + timings.assessment_due,
+                "closed_at": now if original else None,
+                "reminder_count": 0,
+                "updated_at": now,
+                "version": 1,
+            }
         )
-        session.add(case)
-        session.add(
-            CaseEvent(
-                case=case,
-                actor_id=submitted_by.id if submitted_by else None,
-                action="receive",
-                from_status=None,
-                to_status=status,
-                fields={"source": report.source, "submission": submission.reference}
-                | ({"duplicate_of": original.reference} if original else {}),
-                created_at=now,
-            )
-        )
+    created = list(
+        session.scalars(insert(Case).returning(Case, sort_by_parameter_order=True), rows).all()
+    )
+    session.execute(
+        insert(CaseEvent),
+        [
+            {
+                "case_id": case.id,
+                "actor_id": submitted_by.id if submitted_by else None,
+                "action": "receive",
+                "from_status": None,
+                "to_status": case.status,
+                "fields": {"source": report.source, "submission": submission.reference}
+                | (
+                    {"duplicate_of": originals[case.url].reference} if case.url in originals else {}
+                ),
+                "created_at": now,
+            }
+            for case in created
+        ],
+    )
+    set_committed_value(submission, "cases", created)
     session.flush()
     return ReceiveResult(submission, created=True)
 

@@ -8,6 +8,7 @@ cookie is the session cookie that carries the form's CSRF token.
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import astuple
 
 from flask import current_app, redirect, render_template, request
 from flask_babel import gettext
@@ -123,12 +124,11 @@ def report():
         db.session.rollback()
         form.form_errors.append(gettext("Your report could not be accepted. Please check it."))
         return _form_page(form), 422
+    # Read before the commit, which expires the objects (reading after it reloads them).
+    receipt = receipts.Receipt(result.submission.reference, len(result.submission.cases))
     db.session.commit()
-    submission = result.submission
-    current_app.logger.info(
-        "public report %s received: %d case(s)", submission.reference, len(submission.cases)
-    )
-    return _to_thanks(receipts.Receipt(submission.reference, len(submission.cases)))
+    current_app.logger.info("public report %s received: %d case(s)", *astuple(receipt))
+    return _to_thanks(receipt)
 
 
 def _read_urls(form: PublicReportForm) -> tuple[list[str], list[dict]]:
