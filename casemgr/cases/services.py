@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import case as sa_case
 from sqlalchemy import func, insert, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from casemgr.audit.services import record
@@ -193,10 +193,11 @@ def receive_report(
     numbers = reserve_numbers(session, {f"submission-{year}": 1, f"case-{year}": len(urls)})
     first_case_number = numbers[f"case-{year}"] - len(urls) + 1
 
-    # Three INSERTs whatever the number of URLs (ORM bulk INSERT ... RETURNING):
-    # this runs for every report, and the unit of work costs more than the SQL.
-    submission = session.scalars(
-        insert(Submission).returning(Submission),
+    # Three INSERTs whatever the number of URLs, through Core: this runs for
+    # every report, and the ORM's unit of work costs more than the SQL does.
+    (submission,) = _insert_persistent(
+        session,
+        Submission,
         [
             {
                 "reference": f"{reference_prefix}-S-{year}-{numbers[f'submission-{year}']:06d}",
@@ -213,7 +214,7 @@ def receive_report(
                 "contact_purged_at": None,
             }
         ],
-    ).one()
+    )
     rows = []
     for number, (url, digest) in enumerate(zip(urls, digests, strict=True), first_case_number):
         original = originals.get(url)
@@ -238,11 +239,9 @@ def receive_report(
                 "version": 1,
             }
         )
-    created = list(
-        session.scalars(insert(Case).returning(Case, sort_by_parameter_order=True), rows).all()
-    )
-    session.execute(
-        insert(CaseEvent),
+    created = _insert_persistent(session, Case, rows)
+    session.connection().execute(
+        insert(CaseEvent.__table__),
         [
             {
                 "case_id": case.id,
@@ -260,8 +259,27 @@ def receive_report(
         ],
     )
     set_committed_value(submission, "cases", created)
-    session.flush()
     return ReceiveResult(submission, created=True)
+
+
+def _insert_persistent(session: Session, model: type, rows: list[dict[str, Any]]) -> list:
+    """INSERT ``rows`` with Core and return them as persistent ORM objects.
+
+    Each row must hold every column but the id. The objects are built from
+    the rows and the returned ids and put in the session as if just loaded,
+    so nothing is inserted twice and reading them costs no query.
+    """
+    table = model.__table__
+    ids = session.connection().execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+    )
+    objects = []
+    for row, (new_id,) in zip(rows, ids, strict=True):
+        instance = model(id=new_id, **row)
+        make_transient_to_detached(instance)
+        session.add(instance)
+        objects.append(instance)
+    return objects
 
 
 # --- acting on a case
