@@ -19,7 +19,7 @@ graceful_timeout = 10
 limit_request_line = 8190
 limit_request_fields = 100
 
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 logger_class = "casemgr.gunicorn_logging.PrivacyLogger"
