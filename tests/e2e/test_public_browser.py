@@ -73,10 +73,13 @@ def shots(backend) -> Path:
     return folder
 
 
-def _page(browser, base: str, locale: str, requests: list[str]):
+def _page(browser, base: str, locale: str, requests: list[str], problems: list[str]):
     context = browser.new_context(locale=locale, viewport={"width": 1000, "height": 900})
     page = context.new_page()
     page.on("request", lambda request: requests.append(request.url))
+    # A CSP violation (an inline style, a foreign asset) shows up as a console error.
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
     return context, page
 
 
@@ -107,10 +110,11 @@ def test_a_reporter_reports_in_english_and_in_khmer_and_the_analyst_sees_it(
     known = make.case("triage", url="http://known.example.com/page")
     analyst = make.user("analyst")
     requests: list[str] = []
+    problems: list[str] = []
     tag = backend
 
     # English, chosen by the browser's preference.
-    context, page = _page(browser, base, "en-GB", requests)
+    context, page = _page(browser, base, "en-GB", requests, problems)
     page.goto(base + "/")
     page.get_by_role("link", name="Report a web address").click()
     page.wait_for_url(base + "/report")
@@ -135,7 +139,7 @@ def test_a_reporter_reports_in_english_and_in_khmer_and_the_analyst_sees_it(
     context.close()
 
     # Khmer, chosen with the switch on the home page.
-    context, page = _page(browser, base, "en-US", requests)
+    context, page = _page(browser, base, "en-US", requests, problems)
     page.goto(base + "/")
     page.get_by_role("link", name="ខ្មែរ").click()
     page.wait_for_url(base + "/?lang=km")
@@ -162,7 +166,7 @@ def test_a_reporter_reports_in_english_and_in_khmer_and_the_analyst_sees_it(
     assert english != khmer
 
     # The analyst signs in and finds the new cases in the queue.
-    context, page = _page(browser, base, "en-GB", requests)
+    context, page = _page(browser, base, "en-GB", requests, problems)
     page.goto(base + "/login")
     page.fill("input[name=email]", analyst.email)
     page.fill("input[name=password]", PASSWORD)
@@ -182,6 +186,8 @@ def test_a_reporter_reports_in_english_and_in_khmer_and_the_analyst_sees_it(
     assert "duplicate" in page.inner_text("table.queue")
     context.close()
 
+    # No console errors (the forms' 4xx answers excepted), no CSP violation.
+    assert not [p for p in problems if "status of 4" not in p], problems
     # Nothing was loaded from anywhere but this server.
     assert requests and all(url.startswith(base + "/") for url in requests), [
         url for url in requests if not url.startswith(base + "/")
