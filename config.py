@@ -53,6 +53,30 @@ class Config:
     MAX_URLS_PER_SUBMISSION = 50
     MAX_CONTENT_LENGTH = 1024 * 1024  # whole request body, bytes
 
+    # Languages of the public pages, the default first (docs/translations.md).
+    # Staff screens are in the default language for now.
+    LANGUAGES = ["en", "km"]
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+    # Reporters' contact details are purged this many days after the newest
+    # closing of their submission's cases (flask --app wsgi jobs run retention).
+    CONTACT_RETENTION_DAYS = 90
+
+    # The public report form's abuse resistance, without tracking (docs/privacy.md).
+    # Counted per client address, hashed with a salt that is never stored.
+    PUBLIC_REPORT_RATE_LIMIT = "10 per minute;60 per hour"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"  # or redis://host:6379/0 (pip install casemgr[redis])
+    RATELIMIT_KEY_SALT = ""  # empty: random per process (gunicorn.conf.py shares one)
+    RATELIMIT_SWALLOW_ERRORS = True  # a storage outage must not take the form down
+    RATELIMIT_HEADERS_ENABLED = False
+    # How long the thank-you page can be reloaded from its address, in seconds.
+    RECEIPT_MAX_AGE = 3600
+    # Number of reverse proxies in front of the app that set X-Forwarded-For
+    # (0: none). Needed behind nginx so that rate limits count per client.
+    TRUSTED_PROXY_COUNT = 0
+
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

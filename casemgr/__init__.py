@@ -93,9 +93,9 @@ def _finish_config(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    # Import every model so the metadata is complete for Alembic.
-    from casemgr import models  # noqa: F401
-    from casemgr.extensions import csrf, db, login_manager, migrate
+    # Importing models makes the metadata complete for Alembic.
+    from casemgr import i18n, models, privacy  # noqa: F401
+    from casemgr.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(
@@ -110,6 +110,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
+    login_manager._session_identifier_generator = privacy.session_identifier
+    privacy.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -139,7 +143,9 @@ def _register_cli(app: Flask) -> None:
     from casemgr.auth.cli import users_cli
     from casemgr.demo import demo_command
     from casemgr.directory.cli import directory_cli
+    from casemgr.jobs.cli import jobs_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(directory_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(jobs_cli)

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import case as sa_case
 from sqlalchemy import func, insert, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from casemgr.audit.services import record
 from casemgr.auth.models import User
@@ -41,6 +43,8 @@ SOURCES = ("public", "partner", "police", "phone", "email", "staff")
 # What a client of the API may say a report came from: "public" is the public
 # form's alone (it promises the reporter no IP address or user agent is kept).
 API_SOURCES = tuple(source for source in SOURCES if source != "public")
+# Where the reporter saw the URL (optional): what the public form and the API offer.
+SEEN_WHERE = ("website", "social_media", "chat_app", "file_sharing", "other")
 MAX_DESCRIPTION_LENGTH = 5000
 MAX_EXTERNAL_REFERENCE_LENGTH = 120
 MAX_CONTACT_LENGTH = 500
@@ -50,33 +54,49 @@ MAX_CONTACT_LENGTH = 500
 
 
 def next_number(session: Session, counter: str) -> int:
-    """The next value of a named counter, safe across processes.
+    """The next value of a named counter, safe across processes."""
+    return reserve_numbers(session, {counter: 1})[counter]
 
-    The UPDATE takes a row lock on PostgreSQL (a write lock on SQLite), so two
-    processes never get the same number; the row is created on first use.
+
+def reserve_numbers(session: Session, amounts: Mapping[str, int]) -> dict[str, int]:
+    """Advance each named counter by its amount in one statement; return the new values.
+
+    The new value is the last number reserved: advancing ``case-2026`` by 3
+    to 45 reserves 43, 44 and 45. The UPDATE takes row locks on PostgreSQL
+    (a write lock on SQLite), so two processes never get the same number; it
+    locks the rows in the order of their primary key, so two reservations of
+    the same counters cannot deadlock. Rows are created on first use. Core,
+    not the ORM: this runs for every report received.
     """
+    names = sorted(amounts)
     statement = (
         update(ReferenceCounter)
-        .where(ReferenceCounter.name == counter)
-        .values(value=ReferenceCounter.value + 1)
-        .returning(ReferenceCounter.value)
+        .where(ReferenceCounter.name.in_(names))
+        .values(
+            value=ReferenceCounter.value
+            + sa_case({name: amounts[name] for name in names}, value=ReferenceCounter.name)
+        )
+        .returning(ReferenceCounter.name, ReferenceCounter.value)
     )
-    value = session.execute(statement).scalar()
-    if value is None:
-        dialect = session.get_bind().dialect.name
+    connection = session.connection()
+    values: dict[str, int] = {name: value for name, value in connection.execute(statement)}
+    missing = [name for name in names if name not in values]
+    if missing:
+        dialect = connection.dialect.name
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         elif dialect == "sqlite":
             from sqlalchemy.dialects.sqlite import insert as dialect_insert
         else:  # pragma: no cover - only the two supported backends
             dialect_insert = insert
-        session.execute(
+        connection.execute(
             dialect_insert(ReferenceCounter)
-            .values(name=counter, value=0)
+            .values([{"name": name, "value": 0} for name in missing])
             .on_conflict_do_nothing(index_elements=["name"])
         )
-        value = session.execute(statement).scalar_one()
-    return value
+        more = connection.execute(statement.where(ReferenceCounter.name.in_(missing)))
+        values.update((name, value) for name, value in more)
+    return values
 
 
 def case_reference(session: Session, prefix: str, now: datetime) -> str:
@@ -114,6 +134,8 @@ class ReportInput:
             errors["urls"] = [f"at most {max_urls} URLs can be reported at once"]
         if self.source not in SOURCES:
             errors["source"] = [f"must be one of: {', '.join(SOURCES)}"]
+        if self.seen_where is not None and self.seen_where not in SEEN_WHERE:
+            errors["seen_where"] = [f"must be one of: {', '.join(SEEN_WHERE)}"]
         for name, value, limit in (
             ("description", self.description, MAX_DESCRIPTION_LENGTH),
             ("external_reference", self.external_reference, MAX_EXTERNAL_REFERENCE_LENGTH),
@@ -161,59 +183,107 @@ def receive_report(
         if earlier is not None:
             return ReceiveResult(earlier, created=False)
 
-    submission = Submission(
-        reference=submission_reference(session, reference_prefix, now),
-        source=report.source,
-        received_at=now,
-        description=(report.description or "").strip(),
-        seen_where=report.seen_where,
-        external_reference=report.external_reference or None,
-        submitted_by=submitted_by,
-        reporter_contact=cipher.encrypt(report.reporter_contact.strip())
-        if report.reporter_contact and report.reporter_contact.strip()
-        else None,
-        feedback_requested=bool(report.feedback_requested and report.reporter_contact),
+    urls = list(dict.fromkeys(report.urls))  # collapse repeats, keep order
+    digests = [url_hash(url) for url in urls]
+    # One look-up for every URL: the oldest open case of each, if any.
+    originals: dict[str, Any] = {}
+    for row in session.connection().execute(
+        select(Case.id, Case.reference, Case.url)
+        .where(Case.url_hash.in_(set(digests)), Case.status != Status.CLOSED)
+        .order_by(Case.id)
+    ):
+        originals.setdefault(row.url, row)
+    year = now.year
+    numbers = reserve_numbers(session, {f"submission-{year}": 1, f"case-{year}": len(urls)})
+    first_case_number = numbers[f"case-{year}"] - len(urls) + 1
+
+    # Three INSERTs whatever the number of URLs, through Core: this runs for
+    # every report, and the ORM's unit of work costs more than the SQL does.
+    (submission,) = _insert_persistent(
+        session,
+        Submission,
+        [
+            {
+                "reference": f"{reference_prefix}-S-{year}-{numbers[f'submission-{year}']:06d}",
+                "source": report.source,
+                "received_at": now,
+                "description": (report.description or "").strip(),
+                "seen_where": report.seen_where,
+                "external_reference": report.external_reference or None,
+                "submitted_by_id": submitted_by.id if submitted_by else None,
+                "reporter_contact": cipher.encrypt(report.reporter_contact.strip())
+                if report.reporter_contact and report.reporter_contact.strip()
+                else None,
+                "feedback_requested": bool(report.feedback_requested and report.reporter_contact),
+                "contact_purged_at": None,
+            }
+        ],
     )
-    session.add(submission)
-    for url in dict.fromkeys(report.urls):  # collapse repeats, keep order
-        digest = url_hash(url)
-        original = session.scalar(
-            select(Case)
-            .where(Case.url_hash == digest, Case.url == url, Case.status != Status.CLOSED)
-            .order_by(Case.id)
-            .limit(1)
-        )
+    rows = []
+    for number, (url, digest) in enumerate(zip(urls, digests, strict=True), first_case_number):
+        original = originals.get(url)
         status, resolution = workflow.initial_state(has_open_duplicate=original is not None)
-        case = Case(
-            reference=case_reference(session, reference_prefix, now),
-            submission=submission,
-            url=url,
-            url_hash=digest,
-            host=host_of(url),
-            status=status,
-            resolution=resolution,
-            duplicate_of=original,
-            received_at=now,
-            assessment_due_at=now + timings.assessment_due,
-            due_at=None if original else now + timings.assessment_due,
-            closed_at=now if original else None,
-            updated_at=now,
+        rows.append(
+            {
+                "reference": f"{reference_prefix}-{year}-{number:06d}",
+                "submission_id": submission.id,
+                "url": url,
+                "url_hash": digest,
+                "host": host_of(url),
+                "status": status.value,
+                "resolution": resolution.value if resolution else None,
+                "duplicate_of_id": original.id if original else None,
+                "police_hold": False,
+                "received_at": now,
+                "assessment_due_at": now + timings.assessment_due,
+                "due_at": None if original else now + timings.assessment_due,
+                "closed_at": now if original else None,
+                "reminder_count": 0,
+                "updated_at": now,
+                "version": 1,
+            }
         )
-        session.add(case)
-        session.add(
-            CaseEvent(
-                case=case,
-                actor_id=submitted_by.id if submitted_by else None,
-                action="receive",
-                from_status=None,
-                to_status=status,
-                fields={"source": report.source, "submission": submission.reference}
-                | ({"duplicate_of": original.reference} if original else {}),
-                created_at=now,
-            )
-        )
-    session.flush()
+    created = _insert_persistent(session, Case, rows)
+    session.connection().execute(
+        insert(CaseEvent.__table__),
+        [
+            {
+                "case_id": case.id,
+                "actor_id": submitted_by.id if submitted_by else None,
+                "action": "receive",
+                "from_status": None,
+                "to_status": case.status,
+                "fields": {"source": report.source, "submission": submission.reference}
+                | (
+                    {"duplicate_of": originals[case.url].reference} if case.url in originals else {}
+                ),
+                "created_at": now,
+            }
+            for case in created
+        ],
+    )
+    set_committed_value(submission, "cases", created)
     return ReceiveResult(submission, created=True)
+
+
+def _insert_persistent(session: Session, model: type, rows: list[dict[str, Any]]) -> list:
+    """INSERT ``rows`` with Core and return them as persistent ORM objects.
+
+    Each row must hold every column but the id. The objects are built from
+    the rows and the returned ids and put in the session as if just loaded,
+    so nothing is inserted twice and reading them costs no query.
+    """
+    table = model.__table__
+    ids = session.connection().execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+    )
+    objects = []
+    for row, (new_id,) in zip(rows, ids, strict=True):
+        instance = model(id=new_id, **row)
+        make_transient_to_detached(instance)
+        session.add(instance)
+        objects.append(instance)
+    return objects
 
 
 # --- acting on a case
@@ -517,10 +587,18 @@ def reveal_contact(
     cipher: ContactCipher,
     actor_id: int,
     now: datetime,
+    case_reference: str | None = None,
 ) -> str | None:
-    """The reporter's contact details in clear; the viewing is audited."""
+    """The reporter's contact details in clear; the viewing is audited.
+
+    None when there are none (never given, or purged by the retention job);
+    nothing is then shown, so nothing is audited.
+    """
     if submission.reporter_contact is None:
         return None
+    details = {"submission": submission.reference}
+    if case_reference:
+        details["case"] = case_reference
     record(
         session,
         action="contact.view",
@@ -528,7 +606,7 @@ def reveal_contact(
         actor_id=actor_id,
         target_type="submission",
         target_id=submission.id,
-        details={"submission": submission.reference},
+        details=details,
     )
     session.flush()
     return cipher.decrypt(submission.reporter_contact)

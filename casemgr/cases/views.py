@@ -1,6 +1,15 @@
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from casemgr import context
@@ -254,9 +263,13 @@ def show_contact(case_id: int):
         cipher=context.cipher(),
         actor_id=current_user.id,
         now=context.now(),
+        case_reference=case.reference,
     )
     db.session.commit()
-    return render_template("cases/contact.html", case=case, contact=contact)
+    response = make_response(render_template("cases/contact.html", case=case, contact=contact))
+    # The most sensitive page there is: never kept in a browser or proxy cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/new", methods=["GET", "POST"])

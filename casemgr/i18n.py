@@ -1,0 +1,89 @@
+"""Languages: which one a page is shown in, and links that keep it.
+
+The public pages follow the browser's preference (Accept-Language) unless the
+visitor chose a language with the switch, which puts ``?lang=km`` in the
+address. The choice travels in the URL, never in a cookie. Staff screens use
+the default language for now (their strings are wrapped for translation).
+How to add a language: docs/translations.md.
+"""
+
+from __future__ import annotations
+
+from babel import Locale
+from flask import Flask, current_app, has_request_context, request, url_for
+from flask_babel import get_locale
+
+LANG_PARAM = "lang"
+
+
+def is_public_request() -> bool:
+    """The public pages, and anything that matched no route (a 404 or 405)."""
+    return request.blueprint == "public" or request.endpoint in (None, "static")
+
+
+def languages() -> list[str]:
+    return list(current_app.config["LANGUAGES"])
+
+
+def chosen_language() -> str | None:
+    """The language picked with the switch (``?lang=``), if it is one we have."""
+    value = request.args.get(LANG_PARAM)
+    return value if value in languages() else None
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale selector."""
+    default = languages()[0]
+    if not has_request_context() or not is_public_request():
+        return default
+    return chosen_language() or request.accept_languages.best_match(languages()) or default
+
+
+def public_url(endpoint: str, **values) -> str:
+    """``url_for`` that keeps a language chosen with the switch."""
+    chosen = chosen_language()
+    if chosen and LANG_PARAM not in values:
+        values[LANG_PARAM] = chosen
+    return url_for(endpoint, **values)
+
+
+def switch_url(language: str) -> str:
+    """This page (same route, same query) in ``language``."""
+    args = request.args.to_dict()
+    args[LANG_PARAM] = language
+    endpoint = request.endpoint or "public.home"
+    view_args = request.view_args or {}
+    if request.method != "GET" or endpoint == "static":
+        # A form that came back with errors: switch to a fresh copy of it.
+        args = {LANG_PARAM: language}
+    return url_for(endpoint, **view_args, **args)
+
+
+def language_name(code: str) -> str:
+    """The language's own name for itself: English, ខ្មែរ."""
+    try:
+        name = Locale.parse(code).get_display_name(code)
+    except (ValueError, TypeError):
+        return code
+    return name[:1].upper() + name[1:] if name else code
+
+
+def page_language() -> str:
+    return str(get_locale() or languages()[0]).replace("_", "-")
+
+
+def init_app(app: Flask) -> None:
+    from casemgr.extensions import babel
+
+    babel.init_app(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def language_helpers():
+        return {
+            "page_language": page_language() if has_request_context() else "en",
+            "public_page": has_request_context() and is_public_request(),
+            "public_url": public_url,
+            "switch_url": switch_url,
+            "language_name": language_name,
+            "available_languages": languages(),
+        }
