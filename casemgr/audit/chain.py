@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from casemgr.audit.models import AuditEntry
 from casemgr.clock import as_utc
@@ -83,6 +83,10 @@ def hash_of(entry: AuditEntry | Any) -> str:
 
 def queue(session: Session, entry: AuditEntry) -> None:
     """Append ``entry`` when ``session`` commits (and never if it rolls back)."""
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction():
+        session.connection()  # begin it now: its end (commit or rollback) settles the queue
     session.info.setdefault(_QUEUE, []).append(entry)
 
 

@@ -231,7 +231,8 @@ def authenticate(
             "unknown_email" if user is None else ("inactive" if not user.active else "password")
         )
         return SignIn(None, login_failed(session, email, user, reason, now=now, policy=policy))
-    clear_failures(session, email)
+    # The count of failures is cleared when the sign-in completes, not here:
+    # else the right password would buy unlimited tries at the second factor.
     record(
         session,
         action="auth.password_ok",

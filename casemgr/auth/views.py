@@ -226,6 +226,7 @@ def _restart():
 def _sign_in(user: User, *, second_factor: str | None) -> None:
     """Sign ``user`` in on a fresh session, and audit it (commits)."""
     now = context.now()
+    accounts.clear_failures(db.session, user.email)
     session.clear()
     login_user(user)
     sessions.start(now.timestamp())
