@@ -109,9 +109,8 @@ def test_a_rehashed_change_still_breaks_the_next_link(runner):
 )
 def test_the_database_refuses_changes(app, sql):
     write(2)
-    with pytest.raises(DBAPIError, match="append-only"):
-        with db.engine.begin() as connection:
-            connection.execute(sa.text(sql))
+    with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as connection:
+        connection.execute(sa.text(sql))
     assert len(entries()) == 2
 
 
@@ -120,9 +119,8 @@ def test_postgresql_refuses_truncate(app, backend):
     if backend != "postgresql":
         pytest.skip("PostgreSQL only")
     write(1)
-    with pytest.raises(DBAPIError, match="append-only"):
-        with db.engine.begin() as connection:
-            connection.execute(sa.text("TRUNCATE audit_log CASCADE"))
+    with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as connection:
+        connection.execute(sa.text("TRUNCATE audit_log CASCADE"))
 
 
 def test_a_rolled_back_transaction_writes_nothing(app):

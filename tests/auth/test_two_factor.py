@@ -100,7 +100,7 @@ class TestTwoSteps:
         # The session cookie is signed: a browser cannot write a pending state itself.
         client.set_cookie(
             "casemgr_session",
-            '{"login_pending":{"user_id":%d,"stage":"code"}}' % supervisor.id,
+            f'{{"login_pending":{{"user_id":{supervisor.id},"stage":"code"}}}}',
         )
         response = client.post("/login/code", data={"code": totp_code(supervisor)})
         assert response.location == "/login"
