@@ -157,10 +157,11 @@ class FreshRequestClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        from flask import g
+        from flask import g, has_app_context
 
-        vars(g).clear()
-        db.session.expire_all()
+        if has_app_context():  # a request from another thread has none to reuse
+            vars(g).clear()
+            db.session.expire_all()
         return super().open(*args, **kwargs)
 
 
