@@ -152,11 +152,12 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from casemgr.audit.cli import audit_cli
-    from casemgr.auth.cli import users_cli
+    from casemgr.auth.cli import keys_cli, users_cli
     from casemgr.demo import demo_command
     from casemgr.directory.cli import directory_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(keys_cli)
     app.cli.add_command(directory_cli)
     app.cli.add_command(demo_command)
