@@ -45,7 +45,15 @@ class TestSignIn:
         assert response.location == target
 
     @pytest.mark.parametrize(
-        "target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"]
+        "target",
+        [
+            "https://evil.example/",
+            "//evil.example/x",
+            "javascript:alert(1)",
+            "/\\evil.example/x",  # browsers read "/\" as "//"
+            "/\\/evil.example",
+            "/cases/\n/x",
+        ],
     )
     def test_never_redirects_off_site(self, client, analyst, target):
         response = client.post(
