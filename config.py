@@ -12,6 +12,7 @@ DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production
 
 
 class Config:
+    ENV_NAME = "base"
     SECRET_KEY = DEFAULT_SECRET_KEY
     # Key for reporter contact details at rest (Fernet, urlsafe base64 of 32 bytes).
     # Empty: derived from SECRET_KEY, acceptable for development only.
@@ -79,17 +80,54 @@ class Config:
 
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
+    # Lax, not Strict: a link to a case in a notification e-mail (a top-level
+    # GET from the webmail's site) must open the case for a signed-in user.
+    # Every change is a POST with a CSRF token, which Lax never sends across sites.
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "casemgr_session"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     REMEMBER_COOKIE_DURATION = timedelta(days=0)
 
+    # Sessions end after this long without a request, and this long after sign-in.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12
+    # Sign-in: after LOGIN_MAX_FAILURES failures within LOGIN_FAILURE_WINDOW_MINUTES
+    # (password or second factor), the e-mail address is locked for
+    # LOGIN_LOCKOUT_MINUTES, whether or not an account has it.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW_MINUTES = 15
+    LOGIN_LOCKOUT_MINUTES = 15
+    # Minutes between the password and the second step (code, or enrolment).
+    LOGIN_PENDING_MINUTES = 10
+    # Supervisors and admins always need a second factor; this extends it to all.
+    REQUIRE_2FA_FOR_ALL = False
+    # Shown in the authenticator app next to the account (default: HOTLINE_NAME).
+    TWO_FACTOR_ISSUER = ""
+
+    # Response headers (casemgr/security.py). No inline script or style anywhere.
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+    PERMISSIONS_POLICY = (
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+        "interest-cohort=(), browsing-topics=()"
+    )
+    # Sent only in production (over TLS); empty: no Strict-Transport-Security header.
+    STRICT_TRANSPORT_SECURITY = ""
+    # One JSON line per request on the "casemgr.requests" logger (to standard error).
+    REQUEST_LOG = True
+
 
 class DevelopmentConfig(Config):
+    ENV_NAME = "development"
     DEBUG = True
 
 
 class TestingConfig(Config):
+    ENV_NAME = "testing"
     TESTING = True
+    REQUEST_LOG = False  # tests read the records with caplog instead
     WTF_CSRF_ENABLED = False
     SECRET_KEY = "testing-secret"  # noqa: S105
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - fast, for tests only
@@ -97,9 +135,14 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    ENV_NAME = "production"
+    DEBUG = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    STRICT_TRANSPORT_SECURITY = "max-age=63072000"  # two years; TLS only from then on
+    # __Host-: the browser keeps it only if Secure, for this host, on path /.
+    SESSION_COOKIE_NAME = "__Host-casemgr_session"
 
 
 CONFIGS = {

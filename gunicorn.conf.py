@@ -1,9 +1,15 @@
 """gunicorn settings for casemgr: ``gunicorn -c gunicorn.conf.py wsgi:app``.
 
-The access log keeps no reporter's IP address, user agent or query string:
-see casemgr/gunicorn_logging.py and docs/privacy.md (which also shows how to
-keep nginx quiet). Command-line options override what is set here, and so do
-the environment variables read below.
+Behind nginx on the same host (docs/deployment.md): nginx terminates TLS and
+passes requests here. Command-line options override what is set here, and so
+do the environment variables read below.
+
+Logging: the app writes one JSON line per request itself, with the route's
+template and without IP address or user agent (casemgr/security.py), so
+gunicorn's access log is off by default. Switched on (``--access-logfile`` or
+GUNICORN_ACCESS_LOG), it goes through casemgr.gunicorn_logging.PrivacyLogger,
+which blanks the address, user agent, referrer and query string on public
+paths (docs/privacy.md also shows how to keep nginx quiet).
 """
 
 import os
@@ -14,12 +20,20 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 worker_class = "sync"
 timeout = 30
 graceful_timeout = 10
-# The form's whole request is at most MAX_CONTENT_LENGTH (1 MiB); headers
-# beyond these limits are refused by gunicorn before the app sees them.
+max_requests = 2000  # recycle workers now and then
+max_requests_jitter = 200
+
+# Only nginx on this host may say the request came over HTTPS.
+forwarded_allow_ips = "127.0.0.1"
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
+
+# Request limits: gunicorn refuses larger ones (400) before the app sees them.
+# The whole body is limited by the app's MAX_CONTENT_LENGTH (1 MiB).
 limit_request_line = 8190
 limit_request_fields = 100
+limit_request_field_size = 8190
 
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 logger_class = "casemgr.gunicorn_logging.PrivacyLogger"

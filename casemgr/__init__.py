@@ -45,10 +45,13 @@ def create_app(config: dict[str, Any] | str | None = None, *, clock: Clock | Non
     _register_blueprints(app)
     _register_cli(app)
 
-    from casemgr import templating
+    from casemgr import security, templating
+    from casemgr.auth import sessions
     from casemgr.http import register_error_handlers
 
     templating.init_app(app)
+    security.init_app(app)
+    sessions.init_app(app)
     register_error_handlers(app)
     return app
 
@@ -64,6 +67,11 @@ def _finish_config(app: Flask) -> None:
         uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
 
+    if app.config["ENV_NAME"] == "production" and app.debug:
+        raise RuntimeError(
+            "casemgr refuses to start in production with DEBUG on: the debugger runs "
+            "code sent to it, and error pages would show stack traces"
+        )
     if not app.debug and not app.testing:
         problems = []
         if app.config["SECRET_KEY"] in ("", DEFAULT_SECRET_KEY):
@@ -84,9 +92,10 @@ def _finish_config(app: Flask) -> None:
             )
 
     from casemgr.crypto import ContactCipher
-    from casemgr.settings import Timings
+    from casemgr.settings import LoginPolicy, Timings
 
     app.extensions["casemgr.timings"] = Timings.from_config(app.config)
+    app.extensions["casemgr.login_policy"] = LoginPolicy.from_config(app.config)
     app.extensions["casemgr.cipher"] = ContactCipher.from_config(
         app.config["CONTACT_ENCRYPTION_KEY"], app.config["SECRET_KEY"]
     )
@@ -118,13 +127,17 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from casemgr.api import bp as api_bp
+    from casemgr.audit import bp as audit_bp
     from casemgr.auth import bp as auth_bp
     from casemgr.cases import bp as cases_bp
     from casemgr.directory import bp as directory_bp
+    from casemgr.ops import bp as ops_bp
     from casemgr.public import bp as public_bp
 
     for module in (
+        "casemgr.audit.views",
         "casemgr.auth.views",
+        "casemgr.ops.views",
         "casemgr.cases.views",
         "casemgr.directory.views",
         "casemgr.public.views",
@@ -136,16 +149,21 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(directory_bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(ops_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
 def _register_cli(app: Flask) -> None:
-    from casemgr.auth.cli import users_cli
+    from casemgr.audit.cli import audit_cli
+    from casemgr.auth.cli import keys_cli, users_cli
     from casemgr.demo import demo_command
     from casemgr.directory.cli import directory_cli
     from casemgr.jobs.cli import jobs_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(keys_cli)
     app.cli.add_command(directory_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(jobs_cli)

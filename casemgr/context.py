@@ -8,7 +8,7 @@ from flask import current_app
 
 from casemgr.clock import Clock
 from casemgr.crypto import ContactCipher
-from casemgr.settings import Timings
+from casemgr.settings import LoginPolicy, Timings
 
 
 def clock() -> Clock:
@@ -21,6 +21,10 @@ def now() -> datetime:
 
 def timings() -> Timings:
     return current_app.extensions["casemgr.timings"]
+
+
+def login_policy() -> LoginPolicy:
+    return current_app.extensions["casemgr.login_policy"]
 
 
 def cipher() -> ContactCipher:

@@ -273,3 +273,7 @@ def demo_command():
     click.echo(f"Sign in with any of these (password for all: {DEMO_PASSWORD}):")
     for email, _name, role in STAFF:
         click.echo(f"  {role.value:<10} {email}")
+    click.echo(
+        "The supervisor and the admin set up a second factor (an authenticator app) "
+        "at their first sign-in."
+    )

@@ -19,11 +19,22 @@ class Conflict(Exception):
 
 
 class StaleVersion(Conflict):
-    def __init__(self, current_version: int, changed_by: str | None):
+    """The case changed since the version the caller saw.
+
+    ``current_version`` is None when the change was detected at the moment of
+    writing (another transaction updated the row first: SQLAlchemy's
+    StaleDataError); the session must then be rolled back before anything
+    else, and :func:`casemgr.cases.services.stale_version` tells who.
+    """
+
+    def __init__(
+        self, current_version: int | None, changed_by: str | None, *, case_id: int | None = None
+    ):
         self.current_version = current_version
         self.changed_by = changed_by
-        who = f" by {changed_by}" if changed_by else ""
+        self.case_id = case_id
+        who = f" by {changed_by}" if changed_by else " by someone else at the same moment"
+        now = f" (now version {current_version})" if current_version is not None else ""
         super().__init__(
-            f"the case was changed{who} since you loaded it (now version {current_version}); "
-            "reload it and try again"
+            f"the case was changed{who} since you loaded it{now}; reload it and try again"
         )

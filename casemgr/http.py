@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -51,8 +51,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(StaleVersion)
     def stale_version(exc: StaleVersion):
+        exc = described(exc)
         if wants_json():
-            return json_error(409, "stale_version", str(exc), version=exc.current_version)
+            extra = {"version": exc.current_version} if exc.current_version is not None else {}
+            return json_error(409, "stale_version", str(exc), **extra)
         return _html(409, str(exc))
 
     @app.errorhandler(StaleDataError)
@@ -80,6 +82,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
+        _audit_refusal("security.csrf_refused", reason=exc.description)
         if wants_json():
             return json_error(400, "csrf", exc.description)
         return _html(
@@ -103,6 +106,40 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return json_error(500, "internal", "an unexpected error occurred; it has been logged")
         return _html(500, "An unexpected error occurred; it has been logged.")
+
+
+def _audit_refusal(action: str, **details) -> None:
+    """Record a refused request that may be an attack; never fails the answer."""
+    from flask_login import current_user
+
+    from casemgr import context
+    from casemgr.audit.services import record
+
+    try:
+        db.session.rollback()
+        user_id = current_user.id if current_user.is_authenticated else None
+        record(
+            db.session,
+            action=action,
+            now=context.now(),
+            actor_id=user_id,
+            details={"method": request.method, "endpoint": request.endpoint, **details},
+        )
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the refusal is answered even if the log is down
+        db.session.rollback()
+        current_app.logger.exception("could not audit %s", action)
+
+
+def described(exc: StaleVersion) -> StaleVersion:
+    """``exc`` with the case's current version and who changed it, when the
+    change was caught at the moment of writing (the session needs a rollback)."""
+    if exc.current_version is not None or exc.case_id is None:
+        return exc
+    from casemgr.cases.services import stale_version
+
+    db.session.rollback()
+    return stale_version(db.session, exc.case_id)
 
 
 def _slug(name: str) -> str:

@@ -1,7 +1,8 @@
 """Every model, imported in one place so the metadata is complete."""
 
+from casemgr.audit import chain  # noqa: F401 - registers the audit log's commit hook
 from casemgr.audit.models import AuditEntry
-from casemgr.auth.models import ApiToken, User
+from casemgr.auth.models import ApiToken, LoginThrottle, RecoveryCode, User
 from casemgr.cases.models import Case, CaseEvent, ReferenceCounter, Submission
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
 
@@ -10,9 +11,11 @@ __all__ = [
     "AuditEntry",
     "Case",
     "CaseEvent",
+    "LoginThrottle",
     "Organisation",
     "OrganisationDomain",
     "OrganisationNetwork",
+    "RecoveryCode",
     "ReferenceCounter",
     "Submission",
     "User",

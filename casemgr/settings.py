@@ -35,3 +35,28 @@ class Timings:
             forwarded_reminder=timedelta(days=config["FORWARDED_REMINDER_DAYS"]),
             police_hold_review=timedelta(days=config["POLICE_HOLD_REVIEW_DAYS"]),
         )
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """Sign-in throttling and session lifetimes (config.py explains each)."""
+
+    max_failures: int = 5
+    failure_window: timedelta = timedelta(minutes=15)
+    lockout: timedelta = timedelta(minutes=15)
+    pending: timedelta = timedelta(minutes=10)
+    session_idle: timedelta = timedelta(minutes=30)
+    session_absolute: timedelta = timedelta(hours=12)
+    require_2fa_for_all: bool = False
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> LoginPolicy:
+        return cls(
+            max_failures=max(1, int(config["LOGIN_MAX_FAILURES"])),
+            failure_window=timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"]),
+            lockout=timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"]),
+            pending=timedelta(minutes=config["LOGIN_PENDING_MINUTES"]),
+            session_idle=timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+            session_absolute=timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
+            require_2fa_for_all=bool(config["REQUIRE_2FA_FOR_ALL"]),
+        )

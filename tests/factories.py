@@ -6,8 +6,11 @@ from __future__ import annotations
 import itertools
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
+
 from casemgr import context
 from casemgr.auth import services as accounts
+from casemgr.auth import twofactor
 from casemgr.auth.models import User
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
@@ -20,7 +23,16 @@ PASSWORD = "correct horse battery"  # noqa: S105
 _sequence = itertools.count(1)
 
 
-def user(role: str = "analyst", *, name: str | None = None, active: bool = True) -> User:
+def user(
+    role: str = "analyst",
+    *,
+    name: str | None = None,
+    active: bool = True,
+    two_factor: bool | None = None,
+) -> User:
+    """A member of staff with PASSWORD; with a second factor (a TOTP secret of its
+    own; ``totp_code(user)`` gives the code) where the role needs one, unless
+    ``two_factor`` says otherwise."""
     number = next(_sequence)
     created = accounts.create_user(
         db.session,
@@ -33,8 +45,33 @@ def user(role: str = "analyst", *, name: str | None = None, active: bool = True)
         ),
         now=context.now(),
     )
+    if two_factor is None:
+        two_factor = accounts.two_factor_required(created, context.login_policy())
+    if two_factor:
+        enrol(created)
     db.session.commit()
     return created
+
+
+def enrol(member: User) -> str:
+    """Give ``member`` a second factor directly (the screens' enrolment checks a
+    code first); returns the secret."""
+    secret = twofactor.new_secret()
+    member.totp_secret = context.cipher().encrypt(secret)
+    member.totp_enrolled_at = context.now()
+    db.session.commit()
+    return secret
+
+
+def totp_code(member: User, at: datetime | None = None) -> str:
+    """The code ``member``'s authenticator app shows at ``at`` (default: now)."""
+    secret = twofactor.secret_of(db.session.get(User, member.id), context.cipher())
+    return twofactor.current_code(secret, at or context.now())
+
+
+def forget_last_code(member: User) -> None:
+    db.session.execute(update(User).where(User.id == member.id).values(totp_last_step=None))
+    db.session.commit()
 
 
 def organisation(

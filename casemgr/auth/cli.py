@@ -49,3 +49,16 @@ def token_command(email: str, label: str):
     db.session.commit()
     click.echo(f"API token for {user.email} (shown once, store it now):")
     click.echo(token)
+
+
+@click.group("keys", help="Make new secret keys.")
+def keys_cli():
+    pass
+
+
+@keys_cli.command("contact")
+def contact_key_command():
+    """Print a new CONTACT_ENCRYPTION_KEY (it also encrypts second-factor secrets)."""
+    from casemgr.crypto import ContactCipher
+
+    click.echo(ContactCipher.generate_key())

@@ -1,15 +1,52 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
-from casemgr.auth.services import MIN_PASSWORD_LENGTH
+from casemgr.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from casemgr.cases.workflow import STAFF_ROLES
 from casemgr.forms import select_choices
+
+POLICY_HINT = (
+    f"At least {MIN_LENGTH} characters; a few unrelated words make a good one. "
+    "Common passwords and your e-mail's name part are refused."
+)
 
 
 class LoginForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Code",
+        validators=[DataRequired(), Length(max=40)],
+        description="The 6 digits your authenticator app shows, or one of your recovery codes.",
+    )
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        "Code from the app",
+        validators=[DataRequired(), Length(max=40)],
+        description="Scan the QR code with your authenticator app, then type the 6 digits "
+        "it shows.",
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=MAX_LENGTH)]
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(max=MAX_LENGTH)],
+        description=POLICY_HINT,
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("new_password", message="The two do not match.")],
+    )
 
 
 class AccountForm(FlaskForm):
@@ -21,6 +58,6 @@ class AccountForm(FlaskForm):
     active = BooleanField("Active", default=True)
     password = PasswordField(
         "Password",
-        validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH, max=1024)],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. Leave empty to keep it.",
+        validators=[Optional(), Length(max=MAX_LENGTH)],
+        description=f"{POLICY_HINT} Leave empty to keep it.",
     )

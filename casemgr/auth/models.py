@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -25,10 +25,27 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    # Changed with the password: invalidates every session made before.
+    # Changed with the password, the second factor, the role and on
+    # deactivation: invalidates every session made before.
     session_token: Mapped[str] = mapped_column(String(64))
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Second factor: the TOTP secret, encrypted like reporters' contacts
+    # (context.cipher()); NULL until the user has enrolled.
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The time step (Unix time // 30) of the last code accepted: a code of
+    # this step or an earlier one is never accepted again.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_secret is not None
 
     def set_password(self, password: str) -> None:
         method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
@@ -73,3 +90,40 @@ class ApiToken(Base):
     @staticmethod
     def hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator app; only its SHA-256
+    is stored (a code holds 80 random bits, beyond guessing from the hash)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")
+
+    @staticmethod
+    def hash(code: str) -> str:
+        return hashlib.sha256(code.encode()).hexdigest()
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per e-mail address, in the database so that every worker
+    process sees them. Kept for addresses that have no account as well, so
+    that a lockout says nothing about whether an account exists."""
+
+    __tablename__ = "login_throttle"
+
+    # SHA-256 of the lower-cased address: the table holds no e-mail in clear.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    first_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @staticmethod
+    def key_for(email: str) -> str:
+        return hashlib.sha256(b"login:" + email.strip().lower().encode()).hexdigest()

@@ -5,17 +5,23 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from flask import current_app, has_app_context
+from sqlalchemy import case, delete, func, literal, select, update
 from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from casemgr.audit.services import record
-from casemgr.auth.models import ApiToken, User
-from casemgr.cases.workflow import STAFF_ROLES
+from casemgr.auth import passwords
+from casemgr.auth.models import ApiToken, LoginThrottle, User
+from casemgr.cases.workflow import STAFF_ROLES, Role
+from casemgr.database import UTCDateTime
 from casemgr.errors import NotFound, ValidationFailed
+from casemgr.settings import LoginPolicy
 
-MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 
 
 @dataclass
@@ -35,6 +41,7 @@ def normalise_email(email: str) -> str:
 
 
 def _validate(data: AccountInput, *, password_required: bool) -> dict[str, list[str]]:
+    """Field errors of ``data``; the password against the policy (casemgr/auth/passwords.py)."""
     errors: dict[str, list[str]] = {}
     if data.role not in {role.value for role in STAFF_ROLES}:
         errors["role"] = [f"must be one of: {', '.join(r.value for r in STAFF_ROLES)}"]
@@ -43,10 +50,9 @@ def _validate(data: AccountInput, *, password_required: bool) -> dict[str, list[
     elif len(data.name.strip()) > 120:
         errors["name"] = ["must be at most 120 characters"]
     if data.password or password_required:
-        if not data.password or len(data.password) < MIN_PASSWORD_LENGTH:
-            errors["password"] = [f"must be at least {MIN_PASSWORD_LENGTH} characters"]
-        elif len(data.password) > 1024:
-            errors["password"] = ["must be at most 1024 characters"]
+        found = passwords.problems(data.password or "", email=data.email)
+        if found:
+            errors["password"] = found
     return errors
 
 
@@ -120,9 +126,11 @@ def update_user(
     }
     user.email, user.name, user.role, user.active = email, data.name.strip(), data.role, data.active
     if data.password:
-        set_password(user, data.password)
+        set_password(user, data.password, now=now)
         changes["password"] = ["", "changed"]
-    if not data.active:
+    if not data.active or "role" in changes:
+        # Deactivated, or the rights changed: every session of the user ends
+        # (a new role may need a second factor at the next sign-in).
         user.session_token = secrets.token_hex(16)
     session.flush()
     record(
@@ -137,33 +145,202 @@ def update_user(
     return user
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(user: User, password: str, *, now: datetime | None = None) -> None:
     """Change the password and sign the user out of every existing session."""
     user.set_password(password)
     user.session_token = secrets.token_hex(16)
+    if now is not None:
+        user.password_changed_at = now
 
 
-def authenticate(session: Session, email: str, password: str, *, now: datetime) -> User | None:
-    """The active user with this e-mail and password, else None; audited either way."""
-    user = find_by_email(session, email)
-    if user is None or not user.active or not user.check_password(password):
+def change_own_password(
+    session: Session, user: User, current: str, new: str, *, now: datetime
+) -> None:
+    """A signed-in user changes their password; the current one is required.
+
+    Raises ValidationFailed; every session of the user ends (the caller signs
+    this one in again)."""
+    if not user.check_password(current or ""):
         record(
             session,
-            action="auth.login_failed",
+            action="auth.password_change_failed",
             now=now,
-            actor_id=user.id if user else None,
-            details={"email": email[:254]},
+            actor_id=user.id,
+            target_type="user",
+            target_id=user.id,
         )
-        return None
+        raise ValidationFailed({"current_password": ["is not your current password"]})
+    found = passwords.problems(new or "", email=user.email)
+    if not found and user.check_password(new):
+        found = ["is your current password; choose a new one"]
+    if found:
+        raise ValidationFailed({"new_password": found})
+    set_password(user, new, now=now)
+    session.flush()
     record(
         session,
-        action="auth.login",
+        action="auth.password_change",
         now=now,
         actor_id=user.id,
         target_type="user",
         target_id=user.id,
     )
-    return user
+
+
+# --- signing in
+
+
+@dataclass
+class SignIn:
+    """What the password step decided: ``user`` is set only when it passed."""
+
+    user: User | None
+    locked_until: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None
+
+
+def authenticate(
+    session: Session, email: str, password: str, *, now: datetime, policy: LoginPolicy
+) -> SignIn:
+    """The password step of signing in; audited either way.
+
+    Unknown addresses, deactivated accounts and wrong passwords are refused
+    alike, after the same password-hashing work, and count towards the lock
+    of the address given (which holds whether or not an account has it).
+    While an address is locked even the right password is refused.
+    """
+    email = (email or "").strip()[:254]
+    lock = locked_until(session, email, now=now)
+    user = find_by_email(session, email)
+    # Hash the password whatever happens, so the time taken tells nothing.
+    matches = user.check_password(password) if user else _check_dummy(password)
+    if lock is not None:
+        record(
+            session,
+            action="auth.login_refused_locked",
+            now=now,
+            actor_id=user.id if user else None,
+            details={"email": email, "locked_until": lock.isoformat()},
+        )
+        return SignIn(None, lock)
+    if user is None or not user.active or not matches:
+        reason = (
+            "unknown_email" if user is None else ("inactive" if not user.active else "password")
+        )
+        return SignIn(None, login_failed(session, email, user, reason, now=now, policy=policy))
+    # The count of failures is cleared when the sign-in completes, not here:
+    # else the right password would buy unlimited tries at the second factor.
+    record(
+        session,
+        action="auth.password_ok",
+        now=now,
+        actor_id=user.id,
+        target_type="user",
+        target_id=user.id,
+    )
+    return SignIn(user)
+
+
+def login_failed(
+    session: Session,
+    email: str,
+    user: User | None,
+    reason: str,
+    *,
+    now: datetime,
+    policy: LoginPolicy,
+) -> datetime | None:
+    """Count a failed step of signing in (password or second factor) and audit it;
+    returns the end of the lock when this failure started one."""
+    record(
+        session,
+        action="auth.login_failed",
+        now=now,
+        actor_id=user.id if user else None,
+        details={"email": email[:254], "reason": reason},
+    )
+    lock = _count_failure(session, LoginThrottle.key_for(email), now=now, policy=policy)
+    if lock is not None:
+        record(
+            session,
+            action="auth.lockout",
+            now=now,
+            actor_id=user.id if user else None,
+            details={"email": email[:254], "locked_until": lock.isoformat()},
+        )
+    return lock
+
+
+def locked_until(session: Session, email: str, *, now: datetime) -> datetime | None:
+    """The end of the lock on ``email``, if it is locked now."""
+    throttle = session.get(LoginThrottle, LoginThrottle.key_for(email), populate_existing=True)
+    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
+        return throttle.locked_until
+    return None
+
+
+def clear_failures(session: Session, email: str) -> None:
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == LoginThrottle.key_for(email)))
+
+
+def _count_failure(
+    session: Session, key: str, *, now: datetime, policy: LoginPolicy
+) -> datetime | None:
+    """One more failure for ``key``, atomically (an upsert), across processes."""
+    when = literal(now, UTCDateTime())
+    window_start = literal(now - policy.failure_window, UTCDateTime())
+    stale = LoginThrottle.first_failure_at < window_start
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(LoginThrottle).values(
+        key=key, failures=1, first_failure_at=now, locked_until=None
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={
+            "failures": case((stale, 1), else_=LoginThrottle.failures + 1),
+            "first_failure_at": case((stale, when), else_=LoginThrottle.first_failure_at),
+        },
+    ).returning(LoginThrottle.failures)
+    failures = session.execute(statement).scalar_one()
+    # Forget addresses whose failures are old and whose lock is over.
+    session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.first_failure_at < now - policy.failure_window - policy.lockout,
+            (LoginThrottle.locked_until.is_(None)) | (LoginThrottle.locked_until < now),
+        )
+    )
+    if failures < policy.max_failures:
+        return None
+    until = now + policy.lockout
+    session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == key)
+        .values(locked_until=until, failures=0, first_failure_at=now)
+    )
+    return until
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_hex(16), method=method)
+
+
+def _check_dummy(password: str) -> bool:
+    method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
+    check_password_hash(_dummy_hash(method), password)
+    return False
+
+
+def two_factor_required(user: User, policy: LoginPolicy) -> bool:
+    """Supervisors and admins always; everyone when REQUIRE_2FA_FOR_ALL is set."""
+    return policy.require_2fa_for_all or user.has_role(Role.SUPERVISOR)
 
 
 def load_session_user(session: Session, user_id: str) -> User | None:

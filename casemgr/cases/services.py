@@ -17,6 +17,7 @@ from sqlalchemy import case as sa_case
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from casemgr.audit.services import record
 from casemgr.auth.models import User
@@ -341,14 +342,7 @@ def apply_action(
     has moved on since.
     """
     if expected_version is not None and expected_version != case.version:
-        last = session.scalar(
-            select(CaseEvent)
-            .where(CaseEvent.case_id == case.id)
-            .order_by(CaseEvent.id.desc())
-            .limit(1)
-        )
-        who = last.actor.name if last and last.actor else ("the system" if last else None)
-        raise StaleVersion(case.version, who)
+        raise stale_version(session, case.id)
     transition = workflow.plan(
         action, case.facts, actor, fields, now=now, resolver=DatabaseResolver(session)
     )
@@ -365,8 +359,41 @@ def apply_action(
         created_at=now,
     )
     session.add(event)
-    session.flush()
+    case_id = case.id  # after a failed flush the case cannot be read
+    try:
+        session.flush()
+    except StaleDataError:
+        # Another transaction changed the case between our read and our write
+        # (the UPDATE's version check matched no row). The session must be
+        # rolled back before it can say who: the caller does that.
+        raise StaleVersion(None, None, case_id=case_id) from None
+    record(
+        session,
+        action="case.action",
+        now=now,
+        actor_id=actor.id,
+        target_type="case",
+        target_id=case.id,
+        details={
+            "reference": case.reference,
+            "action": transition.action,
+            "from": transition.from_status,
+            "to": transition.to_status,
+            "version": case.version,
+            "fields": event.fields,
+        },
+    )
     return event
+
+
+def stale_version(session: Session, case_id: int) -> StaleVersion:
+    """A StaleVersion naming the case's current version and who changed it last."""
+    case = session.get(Case, case_id, populate_existing=True)
+    last = session.scalar(
+        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id.desc()).limit(1)
+    )
+    who = last.actor.name if last and last.actor else ("the system" if last else None)
+    return StaleVersion(case.version if case else None, who, case_id=case_id)
 
 
 def _record_effects(case: Case, transition: Transition, now: datetime, timings: Timings) -> None:

@@ -34,6 +34,7 @@ from casemgr.directory import services as directory
 from casemgr.directory.models import Organisation
 from casemgr.errors import StaleVersion
 from casemgr.extensions import db
+from casemgr.http import described
 from casemgr.intake.urls import TooManyURLs, parse_url_lines
 
 
@@ -221,6 +222,8 @@ def act(case_id: int, action: str):
         return _render_case(case, failed_form=form, status=422)
     except (InvalidTransition, PermissionDenied, StaleVersion) as exc:
         db.session.rollback()
+        if isinstance(exc, StaleVersion):
+            exc = described(exc)
         flash(str(exc), "error")
         return _render_case(
             cases.case_for_page(db.session, case_id),

@@ -62,3 +62,12 @@ def test_token_is_the_last_line_and_only_its_hash_is_stored(runner, analyst):
 def test_token_for_unknown_account(runner):
     result = runner.invoke(args=["users", "token", "nobody@example.org"])
     assert result.exit_code == 1
+
+
+def test_keys_contact_prints_a_usable_key(runner):
+    from casemgr.crypto import ContactCipher
+
+    result = runner.invoke(args=["keys", "contact"])
+    assert result.exit_code == 0
+    key = result.output.strip()
+    assert ContactCipher(key).decrypt(ContactCipher(key).encrypt("x")) == "x"

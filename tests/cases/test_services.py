@@ -281,6 +281,7 @@ def test_contact_viewing_is_audited(make, supervisor):
         db.session, submission, cipher=context.cipher(), actor_id=supervisor.id, now=context.now()
     )
     assert shown == "call me: 012 345 678"
+    db.session.commit()  # the audit entry is written with the transaction
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "contact.view"))
     assert (entry.actor_id, entry.target_id) == (supervisor.id, str(submission.id))
 

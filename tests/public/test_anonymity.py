@@ -122,9 +122,10 @@ def cookies_set(response) -> list[str]:
 def test_public_pages_set_no_cookie_but_the_csrf_session(app, client):
     assert cookies_set(client.get("/")) == []
     assert cookies_set(client.get("/?lang=km")) == []
+    name = app.config["SESSION_COOKIE_NAME"]
     form = client.get("/report")
-    assert cookies_set(form) == ["session"]
-    session_cookie = client.get_cookie("session")
+    assert cookies_set(form) == [name]
+    session_cookie = client.get_cookie(name)
     assert session_cookie.http_only and session_cookie.expires is None  # ends with the browser
     serializer = app.session_interface.get_signing_serializer(app)
     assert set(serializer.loads(session_cookie.value)) == {"csrf_token"}
@@ -132,7 +133,7 @@ def test_public_pages_set_no_cookie_but_the_csrf_session(app, client):
     response = post_report(client, urls="http://example.com/a")
     thanks = client.get(response.headers["Location"])
     assert cookies_set(response) == [] and cookies_set(thanks) == []
-    assert set(serializer.loads(client.get_cookie("session").value)) == {"csrf_token"}
+    assert set(serializer.loads(client.get_cookie(name).value)) == {"csrf_token"}
     assert cookies_set(client.get("/report/thanks?t=expired")) == []
     assert cookies_set(client.get("/no-such-page")) == []
 

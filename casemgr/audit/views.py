@@ -1,0 +1,59 @@
+"""The admin screen of the audit log: search by actor, action, target and period."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from flask import render_template, request
+
+from casemgr.audit import bp
+from casemgr.audit import services as audit
+from casemgr.auth import services as accounts
+from casemgr.auth.access import admin_required
+from casemgr.extensions import db
+
+PER_PAGE = 50
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "").strip()
+    return int(value) if value.isdigit() and len(value) <= 9 else None
+
+
+def _date_arg(name: str) -> datetime | None:
+    value = request.args.get(name, "").strip()
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _text_arg(name: str, limit: int) -> str | None:
+    value = "".join(ch for ch in request.args.get(name, "") if ch.isprintable()).strip()
+    return value[:limit] or None
+
+
+@bp.get("/")
+@admin_required
+def index():
+    until = _date_arg("until")
+    filters = audit.AuditFilter(
+        actor_id=_int_arg("actor"),
+        action=_text_arg("action", 60),
+        target_type=_text_arg("target_type", 40),
+        target_id=_text_arg("target_id", 64),
+        since=_date_arg("since"),
+        until=until + timedelta(days=1) if until else None,  # the whole day given
+    )
+    page = audit.search(
+        db.session, filters, page=min(max(_int_arg("page") or 1, 1), 10**6), per_page=PER_PAGE
+    )
+    return render_template(
+        "audit/index.html",
+        page=page,
+        filters=filters,
+        args=request.args,
+        staff=accounts.list_staff(db.session),
+        actions=audit.actions(db.session),
+    )

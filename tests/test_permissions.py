@@ -1,0 +1,173 @@
+"""The permission matrix: every route of the app, every method, for each kind
+of caller, with the answer expected. Table-driven: a new route needs a row in
+PERMISSIONS (the test names the missing row), and a row whose route is gone
+fails too.
+
+Callers: ``anonymous`` (no session, no token), then ``analyst``,
+``supervisor`` and ``admin``: signed in (with their second factor) for pages,
+with a bearer token of their own (and no session) for the API.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from casemgr import context, create_app
+from casemgr.auth.services import issue_token
+from casemgr.extensions import db
+from tests.conftest import login
+
+CALLERS = ("anonymous", "analyst", "supervisor", "admin")
+
+# Outcomes. ALLOWED: the view ran (any answer but a refusal: 2xx, a redirect
+# that is not to the sign-in, 404/405/409/422 for the empty request the
+# matrix sends) and never a 5xx. LOGIN: 302 to the sign-in page, which comes
+# back here (?next=). 401 and 403: refused.
+ALLOWED, LOGIN = "allowed", "login"
+
+ACCESS: dict[str, dict[str, str | int]] = {
+    # Anyone, signed in or not (the public pages, the sign-in steps, /healthz).
+    "public": dict.fromkeys(CALLERS, ALLOWED),
+    # Any signed-in member of staff.
+    "staff": {"anonymous": LOGIN, "analyst": ALLOWED, "supervisor": ALLOWED, "admin": ALLOWED},
+    "supervisor": {"anonymous": LOGIN, "analyst": 403, "supervisor": ALLOWED, "admin": ALLOWED},
+    "admin": {"anonymous": LOGIN, "analyst": 403, "supervisor": 403, "admin": ALLOWED},
+    # The API: a bearer token, never the session.
+    "api-public": dict.fromkeys(CALLERS, ALLOWED),
+    "api-staff": {"anonymous": 401, "analyst": ALLOWED, "supervisor": ALLOWED, "admin": ALLOWED},
+    "api-supervisor": {"anonymous": 401, "analyst": 403, "supervisor": ALLOWED, "admin": ALLOWED},
+}
+
+PERMISSIONS: dict[str, str] = {
+    # public pages and operations
+    "GET /": "public",
+    "GET /static/<path:filename>": "public",
+    "GET /healthz": "public",
+    # the anonymous report form
+    "GET /report": "public",
+    "POST /report": "public",
+    "GET /report/thanks": "public",
+    # signing in
+    "GET /login": "public",
+    "POST /login": "public",
+    "GET /login/code": "public",  # without the password step: back to /login
+    "POST /login/code": "public",
+    "GET /login/enrol": "public",
+    "POST /login/enrol": "public",
+    "POST /logout": "staff",
+    # one's own account
+    "GET /account/password": "staff",
+    "POST /account/password": "staff",
+    "GET /account/two-factor": "staff",
+    "POST /account/two-factor": "staff",
+    "POST /account/two-factor/recovery-codes": "staff",
+    # cases
+    "GET /cases/": "staff",
+    "GET /cases/new": "staff",
+    "POST /cases/new": "staff",
+    "GET /cases/<int:case_id>": "staff",
+    "POST /cases/<int:case_id>/actions/<action>": "staff",  # the workflow checks the role
+    "POST /cases/<int:case_id>/contact": "staff",
+    "POST /cases/<int:case_id>/trace": "staff",
+    # directory: all staff read, supervisors change
+    "GET /directory/": "staff",
+    "GET /directory/<int:organisation_id>": "staff",
+    "GET /directory/new": "supervisor",
+    "POST /directory/new": "supervisor",
+    "GET /directory/<int:organisation_id>/edit": "supervisor",
+    "POST /directory/<int:organisation_id>/edit": "supervisor",
+    "POST /directory/<int:organisation_id>/activate": "supervisor",
+    "POST /directory/<int:organisation_id>/deactivate": "supervisor",
+    "GET /directory/import": "supervisor",
+    "POST /directory/import": "supervisor",
+    "GET /directory/export.csv": "supervisor",
+    # administration
+    "GET /admin/users": "admin",
+    "GET /admin/users/new": "admin",
+    "POST /admin/users/new": "admin",
+    "GET /admin/users/<int:user_id>": "admin",
+    "POST /admin/users/<int:user_id>": "admin",
+    "POST /admin/users/<int:user_id>/two-factor/reset": "admin",
+    "GET /admin/audit/": "admin",
+    # API v1
+    "GET /api/v1/openapi.json": "api-public",
+    "POST /api/v1/reports": "api-staff",
+    "GET /api/v1/cases": "api-staff",
+    "GET /api/v1/cases/<int:case_id>": "api-staff",
+    "POST /api/v1/cases/<int:case_id>/actions/<action>": "api-staff",
+    "GET /api/v1/organizations": "api-staff",
+    "POST /api/v1/organizations": "api-supervisor",
+}
+
+
+def _routes() -> list[str]:
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    return sorted(
+        f"{method} {rule.rule}"
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    )
+
+
+ROUTES = _routes()
+
+
+def test_every_access_kind_names_every_caller():
+    for kind, answers in ACCESS.items():
+        assert set(answers) == set(CALLERS), kind
+
+
+@pytest.mark.parametrize("route", sorted(set(ROUTES) | set(PERMISSIONS)))
+def test_route(app, make, route):
+    if route not in PERMISSIONS:
+        pytest.fail(f"add a row for {route} to PERMISSIONS (tests/test_permissions.py)")
+    if route not in ROUTES:
+        pytest.fail(f"PERMISSIONS has a row for {route}, which is no route: remove it")
+    method, rule = route.split(" ", 1)
+    expected = ACCESS[PERMISSIONS[route]]
+    path = _concrete(rule, make)
+    users = {role: make.user(role) for role in CALLERS[1:]}
+    for caller in CALLERS:
+        client = app.test_client()
+        headers = {}
+        if caller != "anonymous":
+            if rule.startswith("/api/"):
+                token = issue_token(db.session, users[caller], now=context.now())
+                db.session.commit()
+                headers["Authorization"] = f"Bearer {token}"
+            else:
+                login(client, users[caller])
+        response = client.open(path, method=method, headers=headers, data={})
+        response.close()
+        _check(route, caller, expected[caller], response)
+
+
+def _concrete(rule: str, make) -> str:
+    """The rule with its variables filled by objects that exist."""
+    values = {
+        "<int:case_id>": lambda: str(make.case("new").id),
+        "<int:organisation_id>": lambda: str(make.organisation("hosting_provider").id),
+        "<int:user_id>": lambda: str(make.user("analyst").id),
+        "<action>": lambda: "assign",
+        "<path:filename>": lambda: "css/app.css",
+    }
+    for variable, value in values.items():
+        if variable in rule:
+            rule = rule.replace(variable, value())
+    assert "<" not in rule, f"no value for a variable of {rule}: add one to _concrete"
+    return rule
+
+
+def _check(route: str, caller: str, expected: str | int, response) -> None:
+    status = response.status_code
+    where = f"{route} as {caller}: {status} {response.location or ''}"
+    to_login = status == 302 and (response.location or "").startswith("/login?next=")
+    assert status < 500, where
+    if expected == ALLOWED:
+        assert status not in (401, 403) and not to_login, f"{where}, expected it to be allowed"
+    elif expected == LOGIN:
+        assert to_login, f"{where}, expected a redirect to the sign-in"
+    else:
+        assert status == expected, f"{where}, expected {expected}"
+        if status == 401:
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")

@@ -1,0 +1,231 @@
+"""What every response carries (headers), what the app logs, /healthz, error
+pages, and bad input the app itself controls."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from casemgr.extensions import db
+from casemgr.security import REQUEST_LOGGER
+from tests.conftest import login
+
+ROOT = Path(__file__).resolve().parent.parent
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def assert_hardened(response):
+    headers = response.headers
+    assert headers["Content-Security-Policy"] == CSP
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "camera=()" in headers["Permissions-Policy"]
+    assert "Strict-Transport-Security" not in headers  # production only
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/login",
+        "/cases/",
+        "/healthz",
+        "/api/v1/openapi.json",
+        "/api/v1/cases",
+        "/static/css/app.css",
+        "/nowhere",
+    ],
+)
+def test_every_response_carries_the_headers(client, path):
+    response = client.get(path)
+    assert_hardened(response)
+    response.close()
+
+
+def test_signed_in_pages_and_errors_carry_them_too(client, analyst, make):
+    login(client, analyst)
+    case = make.case("new")
+    for response in (
+        client.get(f"/cases/{case.id}"),
+        client.get("/admin/users"),  # 403
+        client.post(f"/cases/{case.id}/actions/nothing"),  # 404
+        client.get("/logout"),  # 405
+    ):
+        assert_hardened(response)
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_hsts_only_in_production(monkeypatch, tmp_path):
+    from casemgr import create_app
+    from casemgr.crypto import ContactCipher
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    monkeypatch.setenv("CASEMGR_SECRET_KEY", "a-long-random-value-for-this-test")
+    monkeypatch.setenv("CASEMGR_CONTACT_ENCRYPTION_KEY", ContactCipher.generate_key())
+    app = create_app("production")
+    response = app.test_client().get("/")
+    assert response.headers["Strict-Transport-Security"] == "max-age=63072000"
+
+
+def test_production_refuses_debug(monkeypatch, tmp_path):
+    from casemgr import create_app
+    from casemgr.crypto import ContactCipher
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    monkeypatch.setenv("CASEMGR_SECRET_KEY", "a-long-random-value-for-this-test")
+    monkeypatch.setenv("CASEMGR_CONTACT_ENCRYPTION_KEY", ContactCipher.generate_key())
+    monkeypatch.setenv("CASEMGR_DEBUG", "true")
+    with pytest.raises(RuntimeError, match="DEBUG"):
+        create_app("production")
+
+
+TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_no_template_has_inline_script_or_style(template):
+    """The CSP forbids them: they would silently not work."""
+    text = template.read_text(encoding="utf-8")
+    assert not re.search(r"<script|<style|\sstyle=|\son[a-z]+=|javascript:", text, re.I), template
+
+
+def test_an_unexpected_error_shows_no_stack_trace(app, client, analyst, monkeypatch):
+    from casemgr.cases import services
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internals /work/casemgr/cases/services.py line 42")
+
+    monkeypatch.setattr(services, "queue", broken)
+    login(client, analyst)
+    response = client.get("/cases/")
+    assert response.status_code == 500
+    assert b"secret internals" not in response.data and b"Traceback" not in response.data
+    assert_hardened(response)
+
+
+class TestHealth:
+    def test_ok_when_the_database_answers(self, client):
+        response = client.get("/healthz")
+        assert response.status_code == 200 and response.json == {"status": "ok"}
+
+    def test_503_when_it_does_not(self, client, monkeypatch):
+        def down(*args, **kwargs):
+            raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+        monkeypatch.setattr(db.session, "execute", down)
+        response = client.get("/healthz")
+        assert response.status_code == 503 and response.json["status"] == "unavailable"
+
+    def test_needs_no_sign_in_and_sets_no_cookie(self, client):
+        response = client.get("/healthz")
+        assert "Set-Cookie" not in response.headers
+
+
+class TestRequestLog:
+    @pytest.fixture
+    def lines(self):
+        logger = logging.getLogger(REQUEST_LOGGER)
+        records: list[logging.LogRecord] = []
+        handler = logging.Handler()
+        handler.emit = records.append
+        level = logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        yield lambda: [json.loads(record.getMessage()) for record in records]
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+    def test_one_json_line_per_request_with_the_route_template(self, client, analyst, make, lines):
+        case = make.case("new")
+        client.environ_base.update(
+            REMOTE_ADDR="198.51.100.7",
+            HTTP_USER_AGENT="Agent/1.0",
+            HTTP_X_FORWARDED_FOR="203.0.113.9",
+        )
+        login(client, analyst)
+        client.get(f"/cases/{case.id}?q=http://secret.example.com/x")
+        line = lines()[-1]
+        assert line["method"] == "GET" and line["path"] == "/cases/<int:case_id>"
+        assert line["status"] == 200 and isinstance(line["duration_ms"], float)
+        assert line["user_id"] == analyst.id
+        text = json.dumps(lines())
+        for secret in ("198.51.100.7", "203.0.113.9", "Agent/1.0", "secret.example.com"):
+            assert secret not in text
+
+    def test_public_pages_log_nothing_identifying(self, client, analyst, lines):
+        login(client, analyst)
+        client.get("/")
+        client.get("/healthz")
+        for line in lines()[-2:]:
+            assert set(line) == {"event", "method", "path", "endpoint", "status", "duration_ms"}
+
+    def test_api_calls_log_the_tokens_user(self, client, analyst, lines):
+        from casemgr import context
+        from casemgr.auth.services import issue_token
+
+        token = issue_token(db.session, analyst, now=context.now())
+        db.session.commit()
+        client.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})
+        assert lines()[-1]["user_id"] == analyst.id
+        assert token not in json.dumps(lines())
+
+
+class TestBadInput:
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/static/../config.py",
+            "/static/%2e%2e/config.py",
+            "/static/..%2fconfig.py",
+            "/static/css/..%2f..%2fconfig.py",
+            "/static/%2e%2e%2f%2e%2e%2fetc/passwd",
+            "/static//etc/passwd",
+            "/static/css/app.css%00.txt",
+        ],
+    )
+    def test_path_traversal_in_a_file_name_is_refused(self, client, path):
+        response = client.get(path, follow_redirects=True)  # "//" is merged (308) first
+        response.close()
+        assert response.status_code in (400, 404)
+        assert b"SECRET_KEY" not in response.data and b"root:" not in response.data
+
+    def test_a_forged_csrf_token_is_refused_and_audited(self, app, client, analyst, make):
+        from sqlalchemy import select
+
+        from casemgr.audit.models import AuditEntry
+
+        login(client, analyst)
+        case = make.case("new")
+        app.config["WTF_CSRF_ENABLED"] = True
+        try:
+            response = client.post(
+                f"/cases/{case.id}/actions/assign", data={"csrf_token": "forged"}
+            )
+        finally:
+            app.config["WTF_CSRF_ENABLED"] = False
+        assert response.status_code == 400
+        entry = db.session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "security.csrf_refused")
+        )
+        assert entry.actor_id == analyst.id
+        assert db.session.get(type(case), case.id).status == "new"
+
+    def test_a_huge_header_is_not_a_500(self, client, analyst):
+        response = client.get("/cases/", headers={"X-Junk": "x" * 100_000})
+        assert response.status_code < 500
+
+    @pytest.mark.parametrize("value", ["1 OR 1=1", "../../etc/passwd", "\x00", "9" * 40, "-1"])
+    def test_a_bad_form_version_is_not_a_500(self, client, analyst, make, value):
+        login(client, analyst)
+        case = make.case("new")
+        response = client.post(f"/cases/{case.id}/actions/assign", data={"assign-version": value})
+        assert response.status_code < 500
