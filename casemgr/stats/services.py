@@ -1,0 +1,782 @@
+"""The figures hotlines publish, computed in the database.
+
+``compute_figures`` answers every figure of a period with a fixed number of
+aggregate queries (none loads cases into Python); ``figures_as_dict`` is the
+one serialisation that the API, the CSV of figures and the CLI share.
+
+What each figure counts (``P`` is the period, whole UTC days, ``now`` the
+moment the figures are made):
+
+- the **received cohort**: cases (reported URLs) whose ``received_at`` is in
+  ``P``, narrowed by the filters (hosting country, provider). Reports,
+  unique URLs, every count by category, the times from receipt, the open
+  cases and the per-analyst figures describe this cohort, as it stands at
+  ``now``;
+- the **notified cohort**: cases whose notice went out (``notice_sent_at``)
+  in ``P``. Time from notice to removal, the share removed within 1, 3 and 7
+  days and the time-to-removal distribution describe it. Material removed
+  before the notice arrived counts as removed after 0 seconds;
+- **removed within N days**: ``removed_at - notice_sent_at <= N * 24 h``. A
+  notice younger than N days whose URL is not removed yet is left out of that
+  share (it may still make it): the share is ``removed / measurable``, where
+  measurable = removed within N days, or notice sent at least N days before
+  ``now``;
+- **time to assessment** uses the case's current assessment (a case reopened
+  and assessed again counts its latest one), attributed to the person who
+  recorded it (its ``assess`` event);
+- medians and 90th percentiles: linear interpolation, defined in
+  ``casemgr/stats/sql.py``; durations are whole seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, distinct, func, literal_column, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
+
+from casemgr.audit.services import record
+from casemgr.auth.models import User
+from casemgr.cases.models import Case, CaseEvent, Submission
+from casemgr.cases.workflow import (
+    ILLEGAL,
+    OPEN_STATUSES,
+    Action,
+    Classification,
+    OrgKind,
+    Resolution,
+    SiteType,
+    Status,
+)
+from casemgr.countries import is_country_code
+from casemgr.directory.models import Organisation
+from casemgr.errors import ValidationFailed
+from casemgr.stats.sql import Summary, percentiles, seconds_between, utc_bucket
+
+DAY = 86400
+REMOVAL_WINDOWS_DAYS = (1, 3, 7)
+HEADLINE_WINDOW_DAYS = 3  # the hotline network's headline figure
+# Time from notice to removal, in buckets: (label, upper bound in seconds, inclusive).
+REMOVAL_BUCKETS: tuple[tuple[str, int | None], ...] = (
+    ("≤ 1 day", DAY),
+    ("1–3 days", 3 * DAY),
+    ("3–7 days", 7 * DAY),
+    ("7–14 days", 14 * DAY),
+    ("14–30 days", 30 * DAY),
+    ("> 30 days", None),
+)
+NOT_REMOVED = "not removed yet"
+# Periods up to this long also get counts per day.
+MAX_DAYS_FOR_DAILY = 92
+OPEN_STATE_ORDER: tuple[Status, ...] = tuple(s for s in Status if s in OPEN_STATUSES)
+
+# --- periods and filters
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole UTC days from ``start`` to ``end``, both included."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def month(cls, year: int, month: int) -> Period:
+        first = date(year, month, 1)
+        following = date(year + month // 12, month % 12 + 1, 1)
+        return cls(first, following - timedelta(days=1))
+
+    @property
+    def start_at(self) -> datetime:
+        return datetime.combine(self.start, time(), UTC)
+
+    @property
+    def end_at(self) -> datetime:
+        """The first moment after the period."""
+        return datetime.combine(self.end + timedelta(days=1), time(), UTC)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def is_month(self) -> bool:
+        return self.start.day == 1 and self == Period.month(self.start.year, self.start.month)
+
+    @property
+    def label(self) -> str:
+        if self.is_month:
+            return self.start.strftime("%B %Y")
+        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+    def months(self, until: date) -> list[str]:
+        """'YYYY-MM' of every month of the period up to ``until``."""
+        last = min(self.end, until)
+        year, month, out = self.start.year, self.start.month, []
+        while (year, month) <= (last.year, last.month):
+            out.append(f"{year:04d}-{month:02d}")
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return out
+
+    def day_list(self, until: date) -> list[str]:
+        last = min(self.end, until)
+        return [
+            (self.start + timedelta(days=n)).isoformat()
+            for n in range(max(0, (last - self.start).days + 1))
+        ]
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def _date(raw: str) -> date:
+    text = raw.strip()
+    if not _DATE.fullmatch(text):
+        raise ValueError(f"{raw!r} is not a date: use YYYY-MM-DD")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text} is not a date that exists") from None
+
+
+def default_period(today: date) -> Period:
+    """The last 12 months: from the first day of the month 11 months ago to today."""
+    year, month = today.year, today.month - 11
+    if month < 1:
+        year, month = year - 1, month + 12
+    return Period(date(year, month, 1), today)
+
+
+def parse_period(
+    raw_from: str | None,
+    raw_to: str | None,
+    *,
+    today: date,
+    required: bool = False,
+    names: tuple[str, str] = ("from", "to"),
+) -> Period:
+    """A period from two YYYY-MM-DD strings; raises ValidationFailed keyed by ``names``.
+
+    Missing dates default to the last 12 months (unless ``required``). A
+    period may end in the future (its figures stop at now) but not start there.
+    """
+    from_name, to_name = names
+    errors: dict[str, list[str]] = {}
+    start = end = None
+    for name, raw in ((from_name, raw_from), (to_name, raw_to)):
+        if raw is None or not raw.strip():
+            if required:
+                errors[name] = ["is required (YYYY-MM-DD)"]
+            continue
+        try:
+            parsed = _date(raw)
+        except ValueError as exc:
+            errors[name] = [str(exc)]
+            continue
+        if name == from_name:
+            start = parsed
+        else:
+            end = parsed
+    if errors:
+        raise ValidationFailed(errors)
+    fallback = default_period(min(end, today) if end else today)
+    start = start or fallback.start
+    end = end or max(today, start)
+    if start > today:
+        errors[from_name] = [
+            f"{start.isoformat()} is in the future: there are figures up to today, "
+            f"{today.isoformat()}"
+        ]
+    elif end < start:
+        errors[to_name] = [
+            f"the period ends ({end.isoformat()}) before it starts ({start.isoformat()})"
+        ]
+    if errors:
+        raise ValidationFailed(errors)
+    return Period(start, end)
+
+
+def parse_month(raw: str | None, *, today: date, name: str = "month") -> Period:
+    """The calendar month named ``YYYY-MM``; the current month is allowed (so far)."""
+    match = _MONTH.fullmatch((raw or "").strip())
+    if not match:
+        raise ValidationFailed({name: [f"{raw!r} is not a month: use YYYY-MM, e.g. 2026-10"]})
+    year, month = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12 or year < 1:
+        raise ValidationFailed({name: [f"{raw.strip()} is not a month that exists"]})
+    period = Period.month(year, month)
+    if period.start > today:
+        raise ValidationFailed(
+            {name: [f"{raw.strip()} has not started yet (today is {today.isoformat()})"]}
+        )
+    return period
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    hosting_country: str | None = None
+    provider_id: int | None = None
+
+    def conditions(self) -> list:
+        out = []
+        if self.hosting_country:
+            out.append(Case.hosting_country == self.hosting_country)
+        if self.provider_id is not None:
+            out.append(Case.provider_id == self.provider_id)
+        return out
+
+
+def parse_filter(
+    session: Session, raw_country: str | None, raw_provider: str | None
+) -> StatsFilter:
+    """Filters from query parameters ``country`` and ``provider``; ValidationFailed."""
+    errors: dict[str, list[str]] = {}
+    country = (raw_country or "").strip().upper() or None
+    if country and not is_country_code(country):
+        errors["country"] = ["must be an ISO 3166-1 alpha-2 country code, e.g. KH"]
+    provider_id = None
+    text = (raw_provider or "").strip()
+    if text:
+        organisation = (
+            session.get(Organisation, int(text)) if text.isdigit() and len(text) < 10 else None
+        )
+        if organisation is None or organisation.kind != OrgKind.HOSTING_PROVIDER:
+            errors["provider"] = ["must be the id of a hosting provider"]
+        else:
+            provider_id = organisation.id
+    if errors:
+        raise ValidationFailed(errors)
+    return StatsFilter(country, provider_id)
+
+
+# --- the figures
+
+
+@dataclass(frozen=True)
+class RemovalShare:
+    days: int
+    removed: int  # removed within ``days`` of the notice
+    measurable: int  # removed within ``days``, or notice at least ``days`` old
+
+    @property
+    def share(self) -> float | None:
+        return self.removed / self.measurable if self.measurable else None
+
+
+@dataclass(frozen=True)
+class AnalystFigures:
+    user_id: int | None
+    name: str
+    assessed: int
+    median_seconds: float | None
+
+
+@dataclass(frozen=True)
+class ProviderCount:
+    provider_id: int | None
+    name: str | None
+    count: int
+
+
+TIME_LABELS = {
+    "receipt_to_assessment": "Receipt → assessment",
+    "receipt_to_first_action": "Receipt → first action",
+    "receipt_to_removal": "Receipt → removal",
+    "notice_to_removal": "Notice → removal",
+}
+
+
+@dataclass
+class Figures:
+    period: Period
+    filters: StatsFilter
+    as_of: datetime
+    reports_received: int = 0  # submissions
+    urls_reported: int = 0  # cases
+    unique_urls: int = 0
+    assessed: int = 0
+    illegal: int = 0
+    closed_without_action: int = 0
+    by_classification: list[tuple[str | None, int]] = field(default_factory=list)
+    by_resolution: list[tuple[str | None, int]] = field(default_factory=list)
+    by_site_type: list[tuple[str | None, int]] = field(default_factory=list)
+    by_hosting_country: list[tuple[str | None, int]] = field(default_factory=list)
+    by_provider: list[ProviderCount] = field(default_factory=list)
+    by_month: list[tuple[str, int]] = field(default_factory=list)
+    by_day: list[tuple[str, int]] | None = None
+    times: dict[str, Summary] = field(default_factory=dict)
+    notified: int = 0
+    removed_after_notice: int = 0
+    removal_within: list[RemovalShare] = field(default_factory=list)
+    removal_distribution: list[tuple[str, int]] = field(default_factory=list)
+    open_total: int = 0
+    overdue: int = 0
+    open_by_state: list[tuple[str, int]] = field(default_factory=list)
+    per_analyst: list[AnalystFigures] | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.urls_reported == 0 and self.notified == 0
+
+    @property
+    def headline_share(self) -> RemovalShare | None:
+        for share in self.removal_within:
+            if share.days == HEADLINE_WINDOW_DAYS:
+                return share
+        return None
+
+
+def _count_if(condition) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def compute_figures(
+    session: Session,
+    period: Period,
+    filters: StatsFilter | None = None,
+    *,
+    now: datetime,
+    include_analysts: bool = False,
+) -> Figures:
+    """Every figure of ``period`` as of ``now``; per-analyst figures on request."""
+    filters = filters or StatsFilter()
+    received = [
+        Case.received_at >= period.start_at,
+        Case.received_at < period.end_at,
+        *filters.conditions(),
+    ]
+    notified = [
+        Case.notice_sent_at >= period.start_at,
+        Case.notice_sent_at < period.end_at,
+        *filters.conditions(),
+    ]
+    figures = Figures(period=period, filters=filters, as_of=now)
+    _totals(session, figures, received, now)
+    _categories(session, figures, received)
+    _calendar(session, figures, received, now)
+    _times(session, figures, received, notified)
+    _notices(session, figures, notified, now)
+    if include_analysts:
+        figures.per_analyst = _per_analyst(session, received)
+    return figures
+
+
+def _totals(session: Session, figures: Figures, received: list, now: datetime) -> None:
+    row = session.execute(
+        select(
+            func.count(),
+            func.count(distinct(Case.submission_id)),
+            func.count(distinct(Case.url_hash)),
+            _count_if(Case.assessed_at.is_not(None)),
+            _count_if(Case.classification.in_([c.value for c in ILLEGAL])),
+            _count_if(and_(Case.status == Status.CLOSED, Case.first_action_at.is_(None))),
+            _count_if(Case.status != Status.CLOSED),
+            _count_if(and_(Case.status != Status.CLOSED, Case.due_at < now)),
+        ).where(*received)
+    ).one()
+    (
+        figures.urls_reported,
+        figures.reports_received,
+        figures.unique_urls,
+        figures.assessed,
+        figures.illegal,
+        figures.closed_without_action,
+        figures.open_total,
+        figures.overdue,
+    ) = (int(value) for value in row)
+
+
+def _grouped(session: Session, column, conditions: list) -> dict[Any, int]:
+    rows = session.execute(select(column, func.count()).where(*conditions).group_by(column))
+    return {key: int(count) for key, count in rows}
+
+
+def _in_order(counts: dict[Any, int], order: Iterable[str]) -> list[tuple[str | None, int]]:
+    """Every known value in ``order`` (zeros too), then any other, then None."""
+    known = list(order)
+    out = [(value, counts.get(value, 0)) for value in known]
+    out += sorted((k, v) for k, v in counts.items() if k is not None and k not in known)
+    if counts.get(None):
+        out.append((None, counts[None]))
+    return out
+
+
+def _by_count(counts: dict[Any, int]) -> list[tuple[Any, int]]:
+    """Largest first; ties by key; None (not recorded) last."""
+    out = sorted(
+        ((k, v) for k, v in counts.items() if k is not None), key=lambda kv: (-kv[1], kv[0])
+    )
+    if counts.get(None):
+        out.append((None, counts[None]))
+    return out
+
+
+def _categories(session: Session, figures: Figures, received: list) -> None:
+    figures.by_classification = _in_order(
+        _grouped(session, Case.classification, received), (c.value for c in Classification)
+    )
+    figures.by_resolution = _in_order(
+        _grouped(session, Case.resolution, received), (r.value for r in Resolution)
+    )
+    figures.by_site_type = _in_order(
+        _grouped(session, Case.site_type, received), (s.value for s in SiteType)
+    )
+    figures.by_hosting_country = _by_count(_grouped(session, Case.hosting_country, received))
+    open_counts = _grouped(session, Case.status, [*received, Case.status != Status.CLOSED])
+    figures.open_by_state = [(s.value, open_counts.get(s.value, 0)) for s in OPEN_STATE_ORDER]
+
+    rows = session.execute(
+        select(Case.provider_id, Organisation.name, func.count())
+        .outerjoin(Organisation, Organisation.id == Case.provider_id)
+        .where(*received)
+        .group_by(Case.provider_id, Organisation.name)
+    )
+    providers = [ProviderCount(pid, name, int(count)) for pid, name, count in rows]
+    figures.by_provider = sorted(
+        providers,
+        key=lambda p: (p.provider_id is None, -p.count, (p.name or "").lower(), p.provider_id or 0),
+    )
+
+
+def _calendar(session: Session, figures: Figures, received: list, now: datetime) -> None:
+    today = now.date()
+    month = utc_bucket(Case.received_at, "month")
+    counts = _grouped(session, month, received)
+    figures.by_month = [(m, counts.get(m, 0)) for m in figures.period.months(today)]
+    if figures.period.days <= MAX_DAYS_FOR_DAILY:
+        day = utc_bucket(Case.received_at, "day")
+        counts = _grouped(session, day, received)
+        figures.by_day = [(d, counts.get(d, 0)) for d in figures.period.day_list(today)]
+
+
+_TIME_KEYS = tuple(TIME_LABELS)
+
+
+def _times(session: Session, figures: Figures, received: list, notified: list) -> None:
+    def durations(key: str, end, start, conditions: list, *, clamp: bool = False):
+        seconds = seconds_between(end, start)
+        if clamp:  # removed before the notice went out: 0
+            seconds = case((seconds < 0, 0), else_=seconds)
+        group = literal_column(str(_TIME_KEYS.index(key)))
+        return select(group.label("g"), seconds.label("v")).where(*conditions, end.is_not(None))
+
+    query = union_all(
+        durations("receipt_to_assessment", Case.assessed_at, Case.received_at, received),
+        durations("receipt_to_first_action", Case.first_action_at, Case.received_at, received),
+        durations("receipt_to_removal", Case.removed_at, Case.received_at, received),
+        durations("notice_to_removal", Case.removed_at, Case.notice_sent_at, notified, clamp=True),
+    )
+    found = percentiles(session, query, groups=True)
+    figures.times = {key: found.get(index, Summary()) for index, key in enumerate(_TIME_KEYS)}
+
+
+def _notices(session: Session, figures: Figures, notified: list, now: datetime) -> None:
+    seconds = seconds_between(Case.removed_at, Case.notice_sent_at)
+    removed = Case.removed_at.is_not(None)
+    columns = [func.count(), _count_if(removed)]
+    for days in REMOVAL_WINDOWS_DAYS:
+        within = and_(removed, seconds <= days * DAY)
+        columns += [
+            _count_if(within),
+            _count_if(or_(within, Case.notice_sent_at <= now - timedelta(days=days))),
+        ]
+    low = None
+    for _label, high in REMOVAL_BUCKETS:
+        bucket = [removed]
+        if low is not None:
+            bucket.append(seconds > low)
+        if high is not None:
+            bucket.append(seconds <= high)
+        columns.append(_count_if(and_(*bucket)))
+        low = high
+    columns.append(_count_if(Case.removed_at.is_(None)))
+
+    values = [int(v) for v in session.execute(select(*columns).where(*notified)).one()]
+    figures.notified, figures.removed_after_notice = values[0], values[1]
+    rest = values[2:]
+    figures.removal_within = [
+        RemovalShare(days, rest[2 * i], rest[2 * i + 1])
+        for i, days in enumerate(REMOVAL_WINDOWS_DAYS)
+    ]
+    rest = rest[2 * len(REMOVAL_WINDOWS_DAYS) :]
+    labels = [label for label, _ in REMOVAL_BUCKETS] + [NOT_REMOVED]
+    figures.removal_distribution = list(zip(labels, rest, strict=True))
+
+
+def _per_analyst(session: Session, received: list) -> list[AnalystFigures]:
+    """Cases assessed (their current assessment) and median time, per assessor."""
+    event = aliased(CaseEvent)
+    query = (
+        select(
+            event.actor_id.label("g"),
+            seconds_between(Case.assessed_at, Case.received_at).label("v"),
+        )
+        .join(
+            event,
+            and_(
+                event.case_id == Case.id,
+                event.action == Action.ASSESS.value,
+                event.created_at == Case.assessed_at,
+            ),
+        )
+        .where(*received, Case.assessed_at.is_not(None))
+    )
+    found = percentiles(session, query, groups=True)
+    ids = [user_id for user_id in found if user_id is not None]
+    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+    out = [
+        AnalystFigures(user_id, names.get(user_id, "former staff"), summary.count, summary.median)
+        for user_id, summary in found.items()
+    ]
+    return sorted(out, key=lambda a: (-a.assessed, a.name.lower(), a.user_id or 0))
+
+
+# --- serialisation
+
+
+def _iso(value: date | datetime) -> str:
+    return value.isoformat()
+
+
+def figures_as_dict(figures: Figures) -> dict[str, Any]:
+    """The figures as plain JSON-ready data (the API's and the CSV's shape).
+
+    Durations are in seconds (floats: percentiles may fall between two
+    values); a share is a fraction 0-1, or null when nothing is measurable
+    yet. ``per_analyst`` is present only when it was computed.
+    """
+    out: dict[str, Any] = {
+        "period": {"from": _iso(figures.period.start), "to": _iso(figures.period.end)},
+        "as_of": _iso(figures.as_of),
+        "filters": {
+            "hosting_country": figures.filters.hosting_country,
+            "provider_id": figures.filters.provider_id,
+        },
+        "reports_received": figures.reports_received,
+        "urls_reported": figures.urls_reported,
+        "unique_urls": figures.unique_urls,
+        "assessed": figures.assessed,
+        "illegal": figures.illegal,
+        "closed_without_action": figures.closed_without_action,
+        "by_classification": [{"key": k, "count": v} for k, v in figures.by_classification],
+        "by_resolution": [{"key": k, "count": v} for k, v in figures.by_resolution],
+        "by_site_type": [{"key": k, "count": v} for k, v in figures.by_site_type],
+        "by_hosting_country": [{"key": k, "count": v} for k, v in figures.by_hosting_country],
+        "by_provider": [
+            {"provider_id": p.provider_id, "name": p.name, "count": p.count}
+            for p in figures.by_provider
+        ],
+        "by_month": [{"month": m, "count": v} for m, v in figures.by_month],
+        "times": {
+            key: {
+                "count": summary.count,
+                "median_seconds": summary.median,
+                "p90_seconds": summary.p90,
+            }
+            for key, summary in figures.times.items()
+        },
+        "notices": {
+            "notified": figures.notified,
+            "removed": figures.removed_after_notice,
+            "removed_within": [
+                {
+                    "days": s.days,
+                    "removed": s.removed,
+                    "measurable": s.measurable,
+                    "share": s.share,
+                }
+                for s in figures.removal_within
+            ],
+            "time_to_removal": [
+                {"bucket": label, "count": count} for label, count in figures.removal_distribution
+            ],
+        },
+        "open": {
+            "total": figures.open_total,
+            "overdue": figures.overdue,
+            "by_state": [{"state": s, "count": v} for s, v in figures.open_by_state],
+        },
+    }
+    if figures.by_day is not None:
+        out["by_day"] = [{"day": d, "count": v} for d, v in figures.by_day]
+    if figures.per_analyst is not None:
+        out["per_analyst"] = [
+            {
+                "user_id": a.user_id,
+                "name": a.name,
+                "assessed": a.assessed,
+                "median_seconds_to_assessment": a.median_seconds,
+            }
+            for a in figures.per_analyst
+        ]
+    return out
+
+
+def _flatten(value: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _flatten(inner, f"{prefix}.{key}" if prefix else key)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                # Lists of rows: name each row by its first field ("by_month.2026-01.count").
+                first, *rest = item.items()
+                label = "none" if first[1] is None else first[1]
+                for key, inner in rest:
+                    yield from _flatten(inner, f"{prefix}.{label}.{key}")
+            else:
+                yield prefix, item
+    else:
+        yield prefix, value
+
+
+def figures_csv(figures: Figures) -> str:
+    """The figures as CSV rows ``figure,value`` (names as in the JSON, dotted)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["figure", "value"])
+    for name, value in _flatten(figures_as_dict(figures), ""):
+        writer.writerow([_safe_cell(name), _safe_cell("" if value is None else value)])
+    return buffer.getvalue()
+
+
+# --- the cases export
+
+CASE_COLUMNS = (
+    "reference",
+    "submission",
+    "source",
+    "received_at",
+    "status",
+    "resolution",
+    "classification",
+    "media_type",
+    "site_type",
+    "age_group",
+    "hosting_country",
+    "provider",
+    "assignee",
+    "assessed_at",
+    "first_action_at",
+    "notice_sent_at",
+    "removed_at",
+    "closed_at",
+    "due_at",
+    "overdue",
+)
+URL_COLUMNS = ("url", "host", "hosting_ip")
+
+
+def _safe_cell(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def export_cases_csv(
+    session: Session,
+    period: Period,
+    filters: StatsFilter,
+    *,
+    actor: User,
+    now: datetime,
+    include_urls: bool,
+) -> Iterator[str]:
+    """Record the export in the audit log, and return the CSV, a chunk per row.
+
+    Never holds reporter contact details or the reporter's notes; URLs (with
+    host and hosting IP) only when ``include_urls`` and the actor is a
+    supervisor. The caller commits (the audit entry) before sending the rows.
+    """
+    include_urls = include_urls and actor.has_role("supervisor")
+    conditions = [
+        Case.received_at >= period.start_at,
+        Case.received_at < period.end_at,
+        *filters.conditions(),
+    ]
+    total = session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
+    record(
+        session,
+        action="stats.export_cases",
+        now=now,
+        actor_id=actor.id,
+        details={
+            "from": _iso(period.start),
+            "to": _iso(period.end),
+            "hosting_country": filters.hosting_country,
+            "provider_id": filters.provider_id,
+            "include_urls": include_urls,
+            "rows": total,
+        },
+    )
+    session.flush()
+    return _case_rows(session, conditions, include_urls, now)
+
+
+def _case_rows(
+    session: Session, conditions: list, include_urls: bool, now: datetime
+) -> Iterator[str]:
+    provider = aliased(Organisation)
+    assignee = aliased(User)
+    columns = [
+        Case.reference,
+        Submission.reference,
+        Submission.source,
+        Case.received_at,
+        Case.status,
+        Case.resolution,
+        Case.classification,
+        Case.media_type,
+        Case.site_type,
+        Case.age_group,
+        Case.hosting_country,
+        provider.name,
+        assignee.name,
+        Case.assessed_at,
+        Case.first_action_at,
+        Case.notice_sent_at,
+        Case.removed_at,
+        Case.closed_at,
+        Case.due_at,
+    ]
+    if include_urls:
+        columns += [Case.url, Case.host, Case.hosting_ip]
+    query = (
+        select(*columns)
+        .join(Submission, Submission.id == Case.submission_id)
+        .outerjoin(provider, provider.id == Case.provider_id)
+        .outerjoin(assignee, assignee.id == Case.assignee_id)
+        .where(*conditions)
+        .order_by(Case.received_at, Case.id)
+        .execution_options(yield_per=1000)
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+
+    def take() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(CASE_COLUMNS + (URL_COLUMNS if include_urls else ()))
+    yield take()
+    for row in session.execute(query):
+        values = list(row)
+        overdue = values[4] != Status.CLOSED and values[18] is not None and values[18] < now
+        cells = values[:19] + ["yes" if overdue else "no"] + values[19:]
+        writer.writerow(
+            [
+                _safe_cell(v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime) else v)
+                for v in cells
+            ]
+        )
+        yield take()
