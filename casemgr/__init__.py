@@ -40,10 +40,11 @@ def create_app(config: dict[str, Any] | str | None = None, *, clock: Clock | Non
     _register_blueprints(app)
     _register_cli(app)
 
-    from casemgr import templating
+    from casemgr import navigation, templating
     from casemgr.http import register_error_handlers
 
     templating.init_app(app)
+    navigation.init_app(app)
     register_error_handlers(app)
     return app
 
