@@ -113,20 +113,29 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.auth import bp as auth_bp
     from casemgr.cases import bp as cases_bp
     from casemgr.public import bp as public_bp
+    from casemgr.stats import bp as stats_bp
 
-    for module in ("casemgr.auth.views", "casemgr.cases.views", "casemgr.public.views"):
+    for module in (
+        "casemgr.auth.views",
+        "casemgr.cases.views",
+        "casemgr.public.views",
+        "casemgr.stats.views",
+    ):
         __import__(module)
     __import__("casemgr.api.views")
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(stats_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
 def _register_cli(app: Flask) -> None:
     from casemgr.auth.cli import users_cli
     from casemgr.demo import demo_command
+    from casemgr.stats.cli import stats_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(stats_cli)

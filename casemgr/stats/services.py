@@ -33,7 +33,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -71,7 +71,7 @@ REMOVAL_BUCKETS: tuple[tuple[str, int | None], ...] = (
     ("14–30 days", 30 * DAY),
     ("> 30 days", None),
 )
-NOT_REMOVED = "not removed yet"
+NOT_REMOVED = "not yet removed"
 # Periods up to this long also get counts per day.
 MAX_DAYS_FOR_DAILY = 92
 OPEN_STATE_ORDER: tuple[Status, ...] = tuple(s for s in Status if s in OPEN_STATUSES)
@@ -169,35 +169,30 @@ def parse_period(
     """
     from_name, to_name = names
     errors: dict[str, list[str]] = {}
-    start = end = None
+    parsed: dict[str, date] = {}
     for name, raw in ((from_name, raw_from), (to_name, raw_to)):
         if raw is None or not raw.strip():
             if required:
                 errors[name] = ["is required (YYYY-MM-DD)"]
             continue
         try:
-            parsed = _date(raw)
+            parsed[name] = _date(raw)
         except ValueError as exc:
             errors[name] = [str(exc)]
-            continue
-        if name == from_name:
-            start = parsed
-        else:
-            end = parsed
-    if errors:
-        raise ValidationFailed(errors)
-    fallback = default_period(min(end, today) if end else today)
-    start = start or fallback.start
-    end = end or max(today, start)
-    if start > today:
+    start, end = parsed.get(from_name), parsed.get(to_name)
+    if start is not None and start > today:
         errors[from_name] = [
             f"{start.isoformat()} is in the future: there are figures up to today, "
             f"{today.isoformat()}"
         ]
-    elif end < start:
-        errors[to_name] = [
-            f"the period ends ({end.isoformat()}) before it starts ({start.isoformat()})"
-        ]
+    if not errors:
+        fallback = default_period(min(end, today) if end else today)
+        start = start or fallback.start
+        end = end or today
+        if end < start:
+            errors[to_name] = [
+                f"the period ends ({end.isoformat()}) before it starts ({start.isoformat()})"
+            ]
     if errors:
         raise ValidationFailed(errors)
     return Period(start, end)
@@ -254,6 +249,26 @@ def parse_filter(
     if errors:
         raise ValidationFailed(errors)
     return StatsFilter(country, provider_id)
+
+
+def parse_selection(
+    session: Session, args: Mapping[str, str], *, today: date, required: bool = False
+) -> tuple[Period, StatsFilter]:
+    """Period and filters from the parameters ``from``, ``to``, ``country`` and
+    ``provider``; one ValidationFailed naming every bad parameter."""
+    errors: dict[str, list[str]] = {}
+    period = filters = None
+    try:
+        period = parse_period(args.get("from"), args.get("to"), today=today, required=required)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    try:
+        filters = parse_filter(session, args.get("country"), args.get("provider"))
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed(errors)
+    return period, filters
 
 
 # --- the figures
@@ -703,22 +718,44 @@ def export_cases_csv(
         *filters.conditions(),
     ]
     total = session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
+    record_export(
+        session,
+        "stats.export_cases",
+        period,
+        filters,
+        actor=actor,
+        now=now,
+        extra={"include_urls": include_urls, "rows": total},
+    )
+    return _case_rows(session, conditions, include_urls, now)
+
+
+def record_export(
+    session: Session,
+    action: str,
+    period: Period,
+    filters: StatsFilter,
+    *,
+    actor: User | None,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Write who exported what (``stats.export_cases``, ``stats.report``...) to the
+    audit log; ``actor`` None is the command line."""
     record(
         session,
-        action="stats.export_cases",
+        action=action,
         now=now,
-        actor_id=actor.id,
+        actor_id=actor.id if actor is not None else None,
         details={
             "from": _iso(period.start),
             "to": _iso(period.end),
             "hosting_country": filters.hosting_country,
             "provider_id": filters.provider_id,
-            "include_urls": include_urls,
-            "rows": total,
+            **(extra or {}),
         },
     )
     session.flush()
-    return _case_rows(session, conditions, include_urls, now)
 
 
 def _case_rows(

@@ -45,6 +45,30 @@ from casemgr.extensions import db
 from tests import factories
 
 
+@pytest.fixture
+def app_config() -> dict:
+    # tests/conftest.py's app fixture passes no ENV_NAME, so the app would be
+    # built on DevelopmentConfig (CSRF on, DEBUG on); these tests want TestingConfig.
+    return {"ENV_NAME": "testing"}
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    """Every data set here makes staff accounts; scrypt's deliberate slowness
+    (~0.17 s a hash) would be most of these tests' time."""
+    from functools import partial
+
+    from werkzeug.security import generate_password_hash
+
+    import casemgr.auth.models
+
+    monkeypatch.setattr(
+        casemgr.auth.models,
+        "generate_password_hash",
+        partial(generate_password_hash, method="pbkdf2:sha256:1000"),
+    )
+
+
 def at(month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     return datetime(2026, month, day, hour, minute, second, tzinfo=UTC)
 

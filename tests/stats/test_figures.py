@@ -135,7 +135,7 @@ def test_october_removal_after_notice(data):
         ("7–14 days", 0),
         ("14–30 days", 0),
         ("> 30 days", 0),
-        ("not removed yet", 1),
+        ("not yet removed", 1),
     ]
 
 
