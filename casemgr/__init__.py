@@ -123,12 +123,24 @@ def _register_blueprints(app: Flask) -> None:
     ):
         __import__(module)
     __import__("casemgr.api.views")
+    _import_stats_api()
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(stats_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def _import_stats_api() -> None:
+    """GET /api/v1/stats needs casemgr.api.auth (the API's token check), which is
+    being written in its own branch: until it is merged, the route is left out.
+    Once it is, replace this with ``__import__("casemgr.stats.api")``."""
+    try:
+        __import__("casemgr.stats.api")
+    except ModuleNotFoundError as exc:
+        if exc.name != "casemgr.api.auth":
+            raise
 
 
 def _register_cli(app: Flask) -> None:
