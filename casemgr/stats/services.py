@@ -33,12 +33,19 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, literal_column, or_, select, union_all
+from sqlalchemy import (
+    and_,
+    case,
+    func,
+    not_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from casemgr.audit.services import record
@@ -57,7 +64,13 @@ from casemgr.cases.workflow import (
 from casemgr.countries import is_country_code
 from casemgr.directory.models import Organisation
 from casemgr.errors import ValidationFailed
-from casemgr.stats.sql import Summary, percentiles, seconds_between, utc_bucket
+from casemgr.stats.sql import (
+    Summary,
+    percentiles,
+    seconds_between,
+    tune_for_reporting,
+    utc_date,
+)
 
 DAY = 86400
 REMOVAL_WINDOWS_DAYS = (1, 3, 7)
@@ -360,62 +373,147 @@ def compute_figures(
     now: datetime,
     include_analysts: bool = False,
 ) -> Figures:
-    """Every figure of ``period`` as of ``now``; per-analyst figures on request."""
+    """Every figure of ``period`` as of ``now``; per-analyst figures on request.
+
+    Five aggregate queries (six with the analysts), each one pass over the
+    cases of the period: every count that has a known set of values at once
+    (conditional sums), the distinct URLs, countries with providers, days,
+    and all four durations' percentiles together.
+    """
     filters = filters or StatsFilter()
-    received = [
-        Case.received_at >= period.start_at,
-        Case.received_at < period.end_at,
-        *filters.conditions(),
-    ]
-    notified = [
-        Case.notice_sent_at >= period.start_at,
-        Case.notice_sent_at < period.end_at,
-        *filters.conditions(),
-    ]
+    cohorts = _Cohorts(
+        received=and_(Case.received_at >= period.start_at, Case.received_at < period.end_at),
+        notified=and_(Case.notice_sent_at >= period.start_at, Case.notice_sent_at < period.end_at),
+        filters=filters.conditions(),
+    )
+    tune_for_reporting(session)
     figures = Figures(period=period, filters=filters, as_of=now)
-    _totals(session, figures, received, now)
-    _categories(session, figures, received)
-    _calendar(session, figures, received, now)
-    _times(session, figures, received, notified)
-    _notices(session, figures, notified, now)
+    _counts(session, figures, cohorts, now)
+    figures.reports_received, figures.unique_urls = _distinct_counts(session, cohorts, period)
+    _hosting(session, figures, cohorts)
+    _calendar(session, figures, cohorts, now)
+    _times(session, figures, cohorts)
     if include_analysts:
-        figures.per_analyst = _per_analyst(session, received)
+        figures.per_analyst = _per_analyst(session, cohorts)
     return figures
 
 
-def _totals(session: Session, figures: Figures, received: list, now: datetime) -> None:
-    row = session.execute(
-        select(
-            func.count(),
-            func.count(distinct(Case.submission_id)),
-            func.count(distinct(Case.url_hash)),
-            _count_if(Case.assessed_at.is_not(None)),
-            _count_if(Case.classification.in_([c.value for c in ILLEGAL])),
-            _count_if(and_(Case.status == Status.CLOSED, Case.first_action_at.is_(None))),
-            _count_if(Case.status != Status.CLOSED),
-            _count_if(and_(Case.status != Status.CLOSED, Case.due_at < now)),
-        ).where(*received)
-    ).one()
-    (
-        figures.urls_reported,
-        figures.reports_received,
-        figures.unique_urls,
-        figures.assessed,
-        figures.illegal,
-        figures.closed_without_action,
-        figures.open_total,
-        figures.overdue,
-    ) = (int(value) for value in row)
+@dataclass(frozen=True)
+class _Cohorts:
+    received: Any  # received in the period
+    notified: Any  # notice sent in the period
+    filters: list
+
+    @property
+    def received_only(self) -> list:
+        return [self.received, *self.filters]
+
+    def either(self, *columns) -> Any:
+        """``columns`` for every case of either cohort, each case once: the
+        received cohort, then the notified cases received before the period.
+        (Two branches rather than one OR: each can use its own index, so a
+        pass reads the period's cases, not the whole table.)"""
+        return union_all(
+            select(*columns).where(*self.received_only),
+            select(*columns).where(self.notified, not_(self.received), *self.filters),
+        ).subquery("either_cohort")
 
 
-def _grouped(session: Session, column, conditions: list) -> dict[Any, int]:
-    rows = session.execute(select(column, func.count()).where(*conditions).group_by(column))
-    return {key: int(count) for key, count in rows}
+def _flag(condition) -> Any:
+    return case((condition, 1), else_=0)
 
 
-def _in_order(counts: dict[Any, int], order: Iterable[str]) -> list[tuple[str | None, int]]:
-    """Every known value in ``order`` (zeros too), then any other, then None."""
-    known = list(order)
+def _counts(session: Session, figures: Figures, cohorts: _Cohorts, now: datetime) -> None:
+    """Every count whose values come from a short known list, from one grouping.
+
+    The database groups the cases of either cohort by a few low-cardinality
+    keys (cohort flags, classification, resolution, site type, state, whether
+    assessed / acted on / overdue, the removal-time bucket and the notice's
+    age); that is a few hundred groups at most, whatever the number of cases,
+    and the figures are sums over those groups. (One grouping costs less than
+    fifty conditional sums over every row.)
+    """
+    seconds = seconds_between(Case.removed_at, Case.notice_sent_at)
+    removed = and_(cohorts.notified, Case.removed_at.is_not(None))
+    bucket_whens, low = [], None
+    for index, (_label, high) in enumerate(REMOVAL_BUCKETS):
+        bounds = [removed] + ([seconds > low] if low is not None else [])
+        bounds += [seconds <= high] if high is not None else []
+        bucket_whens.append((and_(*bounds), index))
+        low = high
+    # How old the notice is, in whole windows: the largest window it has outlived.
+    age_whens = [
+        (Case.notice_sent_at <= now - timedelta(days=days), days)
+        for days in sorted(REMOVAL_WINDOWS_DAYS, reverse=True)
+    ]
+    keys = [
+        _flag(cohorts.received).label("rec"),
+        _flag(cohorts.notified).label("ntc"),
+        Case.classification,
+        Case.resolution,
+        Case.site_type,
+        Case.status,
+        _flag(Case.assessed_at.is_not(None)).label("assessed"),
+        _flag(Case.first_action_at.is_not(None)).label("acted"),
+        _flag(Case.due_at < now).label("past_due"),
+        case(*bucket_whens).label("bucket"),
+        case(*age_whens, else_=0).label("age"),
+    ]
+    cases = cohorts.either(*keys)
+    grouped = [cases.c[key.name] for key in keys]
+    rows = session.execute(select(*grouped, func.count()).group_by(*grouped)).all()
+
+    classification: dict[str | None, int] = {}
+    resolution: dict[str | None, int] = {}
+    site_type: dict[str | None, int] = {}
+    states: dict[str, int] = {}
+    buckets = [0] * (len(REMOVAL_BUCKETS) + 1)  # the last: not removed yet
+    within = dict.fromkeys(REMOVAL_WINDOWS_DAYS, 0)
+    measurable = dict.fromkeys(REMOVAL_WINDOWS_DAYS, 0)
+    bucket_of_window = {days: _bucket_index(days) for days in REMOVAL_WINDOWS_DAYS}
+    for rec, ntc, cls, res, site, status, assessed, acted, past_due, bucket, age, n in rows:
+        if rec:
+            figures.urls_reported += n
+            figures.assessed += n if assessed else 0
+            figures.illegal += n if cls in ILLEGAL else 0
+            is_open = status != Status.CLOSED
+            figures.closed_without_action += n if not is_open and not acted else 0
+            figures.open_total += n if is_open else 0
+            figures.overdue += n if is_open and past_due else 0
+            classification[cls] = classification.get(cls, 0) + n
+            resolution[res] = resolution.get(res, 0) + n
+            site_type[site] = site_type.get(site, 0) + n
+            states[status] = states.get(status, 0) + n
+        if ntc:
+            figures.notified += n
+            buckets[len(REMOVAL_BUCKETS) if bucket is None else bucket] += n
+            for days in REMOVAL_WINDOWS_DAYS:
+                in_time = bucket is not None and bucket <= bucket_of_window[days]
+                within[days] += n if in_time else 0
+                measurable[days] += n if in_time or age >= days else 0
+    figures.removed_after_notice = figures.notified - buckets[-1]
+    figures.by_classification = _known_first(classification, Classification)
+    figures.by_resolution = _known_first(resolution, Resolution)
+    figures.by_site_type = _known_first(site_type, SiteType)
+    figures.open_by_state = [(s.value, states.get(s.value, 0)) for s in OPEN_STATE_ORDER]
+    figures.removal_within = [
+        RemovalShare(days, within[days], measurable[days]) for days in REMOVAL_WINDOWS_DAYS
+    ]
+    labels = [label for label, _ in REMOVAL_BUCKETS] + [NOT_REMOVED]
+    figures.removal_distribution = list(zip(labels, buckets, strict=True))
+
+
+def _bucket_index(days: int) -> int:
+    """The last removal bucket that lies within ``days`` of the notice."""
+    for index, (_label, high) in enumerate(REMOVAL_BUCKETS):
+        if high == days * DAY:
+            return index
+    raise ValueError(f"no removal bucket ends at {days} days")
+
+
+def _known_first(counts: dict[str | None, int], enum) -> list[tuple[str | None, int]]:
+    """Every value of ``enum`` in order (zeros too), then any other, then None."""
+    known = [member.value for member in enum]
     out = [(value, counts.get(value, 0)) for value in known]
     out += sorted((k, v) for k, v in counts.items() if k is not None and k not in known)
     if counts.get(None):
@@ -423,115 +521,116 @@ def _in_order(counts: dict[Any, int], order: Iterable[str]) -> list[tuple[str | 
     return out
 
 
-def _by_count(counts: dict[Any, int]) -> list[tuple[Any, int]]:
-    """Largest first; ties by key; None (not recorded) last."""
-    out = sorted(
-        ((k, v) for k, v in counts.items() if k is not None), key=lambda kv: (-kv[1], kv[0])
-    )
-    if counts.get(None):
-        out.append((None, counts[None]))
-    return out
+def _distinct_counts(session: Session, cohorts: _Cohorts, period: Period) -> tuple[int, int]:
+    """Reports (distinct submissions) and distinct URLs of the received cohort.
+
+    GROUP BY in a subquery rather than COUNT(DISTINCT): a hash table instead of
+    a sort. Without filters the reports are simply the submissions received in
+    the period (a submission and its cases share one received_at, and every
+    submission has a case), which is a much smaller table to read."""
+
+    def distinct_count(column):
+        grouped = select(column).where(*cohorts.received_only).group_by(column).subquery()
+        return select(func.count()).select_from(grouped).scalar_subquery()
+
+    if cohorts.filters:
+        reports = distinct_count(Case.submission_id)
+    else:
+        reports = (
+            select(func.count())
+            .select_from(Submission)
+            .where(
+                Submission.received_at >= period.start_at,
+                Submission.received_at < period.end_at,
+            )
+            .scalar_subquery()
+        )
+    row = session.execute(select(reports, distinct_count(Case.url_hash))).one()
+    return int(row[0]), int(row[1])
 
 
-def _categories(session: Session, figures: Figures, received: list) -> None:
-    figures.by_classification = _in_order(
-        _grouped(session, Case.classification, received), (c.value for c in Classification)
-    )
-    figures.by_resolution = _in_order(
-        _grouped(session, Case.resolution, received), (r.value for r in Resolution)
-    )
-    figures.by_site_type = _in_order(
-        _grouped(session, Case.site_type, received), (s.value for s in SiteType)
-    )
-    figures.by_hosting_country = _by_count(_grouped(session, Case.hosting_country, received))
-    open_counts = _grouped(session, Case.status, [*received, Case.status != Status.CLOSED])
-    figures.open_by_state = [(s.value, open_counts.get(s.value, 0)) for s in OPEN_STATE_ORDER]
-
+def _hosting(session: Session, figures: Figures, cohorts: _Cohorts) -> None:
+    """Counts by hosting country and by provider, from one grouping by both."""
     rows = session.execute(
-        select(Case.provider_id, Organisation.name, func.count())
+        select(Case.hosting_country, Case.provider_id, Organisation.name, func.count())
         .outerjoin(Organisation, Organisation.id == Case.provider_id)
-        .where(*received)
-        .group_by(Case.provider_id, Organisation.name)
+        .where(*cohorts.received_only)
+        .group_by(Case.hosting_country, Case.provider_id, Organisation.name)
+    ).all()
+    countries: dict[str | None, int] = {}
+    providers: dict[int | None, ProviderCount] = {}
+    for country, provider_id, name, count in rows:
+        countries[country] = countries.get(country, 0) + count
+        before = providers.get(provider_id)
+        providers[provider_id] = ProviderCount(
+            provider_id, name, count + (before.count if before else 0)
+        )
+    out = sorted(
+        ((k, v) for k, v in countries.items() if k is not None), key=lambda kv: (-kv[1], kv[0])
     )
-    providers = [ProviderCount(pid, name, int(count)) for pid, name, count in rows]
+    if countries.get(None):
+        out.append((None, countries[None]))
+    figures.by_hosting_country = out
     figures.by_provider = sorted(
-        providers,
+        providers.values(),
         key=lambda p: (p.provider_id is None, -p.count, (p.name or "").lower(), p.provider_id or 0),
     )
 
 
-def _calendar(session: Session, figures: Figures, received: list, now: datetime) -> None:
+def _calendar(session: Session, figures: Figures, cohorts: _Cohorts, now: datetime) -> None:
+    """Reports per UTC day (short periods) and per month, from one grouping by day."""
+    day = utc_date(Case.received_at)
+    rows = session.execute(
+        select(day, func.count()).where(*cohorts.received_only).group_by(day)
+    ).all()
+    days = {str(key): int(count) for key, count in rows}
+    months: dict[str, int] = {}
+    for key, count in days.items():
+        months[key[:7]] = months.get(key[:7], 0) + count
     today = now.date()
-    month = utc_bucket(Case.received_at, "month")
-    counts = _grouped(session, month, received)
-    figures.by_month = [(m, counts.get(m, 0)) for m in figures.period.months(today)]
+    figures.by_month = [(m, months.get(m, 0)) for m in figures.period.months(today)]
     if figures.period.days <= MAX_DAYS_FOR_DAILY:
-        day = utc_bucket(Case.received_at, "day")
-        counts = _grouped(session, day, received)
-        figures.by_day = [(d, counts.get(d, 0)) for d in figures.period.day_list(today)]
+        figures.by_day = [(d, days.get(d, 0)) for d in figures.period.day_list(today)]
 
 
 _TIME_KEYS = tuple(TIME_LABELS)
 
 
-def _times(session: Session, figures: Figures, received: list, notified: list) -> None:
-    def durations(key: str, end, start, conditions: list, *, clamp: bool = False):
-        seconds = seconds_between(end, start)
-        if clamp:  # removed before the notice went out: 0
-            seconds = case((seconds < 0, 0), else_=seconds)
-        group = literal_column(str(_TIME_KEYS.index(key)))
-        return select(group.label("g"), seconds.label("v")).where(*conditions, end.is_not(None))
-
-    query = union_all(
-        durations("receipt_to_assessment", Case.assessed_at, Case.received_at, received),
-        durations("receipt_to_first_action", Case.first_action_at, Case.received_at, received),
-        durations("receipt_to_removal", Case.removed_at, Case.received_at, received),
-        durations("notice_to_removal", Case.removed_at, Case.notice_sent_at, notified, clamp=True),
-    )
-    found = percentiles(session, query, groups=True)
-    figures.times = {key: found.get(index, Summary()) for index, key in enumerate(_TIME_KEYS)}
-
-
-def _notices(session: Session, figures: Figures, notified: list, now: datetime) -> None:
-    seconds = seconds_between(Case.removed_at, Case.notice_sent_at)
-    removed = Case.removed_at.is_not(None)
-    columns = [func.count(), _count_if(removed)]
-    for days in REMOVAL_WINDOWS_DAYS:
-        within = and_(removed, seconds <= days * DAY)
-        columns += [
-            _count_if(within),
-            _count_if(or_(within, Case.notice_sent_at <= now - timedelta(days=days))),
-        ]
-    low = None
-    for _label, high in REMOVAL_BUCKETS:
-        bucket = [removed]
-        if low is not None:
-            bucket.append(seconds > low)
-        if high is not None:
-            bucket.append(seconds <= high)
-        columns.append(_count_if(and_(*bucket)))
-        low = high
-    columns.append(_count_if(Case.removed_at.is_(None)))
-
-    values = [int(v) for v in session.execute(select(*columns).where(*notified)).one()]
-    figures.notified, figures.removed_after_notice = values[0], values[1]
-    rest = values[2:]
-    figures.removal_within = [
-        RemovalShare(days, rest[2 * i], rest[2 * i + 1])
-        for i, days in enumerate(REMOVAL_WINDOWS_DAYS)
-    ]
-    rest = rest[2 * len(REMOVAL_WINDOWS_DAYS) :]
-    labels = [label for label, _ in REMOVAL_BUCKETS] + [NOT_REMOVED]
-    figures.removal_distribution = list(zip(labels, rest, strict=True))
+def _times(session: Session, figures: Figures, cohorts: _Cohorts) -> None:
+    """The four durations of each case of either cohort (NULL where one does not
+    apply), and their percentiles, in one pass."""
+    rec, ntc = cohorts.received, cohorts.notified
+    to_removal = seconds_between(Case.removed_at, Case.notice_sent_at)
+    durations = (
+        case(
+            (and_(rec, Case.assessed_at.is_not(None)),
+             seconds_between(Case.assessed_at, Case.received_at)),
+        ).label("receipt_to_assessment"),
+        case(
+            (and_(rec, Case.first_action_at.is_not(None)),
+             seconds_between(Case.first_action_at, Case.received_at)),
+        ).label("receipt_to_first_action"),
+        case(
+            (and_(rec, Case.removed_at.is_not(None)),
+             seconds_between(Case.removed_at, Case.received_at)),
+        ).label("receipt_to_removal"),
+        case(
+            # Removed before the notice went out: 0.
+            (and_(ntc, Case.removed_at.is_not(None)),
+             case((to_removal < 0, 0), else_=to_removal)),
+        ).label("notice_to_removal"),
+    )  # fmt: skip
+    found = percentiles(session, select(cohorts.either(*durations)), _TIME_KEYS).get(None, {})
+    figures.times = {key: found.get(key, Summary()) for key in _TIME_KEYS}
 
 
-def _per_analyst(session: Session, received: list) -> list[AnalystFigures]:
+def _per_analyst(session: Session, cohorts: _Cohorts) -> list[AnalystFigures]:
     """Cases assessed (their current assessment) and median time, per assessor."""
     event = aliased(CaseEvent)
     query = (
         select(
             event.actor_id.label("g"),
-            seconds_between(Case.assessed_at, Case.received_at).label("v"),
+            seconds_between(Case.assessed_at, Case.received_at).label("assessment"),
         )
         .join(
             event,
@@ -541,13 +640,18 @@ def _per_analyst(session: Session, received: list) -> list[AnalystFigures]:
                 event.created_at == Case.assessed_at,
             ),
         )
-        .where(*received, Case.assessed_at.is_not(None))
+        .where(*cohorts.received_only, Case.assessed_at.is_not(None))
     )
-    found = percentiles(session, query, groups=True)
+    found = percentiles(session, query, ["assessment"], grouped=True)
     ids = [user_id for user_id in found if user_id is not None]
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
     out = [
-        AnalystFigures(user_id, names.get(user_id, "former staff"), summary.count, summary.median)
+        AnalystFigures(
+            user_id,
+            names.get(user_id, "former staff"),
+            summary["assessment"].count,
+            summary["assessment"].median,
+        )
         for user_id, summary in found.items()
     ]
     return sorted(out, key=lambda a: (-a.assessed, a.name.lower(), a.user_id or 0))

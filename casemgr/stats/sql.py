@@ -2,10 +2,12 @@
 
 - ``seconds_between(end, start)``: whole seconds from ``start`` to ``end``.
   Both timestamps are cut to the whole second first (PostgreSQL: the floor of
-  ``EXTRACT(EPOCH ...)``; SQLite: ``strftime('%s', ...)``), so the difference
-  is exact integer arithmetic and identical on both backends.
-- ``utc_bucket(column, "month" | "day")``: ``'YYYY-MM'`` / ``'YYYY-MM-DD'`` of
-  a timestamp, in UTC whatever the session's time zone.
+  ``date_part('epoch', ...)``; SQLite: ``strftime('%s', ...)``), so the
+  difference is exact integer arithmetic and identical on both backends.
+- ``utc_date(column)``: the UTC day of a timestamp, whatever the session's
+  time zone.
+- ``tune_for_reporting(session)``: session settings for big aggregate
+  queries (PostgreSQL only; see REPORTING_SETTINGS).
 - ``percentiles(session, durations, ...)``: median and 90th percentile (any
   percentiles) per group, by the linear interpolation below, computed with
   window functions that both backends run the same way.
@@ -16,17 +18,25 @@ as PostgreSQL's ``percentile_cont``, numpy's default and Excel's
 and a percentile ``p`` (0-100), let ``h = (n - 1) * p / 100``; the percentile
 is ``x[floor(h) + 1] + (h - floor(h)) * (x[floor(h) + 2] - x[floor(h) + 1])``.
 The median is ``p = 50`` (the mean of the two middle values when ``n`` is
-even). The database ranks the values and returns only the (at most two) rows
-around each ``h``; the interpolation is done here with exact fractions.
+even). Durations are whole seconds, so every percentile is an exact multiple
+of 0.01 s; both ways of computing it round to that:
+
+- on PostgreSQL, ``percentile_cont`` (exactly this definition) in one pass;
+- elsewhere (SQLite), window functions rank the values and return only the
+  (at most two) rows around each ``h``; the interpolation is then done here
+  with exact fractions. This way runs on PostgreSQL too (``method="window"``)
+  and the tests check that the two agree there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, String, func, literal_column, or_, select
+from sqlalchemy import BigInteger, Select, String, func, literal_column, or_, select, union_all
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -45,9 +55,11 @@ class seconds_between(FunctionElement):  # noqa: N801 - reads like the SQL funct
 @compiles(seconds_between, "postgresql")
 def _seconds_between_postgresql(element, compiler, **kw):
     end, start = (compiler.process(clause, **kw) for clause in element.clauses)
+    # date_part() is double precision (EXTRACT is numeric since PostgreSQL 14, and
+    # slower); a double holds today's epoch to the microsecond, so FLOOR is exact.
     return (
-        f"(CAST(FLOOR(EXTRACT(EPOCH FROM {end})) AS BIGINT)"
-        f" - CAST(FLOOR(EXTRACT(EPOCH FROM {start})) AS BIGINT))"
+        f"(CAST(FLOOR(date_part('epoch', {end})) AS BIGINT)"
+        f" - CAST(FLOOR(date_part('epoch', {start})) AS BIGINT))"
     )
 
 
@@ -57,47 +69,43 @@ def _seconds_between_sqlite(element, compiler, **kw):
     return f"(CAST(strftime('%s', {end}) AS INTEGER) - CAST(strftime('%s', {start}) AS INTEGER))"
 
 
-# --- calendar buckets in UTC
+# --- the UTC day of a timestamp
 
 
-class _utc_month(FunctionElement):  # noqa: N801
+class utc_date(FunctionElement):  # noqa: N801 - reads like the SQL function it is
+    """The UTC calendar day of a timestamp. PostgreSQL gives a ``date`` (cheap to
+    group by), SQLite the text ``'YYYY-MM-DD'``: ``str()`` of either is the ISO day."""
+
     type = String()
-    name = "utc_month"
+    name = "utc_date"
     inherit_cache = True
 
 
-class _utc_day(FunctionElement):  # noqa: N801
-    type = String()
-    name = "utc_day"
-    inherit_cache = True
-
-
-def utc_bucket(column, unit: str) -> FunctionElement:
-    """The UTC month (``'YYYY-MM'``) or day (``'YYYY-MM-DD'``) of a timestamp."""
-    if unit == "month":
-        return _utc_month(column)
-    if unit == "day":
-        return _utc_day(column)
-    raise ValueError("unit must be 'month' or 'day'")
-
-
-# (PostgreSQL format, SQLite format) of each; one class per unit, so that
-# SQLAlchemy's statement cache never mixes them up.
-_FORMATS = {_utc_month: ("YYYY-MM", "%Y-%m"), _utc_day: ("YYYY-MM-DD", "%Y-%m-%d")}
-
-
-@compiles(_utc_month, "postgresql")
-@compiles(_utc_day, "postgresql")
-def _utc_bucket_postgresql(element, compiler, **kw):
+@compiles(utc_date, "postgresql")
+def _utc_date_postgresql(element, compiler, **kw):
     (column,) = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"to_char({column} AT TIME ZONE 'UTC', '{_FORMATS[type(element)][0]}')"
+    return f"CAST(({column} AT TIME ZONE 'UTC') AS DATE)"
 
 
-@compiles(_utc_month, "sqlite")
-@compiles(_utc_day, "sqlite")
-def _utc_bucket_sqlite(element, compiler, **kw):
+@compiles(utc_date, "sqlite")
+def _utc_date_sqlite(element, compiler, **kw):
     (column,) = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"strftime('{_FORMATS[type(element)][1]}', {column})"
+    return f"date({column})"
+
+
+# --- session settings for reporting queries
+
+# Measured with bench/stats.py (1M cases): sorting a year's durations spills to
+# disk with the default 4MB work_mem, and JIT compilation costs more than it
+# saves on these one-off scans. SET LOCAL: until the end of the transaction.
+REPORTING_SETTINGS: dict[str, str] = {"work_mem": "64MB", "jit": "off"}
+
+
+def tune_for_reporting(session: Session) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for name, value in REPORTING_SETTINGS.items():
+        session.execute(select(func.set_config(name, value, True)))
 
 
 # --- percentiles
@@ -112,37 +120,98 @@ class Summary:
     p90: float | None = None
 
 
-def percentiles(session: Session, durations: Select, *, groups: bool = False) -> dict[Any, Summary]:
-    """Median and 90th percentile of ``durations`` per group.
+def percentiles(
+    session: Session,
+    rows: Select,
+    names: Sequence[str],
+    *,
+    grouped: bool = False,
+    method: str | None = None,
+) -> dict[Any, dict[str, Summary]]:
+    """Median and 90th percentile of each value column of ``rows``, per group.
 
-    ``durations`` selects a column labelled ``v`` (the values; NULLs are left
-    out) and, with ``groups=True``, a column labelled ``g`` (the group). The
-    result maps each group (``None`` without groups) that has values to its
-    Summary; a group without values is absent.
+    ``rows`` selects one column per name in ``names`` (durations in whole
+    seconds; NULL where a row has none) and, with ``grouped``, a column
+    labelled ``g``. Returns ``{group: {name: Summary}}`` (group None when not
+    grouped) for the names that have values.
+
+    Two ways to the same numbers (see the module docstring), chosen by the
+    backend unless ``method`` says: ``"ordered_set"`` (PostgreSQL's
+    percentile_cont, one pass and one in-memory sort per column) and
+    ``"window"`` (row_number over the values, any backend). Both results are
+    exact multiples of 0.01 s, rounded to that, so they are the same floats.
     """
-    d = durations.subquery("d")
-    group = d.c.g if groups else None
-    ranked = select(
-        (group if group is not None else literal_column("0")).label("g"),
-        d.c.v,
-        func.row_number().over(partition_by=group, order_by=d.c.v).label("rn"),
-        func.count().over(partition_by=group).label("n"),
-    ).where(d.c.v.is_not(None))
-    r = ranked.subquery("r")
+    method = method or (
+        "ordered_set" if session.get_bind().dialect.name == "postgresql" else "window"
+    )
+    found = (_ordered_set if method == "ordered_set" else _window)(session, rows, names, grouped)
+    return {
+        group: {name: summary for name, summary in by_name.items() if summary.count}
+        for group, by_name in found.items()
+        if any(summary.count for summary in by_name.values())
+    }
+
+
+def _ordered_set(session: Session, rows: Select, names, grouped: bool):
+    d = rows.subquery("d")
+    columns = [d.c.g if grouped else literal_column("0").label("g")]
+    for name in names:
+        # One sort per column for both percentiles (the array form).
+        both = func.percentile_cont(postgresql.array([0.5, 0.9])).within_group(d.c[name])
+        columns += [func.count(d.c[name]), both]
+    query = select(*columns)
+    if grouped:
+        query = query.group_by(d.c.g)
+    out: dict[Any, dict[str, Summary]] = {}
+    for row in session.execute(query):
+        group = row[0] if grouped else None
+        out[group] = {}
+        for i, name in enumerate(names):
+            median, p90 = row[2 + 2 * i] or (None, None)
+            out[group][name] = Summary(int(row[1 + 2 * i]), _hundredths(median), _hundredths(p90))
+    return out
+
+
+def _hundredths(value) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+def _window(session: Session, rows: Select, names, grouped: bool):
+    per_row = rows.cte("per_row")
+    group = per_row.c.g if grouped else literal_column("0")
+    unpivot = union_all(
+        *(
+            select(group.label("g"), literal_column(str(i)).label("k"), per_row.c[name].label("v"))
+            for i, name in enumerate(names)
+        )
+    ).subquery("d")
+    partition = [unpivot.c.g, unpivot.c.k]
+    r = (
+        select(
+            unpivot.c.g,
+            unpivot.c.k,
+            unpivot.c.v,
+            func.row_number().over(partition_by=partition, order_by=unpivot.c.v).label("rn"),
+            func.count().over(partition_by=partition).label("n"),
+        )
+        .where(unpivot.c.v.is_not(None))
+        .subquery("r")
+    )
     wanted = []
     for p in (50, 90):
         low = (r.c.n - 1) * p // 100 + 1  # integer division on both backends
         wanted += [r.c.rn == low, r.c.rn == low + 1]
-    rows = session.execute(select(r.c.g, r.c.n, r.c.rn, r.c.v).where(or_(*wanted)))
-
-    found: dict[Any, tuple[int, dict[int, int]]] = {}
-    for g, n, rn, v in rows:
-        key = g if groups else None
-        found.setdefault(key, (int(n), {}))[1][int(rn)] = int(v)
-    return {
-        key: Summary(n, interpolate(values, n, 50), interpolate(values, n, 90))
-        for key, (n, values) in found.items()
-    }
+    found: dict[tuple[Any, int], tuple[int, dict[int, int]]] = {}
+    for g, k, n, rn, v in session.execute(
+        select(r.c.g, r.c.k, r.c.n, r.c.rn, r.c.v).where(or_(*wanted))
+    ):
+        found.setdefault((g if grouped else None, int(k)), (int(n), {}))[1][int(rn)] = int(v)
+    out: dict[Any, dict[str, Summary]] = {}
+    for (group_key, k), (n, values) in found.items():
+        out.setdefault(group_key, {})[names[k]] = Summary(
+            n, _hundredths(interpolate(values, n, 50)), _hundredths(interpolate(values, n, 90))
+        )
+    return out
 
 
 def interpolate(values_by_rank: dict[int, int], n: int, p: int) -> float:

@@ -168,7 +168,9 @@ def test_notices_younger_than_the_window_are_not_yet_measurable(data):
 def test_filters(data):
     kh = figures_for(OCTOBER, StatsFilter(hosting_country="KH"))
     assert (kh.urls_reported, kh.notified, kh.removed_after_notice) == (3, 3, 3)  # c1 c2 c8
+    assert (kh.reports_received, kh.unique_urls) == (3, 3)
     de = figures_for(OCTOBER, StatsFilter(hosting_country="DE"))
+    assert (de.reports_received, de.unique_urls) == (2, 2)  # c3 c4 (c6, c3's URL, has no country)
     assert (de.urls_reported, de.notified) == (2, 2)  # c3 c4; notices c0 c3
     assert de.times["notice_to_removal"] == Summary(1, 604800.0, 604800.0)
     alpha = figures_for(OCTOBER, StatsFilter(provider_id=data.alpha.id))
@@ -227,6 +229,23 @@ def test_reopened_case_counts_its_latest_assessment(data, app):
     # c5 now took 3 h (10800): 7200, 7200, 10800, 14400, 28800, 36000.
     assert f.times["receipt_to_assessment"] == Summary(6, 12600.0, 32400.0)
     assert [(a.name, a.assessed) for a in f.per_analyst] == [("Ana", 2), ("Bo", 2), ("Sam", 2)]
+
+
+@pytest.mark.postgres
+def test_both_ways_to_percentiles_agree_on_postgresql(data, backend, monkeypatch):
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from casemgr.stats import sql
+
+    ordered = figures_for(OCTOBER, include_analysts=True)
+    real = sql.percentiles
+    monkeypatch.setattr(
+        "casemgr.stats.services.percentiles",
+        lambda *args, **kwargs: real(*args, **{**kwargs, "method": "window"}),
+    )
+    windowed = figures_for(OCTOBER, include_analysts=True)
+    assert windowed.times == ordered.times
+    assert windowed.per_analyst == ordered.per_analyst
 
 
 @pytest.mark.postgres

@@ -6,13 +6,13 @@ import statistics
 from datetime import date
 
 import pytest
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import Integer, literal, select, union_all
 
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
 from casemgr.stats.charts import bar_chart, nice_ticks
 from casemgr.stats.services import Period, default_period, parse_month, parse_period
-from casemgr.stats.sql import interpolate, percentiles
+from casemgr.stats.sql import Summary, interpolate, percentiles
 
 TODAY = date(2026, 11, 28)
 
@@ -84,21 +84,45 @@ def test_interpolate_matches_the_definition(values):
     assert interpolate(by_rank, n, 50) == statistics.median(values)
 
 
+@pytest.mark.parametrize("method", ["window", "ordered_set"])
 @pytest.mark.parametrize(
     "values", [[7], [2, 4], [0, 86400, 172800, 604800], list(range(0, 37, 3)) + [36, 36]]
 )
-def test_percentiles_in_the_database(app, values):
-    query = union_all(*(select(literal(1).label("g"), literal(v).label("v")) for v in values))
-    found = percentiles(db.session, query, groups=True)
-    assert list(found) == [1]
-    assert found[1].count == len(values)
-    assert found[1].median == pytest.approx(reference_percentile(values, 50), abs=1e-9)
-    assert found[1].p90 == pytest.approx(reference_percentile(values, 90), abs=1e-9)
+def test_percentiles_in_the_database(app, backend, method, values):
+    if method == "ordered_set" and backend != "postgresql":
+        pytest.skip("percentile_cont is PostgreSQL's")
+    rows = union_all(*(select(literal(v).label("v")) for v in values))
+    found = percentiles(db.session, rows, ["v"], method=method)
+    summary = found[None]["v"]
+    assert summary.count == len(values)
+    assert summary.median == round(reference_percentile(values, 50), 2)
+    assert summary.p90 == round(reference_percentile(values, 90), 2)
+
+
+@pytest.mark.parametrize("method", ["window", "ordered_set"])
+def test_grouped_percentiles_leave_out_groups_without_values(app, backend, method):
+    if method == "ordered_set" and backend != "postgresql":
+        pytest.skip("percentile_cont is PostgreSQL's")
+    rows = union_all(
+        *(
+            select(
+                literal(g).label("g"),
+                literal(a, Integer).label("a"),
+                literal(b, Integer).label("b"),
+            )
+            for g, a, b in [(1, 10, None), (1, 20, None), (2, None, None), (3, 5, 7)]
+        )
+    )
+    found = percentiles(db.session, rows, ["a", "b"], grouped=True, method=method)
+    assert found == {
+        1: {"a": Summary(2, 15.0, 19.0)},
+        3: {"a": Summary(1, 5.0, 5.0), "b": Summary(1, 7.0, 7.0)},
+    }
 
 
 def test_percentiles_without_values(app):
-    query = select(literal(1).label("v")).where(literal(1) == 0)
-    assert percentiles(db.session, query) == {}
+    rows = select(literal(1).label("v")).where(literal(1) == 0)
+    assert percentiles(db.session, rows, ["v"]) == {}
 
 
 def test_nice_ticks():
