@@ -45,11 +45,12 @@ def create_app(config: dict[str, Any] | str | None = None, *, clock: Clock | Non
     _register_blueprints(app)
     _register_cli(app)
 
-    from casemgr import security, templating
+    from casemgr import navigation, security, templating
     from casemgr.auth import sessions
     from casemgr.http import register_error_handlers
 
     templating.init_app(app)
+    navigation.init_app(app)
     security.init_app(app)
     sessions.init_app(app)
     register_error_handlers(app)
@@ -133,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.directory import bp as directory_bp
     from casemgr.ops import bp as ops_bp
     from casemgr.public import bp as public_bp
+    from casemgr.stats import bp as stats_bp
 
     for module in (
         "casemgr.audit.views",
@@ -141,9 +143,11 @@ def _register_blueprints(app: Flask) -> None:
         "casemgr.cases.views",
         "casemgr.directory.views",
         "casemgr.public.views",
+        "casemgr.stats.views",
     ):
         __import__(module)
     __import__("casemgr.api.views")
+    __import__("casemgr.stats.api")
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
@@ -151,6 +155,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(directory_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(ops_bp)
+    app.register_blueprint(stats_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
@@ -160,6 +165,7 @@ def _register_cli(app: Flask) -> None:
     from casemgr.demo import demo_command
     from casemgr.directory.cli import directory_cli
     from casemgr.jobs.cli import jobs_cli
+    from casemgr.stats.cli import stats_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
@@ -167,3 +173,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(directory_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(stats_cli)

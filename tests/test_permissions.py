@@ -89,6 +89,11 @@ PERMISSIONS: dict[str, str] = {
     "POST /admin/users/<int:user_id>": "admin",
     "POST /admin/users/<int:user_id>/two-factor/reset": "admin",
     "GET /admin/audit/": "admin",
+    # statistics
+    "GET /stats/": "supervisor",
+    "GET /stats/figures.csv": "supervisor",
+    "POST /stats/cases.csv": "supervisor",
+    "GET /stats/report.pdf": "supervisor",
     # API v1
     "GET /api/v1/openapi.json": "api-public",
     "POST /api/v1/reports": "api-staff",
@@ -97,6 +102,7 @@ PERMISSIONS: dict[str, str] = {
     "POST /api/v1/cases/<int:case_id>/actions/<action>": "api-staff",
     "GET /api/v1/organizations": "api-staff",
     "POST /api/v1/organizations": "api-supervisor",
+    "GET /api/v1/stats": "api-staff",
 }
 
 

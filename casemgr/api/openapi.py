@@ -147,6 +147,27 @@ def _action_operation(action: str) -> Json:
     }
 
 
+def _feature_paths() -> Json:
+    """Paths that features document beside their own routes (statistics, letters)."""
+    from casemgr.stats.openapi import OPENAPI_PATHS as statistics
+
+    merged: Json = {}
+    for path, operations in statistics.items():
+        merged[f"{PREFIX}{path}"] = {
+            method: {**operation, "responses": _shared_errors(operation["responses"])}
+            for method, operation in operations.items()
+        }
+    return merged
+
+
+def _shared_errors(responses: Json) -> Json:
+    """A fragment's own error responses replaced by the document's shared ones,
+    so every error is documented as the one envelope with its headers."""
+    errors = [int(status) for status in responses if int(status) >= 400]
+    ok = {status: answer for status, answer in responses.items() if int(status) < 400}
+    return ok | _errors(*errors)
+
+
 def document(*, max_urls: int, max_per_page: int) -> Json:
     """The whole OpenAPI document; the limits are the app's settings."""
     paths: dict[str, Any] = {
@@ -276,8 +297,9 @@ def document(*, max_urls: int, max_per_page: int) -> Json:
             {"name": "cases", "description": "Reading and working cases"},
             {"name": "organizations", "description": "The directory of organisations"},
             {"name": "meta", "description": "This document"},
+            {"name": "statistics", "description": "The figures hotlines publish"},
         ],
-        "paths": paths,
+        "paths": paths | _feature_paths(),
         "components": {
             "securitySchemes": {
                 "bearerAuth": {

@@ -83,6 +83,15 @@ class Case(Base):
             postgresql_where=text("next_reminder_at IS NOT NULL"),
             sqlite_where=text("next_reminder_at IS NOT NULL"),
         ),
+        # Statistics of a period: the cases received in it, the notices sent in it
+        # (bench/stats.py measures what they save).
+        Index("ix_cases_received_at", "received_at"),
+        Index(
+            "ix_cases_notice_sent_at",
+            "notice_sent_at",
+            postgresql_where=text("notice_sent_at IS NOT NULL"),
+            sqlite_where=text("notice_sent_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,6 +185,17 @@ class CaseEvent(Base):
     """One step of a case's history: who did what, from which state to which."""
 
     __tablename__ = "case_events"
+    __table_args__ = (
+        # Who made each assessment, for the per-analyst statistics.
+        Index(
+            "ix_case_events_assess",
+            "case_id",
+            "created_at",
+            "actor_id",
+            postgresql_where=text("action = 'assess'"),
+            sqlite_where=text("action = 'assess'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

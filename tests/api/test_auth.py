@@ -20,6 +20,7 @@ PROTECTED = [
     ("POST", "/api/v1/cases/1/actions/assign"),
     ("GET", "/api/v1/organizations"),
     ("POST", "/api/v1/organizations"),
+    ("GET", "/api/v1/stats"),
 ]
 
 

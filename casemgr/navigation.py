@@ -1,0 +1,54 @@
+"""The staff menu: each feature adds its own item; the base template shows them.
+
+A feature registers its item once, where its views are defined::
+
+    register_nav_item("Statistics", "stats.dashboard", Role.SUPERVISOR)
+
+``staff_nav_items`` (a list of ``NavLink``) is then in every template, holding
+the items the signed-in user's role may open, in registration order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app, url_for
+from flask_login import current_user
+
+from casemgr.cases.workflow import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str
+    url: str
+
+
+_items: dict[str, NavItem] = {}
+
+
+def register_nav_item(label: str, endpoint: str, role: Role | str) -> None:
+    """Add (or replace) the menu item of ``endpoint``, shown from ``role`` up."""
+    _items[endpoint] = NavItem(label, endpoint, Role(role))
+
+
+def nav_links() -> list[NavLink]:
+    """The items the current user may open, for apps that have their endpoint."""
+    if not current_user.is_authenticated:
+        return []
+    return [
+        NavLink(item.label, url_for(item.endpoint))
+        for item in _items.values()
+        if item.endpoint in current_app.view_functions and current_user.has_role(item.role)
+    ]
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(lambda: {"staff_nav_items": nav_links()})

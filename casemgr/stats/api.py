@@ -1,0 +1,34 @@
+"""GET /api/v1/stats: the figures of a period as JSON, for a bearer token.
+
+Registers on the API blueprint; the token check is the API's own
+``casemgr.api.auth.token_required``. The per-analyst figures are not served
+here (they are for supervisors, on the dashboard). ``OPENAPI_PATHS`` is this
+route's part of the API document.
+"""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from casemgr import context
+from casemgr.api import bp
+from casemgr.api.auth import token_required
+from casemgr.extensions import db
+from casemgr.stats import services as stats
+from casemgr.stats.openapi import OPENAPI_PATHS
+
+__all__ = ["OPENAPI_PATHS", "figures"]
+
+
+@bp.route("/stats")
+@token_required()
+def figures():
+    """The figures of ``from``..``to`` (YYYY-MM-DD, both required), optionally
+    narrowed by ``country`` and ``provider``; 422 names each bad parameter."""
+    now = context.now()
+    period, filters = stats.parse_selection(
+        db.session, request.args, today=now.date(), required=True
+    )
+    return jsonify(
+        stats.figures_as_dict(stats.compute_figures(db.session, period, filters, now=now))
+    )
