@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from casemgr.audit import chain
 from casemgr.audit.models import AuditEntry
+from casemgr.paging import Page
 
 
 def record(
@@ -53,21 +54,7 @@ class AuditFilter:
     until: datetime | None = None  # exclusive
 
 
-@dataclass
-class AuditPage:
-    items: list[AuditEntry]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def search(
-    session: Session, filters: AuditFilter, *, page: int = 1, per_page: int = 50
-) -> AuditPage:
+def search(session: Session, filters: AuditFilter, *, page: int = 1, per_page: int = 50) -> Page:
     """Entries matching ``filters``, newest first."""
     statement = select(AuditEntry)
     if filters.actor_id is not None:
@@ -94,7 +81,7 @@ def search(
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return AuditPage(list(items), total, page, per_page)
+    return Page(list(items), total, page, per_page)
 
 
 def actions(session: Session) -> list[str]:

@@ -38,6 +38,7 @@ from casemgr.database import is_valid_id
 from casemgr.directory.models import Organisation
 from casemgr.errors import NotFound, StaleVersion, ValidationFailed
 from casemgr.intake.urls import host_of
+from casemgr.paging import Page
 from casemgr.settings import Timings
 
 SOURCES = ("public", "partner", "police", "phone", "email", "staff")
@@ -495,18 +496,6 @@ class QueueFilter:
 
 
 QUEUE_VIEWS = ("open", "mine", "unassigned", "overdue", "all")
-
-
-@dataclass
-class Page:
-    items: list[Case]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def queue(

@@ -28,6 +28,7 @@ from casemgr.directory.models import Organisation, OrganisationDomain, Organisat
 from casemgr.directory.routing import Candidate
 from casemgr.errors import NotFound, ValidationFailed
 from casemgr.intake.urls import InvalidURL, host_of, normalise_url
+from casemgr.paging import Page
 
 LANGUAGES = ("en", "km", "fr", "de", "es", "th", "vi", "nl", "pt", "it")
 # Who may have what: providers host domains and networks; a registrar is
@@ -291,21 +292,9 @@ class DirectoryFilter:
     status: str = "active"
 
 
-@dataclass
-class DirectoryPage:
-    items: list[Organisation]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def search(
     session: Session, filters: DirectoryFilter, *, page: int = 1, per_page: int = 100
-) -> DirectoryPage:
+) -> Page:
     """A page of the directory by kind, country and name, with domains and networks loaded.
 
     ``q`` finds a part of the name or e-mail address, a domain or a name
@@ -330,7 +319,7 @@ def search(
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return DirectoryPage(list(items), total, page, per_page)
+    return Page(list(items), total, page, per_page)
 
 
 def _search_condition(q: str):
