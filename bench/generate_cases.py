@@ -27,9 +27,10 @@ What it makes (the same rows on both databases for the same ``--cases`` and
   unavailable; the few closed among the newest were mostly closed at
   assessment). Every timestamp, deadline, reminder count, assignee,
   organisation and ``version`` follows the state, as the workflow would have
-  left it. URLs are on ~N/50 hosts under reserved names (example.com/.net/.org,
-  .example, .test) with a skewed popularity (the biggest host has ~3 % of all
-  cases); ``url_hash`` and ``host`` are what
+  left it (times capped at ``--now``). URLs are on ~N/50 hosts under
+  reserved names (example.com/.net/.org, .example, .test) with a skewed
+  popularity (the biggest host has ~4 % of all cases); ``url_hash`` and
+  ``host`` are what
   ``casemgr.cases.services.url_hash`` and ``casemgr.intake.urls.host_of`` give;
 - case events (the workflow path that leads to the case's state) for the
   newest ``--events-for`` cases only (default 10,000): a handful per case for
