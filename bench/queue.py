@@ -11,9 +11,12 @@ bearer token (``casemgr.auth.services.issue_token``) for the API.
 For each page, each run: ``--warmup`` requests, then ``--requests`` timed
 requests (median, p90, min), then the same number of replays of **every SQL
 statement that one request sent**, with its parameters, through a bare DBAPI
-connection to the same database (the floor: what the database alone costs).
-The ratio app/SQL is per run; the table gives the median and the spread
-(min-max) over ``--runs`` runs. Statements per request are counted with a
+connection to the same database ("all SQL": what the database alone costs
+the page), and of its main statement alone ("main SQL": the SELECT of the
+page's cases, or of the case), with PostgreSQL's own execution time of that
+statement (EXPLAIN ANALYZE, median of 5). The ratio app / all SQL is per
+run; the table gives the median and the spread (min-max) over ``--runs``
+runs. Statements per request are counted with a
 ``before_cursor_execute`` listener; the N+1 check repeats the API list at
 per_page=10 and per_page=100 and the count must not change. With
 ``--explain``, the plan of each page's main statement (EXPLAIN (ANALYZE,
@@ -212,6 +215,7 @@ def main() -> None:
         s = sample(db.session)
         db.session.remove()
         raw = engine.raw_connection()  # the baseline's own connection
+        dialect = engine.dialect.name
 
     lib.print_header(f"Case queue and search, {s['cases']:,} cases, {engine.dialect.name}")
     print(
@@ -265,15 +269,22 @@ def main() -> None:
             for _ in range(args.warmup):
                 request(kind, path)
                 replay(plans[label])
+            main = [main_statement(plans[label])]
             app_ms = lib.time_calls(lambda kind=kind, path=path: request(kind, path), args.requests)
             sql_ms = lib.time_calls(lambda label=label: replay(plans[label]), args.requests)
+            main_ms = lib.time_calls(lambda main=main: replay(main), args.requests)
             figures[label] = {
                 "median": statistics.median(app_ms),
                 "p90": p90(app_ms),
                 "min": min(app_ms),
                 "sql": statistics.median(sql_ms),
+                "main": statistics.median(main_ms),
                 "ratio": statistics.median(app_ms) / statistics.median(sql_ms),
             }
+            if dialect == "postgresql":
+                figures[label]["explain"] = statistics.median(
+                    explain_ms(raw, *main[0]) for _ in range(5)
+                )
         return figures
 
     load = [os.getloadavg()[0]]
@@ -293,9 +304,13 @@ def main() -> None:
             ("median", "app median ms"),
             ("p90", "app p90 ms"),
             ("min", "app min ms"),
-            ("sql", "raw SQL ms"),
-            ("ratio", "app/SQL"),
+            ("sql", "all SQL ms"),
+            ("main", "main SQL ms"),
+            ("explain", "main EXPLAIN ANALYZE ms"),
+            ("ratio", "app/all SQL"),
         ):
+            if key not in results[0][label]:
+                continue
             values = [r[label][key] for r in results]
             row[title] = {
                 "median": statistics.median(values),
@@ -311,6 +326,15 @@ def main() -> None:
     loads = ", ".join(f"{x:.2f}" for x in load)
     print(f"\n- load average (1 min) at start and after each run: {loads}")
     raw.close()
+
+
+def explain_ms(raw, statement, parameters) -> float:
+    """PostgreSQL's own execution time of one statement (EXPLAIN ANALYZE), in ms."""
+    cursor = raw.cursor()
+    cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
+    plan = cursor.fetchone()[0]
+    raw.rollback()
+    return plan[0]["Execution Time"]
 
 
 def main_statement(statements):
