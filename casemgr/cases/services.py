@@ -442,7 +442,14 @@ def queue(
 ) -> Page:
     """A page of cases, newest first, with what the queue screen shows loaded."""
     conditions = _queue_conditions(filters, user_id=user_id, now=now)
-    total, estimated = _count(session, conditions, open_cases=filters.view == "open")
+    backlog = filters.view == "open" and not (
+        filters.status
+        or filters.classification
+        or filters.hosting_country
+        or filters.assignee_id is not None
+        or filters.q
+    )
+    total, estimated = _count(session, conditions, backlog=backlog)
     items = session.scalars(
         select(Case)
         .where(*conditions)
@@ -499,11 +506,14 @@ _COUNT_OPEN_SQLITE = text(
 
 
 def _count(
-    session: Session, conditions: list[ColumnElement[bool]], *, open_cases: bool
+    session: Session, conditions: list[ColumnElement[bool]], *, backlog: bool
 ) -> tuple[int, bool]:
-    """How many cases match: (count, is it an estimate)."""
+    """How many cases match: (count, is it an estimate).
+
+    ``backlog``: the conditions are the open view's alone, every open case.
+    """
     sqlite = session.get_bind().dialect.name == "sqlite"
-    if open_cases and len(conditions) == 1:  # the open view unfiltered: the backlog, exactly
+    if backlog:  # counted exactly, over a partial index
         if sqlite:
             return session.scalar(_COUNT_OPEN_SQLITE) or 0, False
         return session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0, False

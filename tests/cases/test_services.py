@@ -395,6 +395,13 @@ class TestQueueCounts:
             assert (first.total, first.total_is_estimate) == (4, False)
             assert first.has_next and not second.has_next
 
+    def test_a_state_in_the_open_view_counts_that_state_only(self, make, analyst):
+        make.case("triage", by=analyst)
+        for _ in range(2):
+            make.case("new")
+        page = self.page(analyst, view="open", status="triage")
+        assert (page.total, len(page.items)) == (1, 1)
+
     def test_the_open_backlog_is_always_counted_exactly(self, make, analyst):
         for state in ("new", "triage", "notice_sent", "with_police"):
             make.case(state, by=analyst)
