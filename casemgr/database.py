@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.selectable import Select
 from sqlalchemy.types import TypeDecorator
 
 from casemgr.clock import as_utc
@@ -72,3 +77,30 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+class _ExplainRows(Executable, ClauseElement):
+    """``EXPLAIN (FORMAT JSON) <select>`` on PostgreSQL, binding parameters as the select would."""
+
+    inherit_cache = False
+
+    def __init__(self, statement: Select[Any]):
+        self.statement = statement
+
+
+@compiles(_ExplainRows, "postgresql")
+def _compile_explain_rows(element: _ExplainRows, compiler, **kw) -> str:
+    return "EXPLAIN (FORMAT JSON) " + compiler.process(element.statement, **kw)
+
+
+def estimated_rows(session: Session, statement: Select[Any]) -> int | None:
+    """The planner's estimate of how many rows ``statement`` returns, without running it.
+
+    PostgreSQL only (it keeps statistics of every table; the estimate of a
+    whole table or one value of a column is close, that of several filters
+    together less so). None on SQLite, which has no such estimate to offer.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    plan = session.execute(_ExplainRows(statement)).scalar_one()
+    return int(plan[0]["Plan"]["Plan Rows"])

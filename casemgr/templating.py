@@ -28,6 +28,14 @@ def format_duration(value: timedelta) -> str:
     return f"{sign}{minutes} min"
 
 
+def format_about(value: int) -> str:
+    """An estimated number as people say it: two significant digits (38,000; 1,000,000)."""
+    if value < 100:
+        return str(value)
+    return f"{round(value, 2 - len(str(value))):,}"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["duration"] = format_duration
+    app.jinja_env.filters["about"] = format_about

@@ -306,9 +306,21 @@ CASE_SCHEMAS: dict[str, Json] = {
     "CaseList": closed_object(
         {
             "items": {"type": "array", "items": ref("CaseSummary")},
-            "total": {"type": "integer", "minimum": 0},
+            "total": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "How many cases the list holds: exact, unless "
+                "`total_is_estimate` is true",
+            },
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1},
+            "total_is_estimate": {
+                "type": "boolean",
+                "description": f"True when the list holds more than "
+                f"{cases.EXACT_COUNT_LIMIT:,} cases and `total` is the database's "
+                "estimate (never below that number): page on while a page comes back "
+                "full",
+            },
         },
         description="A page of cases, newest first.",
     ),
@@ -321,6 +333,7 @@ def case_list(page: cases.Page, *, now: datetime) -> Json:
         "total": page.total,
         "page": page.page,
         "per_page": page.per_page,
+        "total_is_estimate": page.total_is_estimate,
     }
 
 

@@ -71,6 +71,12 @@ class Case(Base):
         ),
         Index("ix_cases_status_received", "status", "received_at", "id"),
         Index("ix_cases_assignee_received", "assignee_id", "received_at", "id"),
+        # Every case, newest first: the "all" view and the API's default list.
+        Index("ix_cases_received", "received_at", "id"),
+        # A host's cases, newest first (the search by host name).
+        Index("ix_cases_host_received", "host", "received_at", "id"),
+        # The hosting country filter, alone or with a state: the page and its count.
+        Index("ix_cases_country_status_received", "hosting_country", "status", "received_at", "id"),
         Index(
             "ix_cases_open_due",
             "due_at",
@@ -102,7 +108,7 @@ class Case(Base):
     url: Mapped[str] = mapped_column(Text)
     # SHA-256 of the normalised URL: the duplicate look-up, whatever the URL's length.
     url_hash: Mapped[str] = mapped_column(String(64), index=True)
-    host: Mapped[str] = mapped_column(String(255), index=True)
+    host: Mapped[str] = mapped_column(String(255))
 
     status: Mapped[str] = mapped_column(String(20), default=Status.NEW.value)
     resolution: Mapped[str | None] = mapped_column(String(30))

@@ -76,6 +76,7 @@ def queue():
         statuses=list(Status),
         classifications=list(Classification),
         countries=country_choices(),
+        exact_count_limit=cases.EXACT_COUNT_LIMIT,
         now=context.now(),
     )
 

@@ -24,6 +24,21 @@ def test_the_list_is_newest_first_with_paging(as_analyst, make):
     assert beyond["items"] == [] and beyond["total"] == 3
 
 
+def test_a_long_list_says_when_its_total_is_an_estimate(as_analyst, make, monkeypatch, backend):
+    from casemgr.cases import services
+
+    for _ in range(3):
+        make.case("new")
+    assert as_analyst.get("/api/v1/cases").json["total_is_estimate"] is False
+    monkeypatch.setattr(services, "EXACT_COUNT_LIMIT", 2)
+    body = as_analyst.get("/api/v1/cases").json
+    if backend == "postgresql":
+        assert body["total_is_estimate"] is True and body["total"] >= 3
+    else:  # SQLite cannot estimate: it counts
+        assert (body["total_is_estimate"], body["total"]) == (False, 3)
+    assert len(body["items"]) == 3
+
+
 def test_per_page_defaults_to_50(as_analyst):
     assert as_analyst.get("/api/v1/cases").json["per_page"] == 50
 

@@ -53,6 +53,22 @@ class TestQueue:
         login(client, analyst)
         assert client.get(f"/cases/?{query}").status_code == 200
 
+    def test_an_estimated_total_says_about(self, client, make, analyst, monkeypatch, backend):
+        from casemgr.cases import services
+
+        monkeypatch.setattr(services, "EXACT_COUNT_LIMIT", 2)
+        monkeypatch.setitem(client.application.config, "QUEUE_PAGE_SIZE", 2)
+        for _ in range(3):
+            make.case("closed")
+        login(client, analyst)
+        html = client.get("/cases/?view=all").get_data(as_text=True)
+        if backend == "postgresql":
+            assert "about " in html and "Page 1 of about" in html
+        else:
+            assert "3 cases" in html and "Page 1 of 2" in html
+        assert "Older" in html
+        assert "Older" not in client.get("/cases/?view=all&page=2").get_data(as_text=True)
+
     def test_search_by_reference(self, client, make, analyst):
         target, other = make.case("new"), make.case("new")
         login(client, analyst)
