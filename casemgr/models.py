@@ -4,12 +4,16 @@ from casemgr.audit.models import AuditEntry
 from casemgr.auth.models import ApiToken, User
 from casemgr.cases.models import Case, CaseEvent, ReferenceCounter, Submission
 from casemgr.directory.models import Organisation
+from casemgr.notices.models import Alert, Notice, NoticeCase
 
 __all__ = [
+    "Alert",
     "ApiToken",
     "AuditEntry",
     "Case",
     "CaseEvent",
+    "Notice",
+    "NoticeCase",
     "Organisation",
     "ReferenceCounter",
     "Submission",
