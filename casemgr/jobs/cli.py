@@ -1,0 +1,78 @@
+"""``flask --app wsgi jobs run NAME [--now ISO]``: run one job once and print what it did.
+
+Every job is ``run(session, now, app) -> JobSummary`` (see :mod:`casemgr.jobs.base`);
+adding one is a line in :data:`JOBS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
+
+from casemgr import context
+from casemgr.clock import parse_iso
+from casemgr.extensions import db
+from casemgr.jobs import notices, reminders
+from casemgr.jobs.base import JobSummary
+
+JOBS: dict[str, Callable[[Session, datetime, Flask], JobSummary]] = {
+    "notices": notices.run,
+    "reminders": reminders.run,
+}
+
+
+class IsoDateTime(click.ParamType):
+    """An ISO 8601 date or date-time, UTC when it has no offset."""
+
+    name = "ISO-DATETIME"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_iso(value)
+        except ValueError as exc:
+            self.fail(f"{exc}; expected e.g. 2026-12-01T06:00Z", param, ctx)
+
+
+def describe(summary: object) -> str:
+    """A job's one-line summary, whatever the job returned."""
+    line = getattr(summary, "line", None)
+    return line() if callable(line) else str(summary)
+
+
+@click.group("jobs")
+def jobs_cli() -> None:
+    """Run scheduled jobs by hand."""
+
+
+@jobs_cli.command("run")
+@click.argument("name", type=click.Choice(sorted(JOBS)))
+@click.option(
+    "--now",
+    type=IsoDateTime(),
+    default=None,
+    help="Run as of this moment (ISO 8601, UTC when no offset), e.g. 2026-12-01T06:00Z.",
+)
+@with_appcontext
+def run_command(name: str, now: datetime | None) -> None:
+    """Run the job NAME once and print what it did; exit 1 if part of it failed."""
+    moment = now or context.now()
+    try:
+        summary = JOBS[name](db.session, moment, current_app._get_current_object())  # type: ignore[attr-defined]
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo(describe(summary))
+    for kind, references in sorted(getattr(summary, "letters", {}).items()):
+        click.echo(f"  {kind}: {', '.join(references)}")
+    for failure in getattr(summary, "failures", []):
+        click.echo(f"  failed: {failure}", err=True)
+    if getattr(summary, "failed", 0):
+        raise click.exceptions.Exit(1)
