@@ -112,21 +112,35 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.api import bp as api_bp
     from casemgr.auth import bp as auth_bp
     from casemgr.cases import bp as cases_bp
+    from casemgr.notices import bp as notices_bp
     from casemgr.public import bp as public_bp
 
-    for module in ("casemgr.auth.views", "casemgr.cases.views", "casemgr.public.views"):
+    for module in (
+        "casemgr.auth.views",
+        "casemgr.cases.views",
+        "casemgr.public.views",
+        "casemgr.notices.views",
+    ):
         __import__(module)
     __import__("casemgr.api.views")
+    __import__("casemgr.notices.api")
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(notices_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
 def _register_cli(app: Flask) -> None:
     from casemgr.auth.cli import users_cli
     from casemgr.demo import demo_command
+    from casemgr.jobs.cli import jobs_cli
+    from casemgr.jobs.scheduler import scheduler_command
+    from casemgr.notices.cli import notices_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(notices_cli)

@@ -105,7 +105,9 @@ def test_two_notice_runs_at_once_make_one_letter_per_provider(app, pending):
 def test_three_notice_runs_at_once(app, pending):
     summaries = run_at_once(app, notices_job, NOW, runs=3)
     assert sum(s.failed for s in summaries) == 0
-    assert Counter(n.recipient_id for n in letters("notice")) == {provider_id: 1 for provider_id in pending}
+    assert Counter(n.recipient_id for n in letters("notice")) == {
+        provider_id: 1 for provider_id in pending
+    }
     assert_each_case_covered_once("notice")
 
 
@@ -136,7 +138,9 @@ def test_without_any_lock_the_database_still_refuses_a_second_letter(app, pendin
     summaries = run_at_once(app, notices_job, NOW)
 
     assert_each_case_covered_once("notice")
-    assert Counter(n.recipient_id for n in letters("notice")) == {provider_id: 1 for provider_id in pending}
+    assert Counter(n.recipient_id for n in letters("notice")) == {
+        provider_id: 1 for provider_id in pending
+    }
     failures = [f for s in summaries for f in s.failures]
     assert all(("StaleDataError" in f or "IntegrityError" in f) for f in failures), failures
     assert sum(s.letter_count for s in summaries) == PROVIDERS
@@ -151,7 +155,9 @@ def test_two_reminder_runs_at_once_send_one_reminder_each(app, pending):
     summaries = run_at_once(app, reminders_job, due)
 
     assert [s.failed for s in summaries] == [0, 0]
-    assert Counter(n.recipient_id for n in letters("reminder")) == {provider_id: 1 for provider_id in pending}
+    assert Counter(n.recipient_id for n in letters("reminder")) == {
+        provider_id: 1 for provider_id in pending
+    }
     assert_each_case_covered_once("reminder")
     counts = set(db.session.scalars(select(Case.reminder_count)).all())
     assert counts == {1}
