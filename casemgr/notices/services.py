@@ -689,8 +689,9 @@ def raise_alert(
             created_at=now,
         )
         .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Alert.id)
     )
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    return 1 if result.first() is not None else 0
 
 
 def open_alert_count(session: Session) -> int:
