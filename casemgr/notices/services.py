@@ -163,7 +163,9 @@ def store_letter(
     """
     follows = follows or {}
     wording = settings.wording_for(recipient.language)
-    previous = _previous_reference([follows[c.id] for c in covered if c.id in follows])
+    followed = [follows[c.id] for c in covered if c.id in follows]
+    previous = _previous_reference(followed)
+    notified = ", ".join(sorted({n.recipient_name for n in followed}))
     labels = dict(wording.labels)
     if previous and ", " in previous:
         labels.setdefault("previous_notice", "our notices {reference}")
@@ -185,9 +187,11 @@ def store_letter(
             for case in covered
         ],
         deadline=deadline,
-        legal_basis=settings.fill(wording.legal_basis, reference=reference),
-        request=settings.fill(wording.request_for(kind, recipient.kind), reference=reference),
-        closing=settings.fill(wording.closing, reference=reference),
+        legal_basis=settings.fill(wording.legal_basis, reference=reference, notified=notified),
+        request=settings.fill(
+            wording.request_for(kind, recipient.kind), reference=reference, notified=notified
+        ),
+        closing=settings.fill(wording.closing, reference=reference, notified=notified),
         language=wording.language,
         previous_reference=previous,
         reminder_number=reminder_number,

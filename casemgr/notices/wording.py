@@ -4,12 +4,13 @@ Two settings hold every word of a letter that a hotline may want to change:
 
 ``NOTICE_WORDING``
     ``{language: {"legal_basis": ..., "request": ..., "request_referral": ...,
-    "request_escalation": ..., "closing": ..., "labels": {...}, "titles":
-    {...}}}``. A language may give only some keys: the others come from
+    "request_escalation": ..., "request_supervisors": ..., "closing": ...,
+    "labels": {...}, "titles": {...}}}``. A language may give only some keys: the others come from
     English. ``labels`` override the renderer's fixed wording
     (:data:`casemgr.notices.pdf.DEFAULT_LABELS`), ``titles`` its titles by
-    kind. In the prose keys, ``{hotline}``, ``{hotline_email}`` and
-    ``{reference}`` (the letter's reference) are filled in.
+    kind. In the prose keys, ``{hotline}``, ``{hotline_email}``,
+    ``{reference}`` (the letter's reference) and ``{notified}`` (who got the
+    notice a reminder or escalation follows up) are filled in.
 
 ``CLASSIFICATION_BASIS``
     ``{language: {classification: text}}``: the basis printed beside each
@@ -62,9 +63,16 @@ DEFAULT_WORDING: Mapping[str, Mapping[str, Any]] = {
             "{reference}."
         ),
         "request_escalation": (
-            "We ask you to take the steps open to you to have the content removed and the "
-            "related data preserved, and to let us know at {hotline_email} what has been "
-            "done, quoting our reference {reference}."
+            "Our notice and reminders went to {notified}. We ask you to take the steps open "
+            "to you to have the content removed and the related data preserved, and to let "
+            "us know at {hotline_email} what has been done, quoting our reference "
+            "{reference}."
+        ),
+        "request_supervisors": (
+            "Our notice and reminders went to {notified}, and the removal has not been "
+            "confirmed. Please decide the next step for each case listed (for example a "
+            "referral to police, or another way to reach the host) and record it on the "
+            "case."
         ),
         "closing": "Yours faithfully,\n{hotline}",
         "labels": {},
@@ -72,7 +80,14 @@ DEFAULT_WORDING: Mapping[str, Mapping[str, Any]] = {
     }
 }
 
-PROSE_KEYS = ("legal_basis", "request", "request_referral", "request_escalation", "closing")
+PROSE_KEYS = (
+    "legal_basis",
+    "request",
+    "request_referral",
+    "request_escalation",
+    "request_supervisors",
+    "closing",
+)
 _MAPPING_KEYS = ("labels", "titles")
 
 DEFAULT_CLASSIFICATION_BASIS: Mapping[str, Mapping[str, str]] = {
@@ -92,14 +107,20 @@ class Wording:
     request: str
     request_referral: str
     request_escalation: str
+    request_supervisors: str
     closing: str
     labels: Mapping[str, str]
     titles: Mapping[str, str]
 
     def request_for(self, kind: str, recipient_kind: str) -> str:
-        """The request of a letter: removal for providers, action for partners and police."""
+        """The request of a letter: removal for providers, action for partners and
+        police, a decision for the hotline's own supervisors."""
         if kind == "escalation":
-            return self.request_escalation
+            return (
+                self.request_supervisors
+                if recipient_kind == "supervisors"
+                else self.request_escalation
+            )
         if kind == "referral" or recipient_kind != "hosting_provider":
             return self.request_referral
         return self.request
@@ -186,13 +207,14 @@ class NoticeSettings:
         key = classification or ""
         return own.get(key) or english.get(key) or key.replace("_", " ")
 
-    def fill(self, text: str, *, reference: str) -> str:
+    def fill(self, text: str, *, reference: str, notified: str = "") -> str:
         return _fill(
             text,
             {
                 "hotline": self.letterhead.name,
                 "hotline_email": self.letterhead.email,
                 "reference": reference,
+                "notified": notified or "the recipient of our notice",
             },
         )
 

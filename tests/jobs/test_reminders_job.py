@@ -89,7 +89,11 @@ def test_weeks_of_a_notice_nobody_answers(app, make, queue):
     assert escalation.recipient_kind == "supervisors"
     assert escalation.manual_delivery is True  # no HOTLINE_SUPERVISORS_EMAIL
     assert escalation.previous_reference == notice.reference
-    assert "Escalation" in pdf_text(escalation.pdf)
+    escalation_text = flat(pdf_text(escalation.pdf))
+    assert "Escalation" in escalation_text
+    # supervisors are told who was notified and asked to decide, not to write back
+    assert flat("Our notice and reminders went to Silent Host") in escalation_text
+    assert flat("Please decide the next step") in escalation_text
     (alert,) = alerts("escalation")
     assert alert.notice_id == escalation.id and alert.case_id == case.id
     assert escalation.reference in alert.message
@@ -197,6 +201,8 @@ def test_with_police_escalates_to_the_police_contact(app, make, analyst):
         ("escalation", case.police_id),
     ]
     assert len(alerts("escalation")) == 1
+    text = flat(pdf_text(letters("escalation")[0].pdf))
+    assert flat("We ask you to take the steps open to you") in text
 
 
 def test_notice_case_with_police_contact_escalates_to_police(app, make, analyst):

@@ -20,7 +20,8 @@ def test_english_defaults(app):
     assert wording.request_for("reminder", "hosting_provider") == wording.request
     assert wording.request_for("reminder", "hotline") == wording.request_referral
     assert wording.request_for("referral", "police") == wording.request_referral
-    assert wording.request_for("escalation", "supervisors") == wording.request_escalation
+    assert wording.request_for("escalation", "police") == wording.request_escalation
+    assert wording.request_for("escalation", "supervisors") == wording.request_supervisors
 
 
 def test_a_language_falls_back_to_english_key_by_key(app):
