@@ -251,7 +251,12 @@ def _earliest(values: Iterable[datetime | None]) -> datetime | None:
 
 
 def send_notice_letter(
-    session: Session, provider_id: int, case_ids: Iterable[int], *, now: datetime, settings
+    session: Session,
+    provider_id: int,
+    case_ids: Iterable[int],
+    *,
+    now: datetime,
+    settings: NoticeSettings,
 ) -> Notice | None:
     """One takedown notice to the provider about its ``notice_pending`` cases among
     ``case_ids``; each moves to ``notice_sent`` through the workflow. None when
@@ -337,7 +342,12 @@ def cases_awaiting_referral(session: Session) -> list[tuple[int, int | None]]:
 
 
 def send_referral_letter(
-    session: Session, recipient_id: int, case_ids: Iterable[int], *, now: datetime, settings
+    session: Session,
+    recipient_id: int,
+    case_ids: Iterable[int],
+    *,
+    now: datetime,
+    settings: NoticeSettings,
 ) -> Notice | None:
     """One referral letter to a partner hotline or police about the cases among
     ``case_ids`` forwarded or referred to it that have none yet."""
