@@ -256,11 +256,14 @@ def apply_action(
     timings: Timings,
     expected_version: int | None = None,
     extra: Mapping[str, Any] | None = None,
+    flush: bool = True,
 ) -> CaseEvent:
     """Take ``action`` on ``case`` and record it; the one way a case changes state.
 
     ``extra`` is recorded with the event beside the action's fields, unchecked
-    (the notice run records the reference of the letter it sent).
+    (the notice run records the reference of the letter it sent). ``flush=False``
+    leaves the flush to the caller: the notice run flushes a letter's cases at
+    once (one flush instead of twenty halves its database work).
 
     Raises InvalidTransition, PermissionDenied, ValidationFailed (from the
     workflow) or StaleVersion when ``expected_version`` is given and the case
@@ -291,7 +294,8 @@ def apply_action(
         created_at=now,
     )
     session.add(event)
-    session.flush()
+    if flush:
+        session.flush()
     return event
 
 

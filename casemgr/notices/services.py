@@ -284,6 +284,7 @@ def send_notice_letter(
             now=now,
             timings=settings.timings,
             extra={"notice": reference},
+            flush=False,  # store_letter flushes the letter and its cases at once
         )
     return store_letter(
         session,
