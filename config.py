@@ -37,6 +37,11 @@ class Config:
     INTERNATIONAL_POLICE_ID = None
     # Tracing help: seconds a DNS look-up of a case's host may take.
     TRACE_DNS_TIMEOUT_SECONDS = 3.0
+    # Letterhead logo: a PNG or JPEG file name in instance/ (optional).
+    HOTLINE_LOGO = ""
+    # Where escalations go when no police contact is set on the case; empty:
+    # the letter is flagged for manual delivery (supervisors also get an alert).
+    HOTLINE_SUPERVISORS_EMAIL = ""
     CASE_REFERENCE_PREFIX = "CM"
 
     # Timings (hours unless noted); per hosting country overrides in
@@ -48,6 +53,23 @@ class Config:
     REMINDERS_BEFORE_ESCALATION = 2
     FORWARDED_REMINDER_DAYS = 7
     POLICE_HOLD_REVIEW_DAYS = 30
+
+    # Letters. Wording per language and the classification basis printed per
+    # URL, merged over the English defaults in casemgr/notices/wording.py, e.g.
+    # NOTICE_WORDING = {"km": {"legal_basis": "...", "request": "..."}}
+    # CLASSIFICATION_BASIS = {"km": {"illegal_baseline": "..."}}
+    NOTICE_WORDING: dict = {}
+    CLASSIFICATION_BASIS: dict = {}
+    # The notice run also writes referral letters to partner hotlines and police.
+    NOTICE_REFERRALS = True
+    # A merged PDF export holds at most this many letters (a zip has no limit).
+    NOTICE_EXPORT_MAX_LETTERS = 2000
+
+    # The scheduler process (flask --app wsgi scheduler): job -> interval.
+    SCHEDULE: dict = {
+        "notices": {"minutes": 15},
+        "reminders": {"minutes": 30},
+    }
 
     QUEUE_PAGE_SIZE = 50
     API_MAX_PER_PAGE = 100

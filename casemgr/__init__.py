@@ -132,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.auth import bp as auth_bp
     from casemgr.cases import bp as cases_bp
     from casemgr.directory import bp as directory_bp
+    from casemgr.notices import bp as notices_bp
     from casemgr.ops import bp as ops_bp
     from casemgr.public import bp as public_bp
     from casemgr.stats import bp as stats_bp
@@ -144,10 +145,12 @@ def _register_blueprints(app: Flask) -> None:
         "casemgr.directory.views",
         "casemgr.public.views",
         "casemgr.stats.views",
+        "casemgr.notices.views",
     ):
         __import__(module)
     __import__("casemgr.api.views")
     __import__("casemgr.stats.api")
+    __import__("casemgr.notices.api")
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
@@ -156,6 +159,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(ops_bp)
     app.register_blueprint(stats_bp)
+    app.register_blueprint(notices_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
@@ -165,6 +169,8 @@ def _register_cli(app: Flask) -> None:
     from casemgr.demo import demo_command
     from casemgr.directory.cli import directory_cli
     from casemgr.jobs.cli import jobs_cli
+    from casemgr.jobs.scheduler import scheduler_command
+    from casemgr.notices.cli import notices_cli
     from casemgr.stats.cli import stats_cli
 
     app.cli.add_command(users_cli)
@@ -174,3 +180,5 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(stats_cli)
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(notices_cli)

@@ -5,13 +5,17 @@ from casemgr.audit.models import AuditEntry
 from casemgr.auth.models import ApiToken, LoginThrottle, RecoveryCode, User
 from casemgr.cases.models import Case, CaseEvent, ReferenceCounter, Submission
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
+from casemgr.notices.models import Alert, Notice, NoticeCase
 
 __all__ = [
+    "Alert",
     "ApiToken",
     "AuditEntry",
     "Case",
     "CaseEvent",
     "LoginThrottle",
+    "Notice",
+    "NoticeCase",
     "Organisation",
     "OrganisationDomain",
     "OrganisationNetwork",

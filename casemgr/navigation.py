@@ -10,6 +10,7 @@ the items the signed-in user's role may open, in registration order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, current_app, url_for
@@ -20,9 +21,12 @@ from casemgr.cases.workflow import Role
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: str | Callable[[], str]  # a callable for a label with a count in it
     endpoint: str
     role: Role
+
+    def text(self) -> str:
+        return self.label() if callable(self.label) else self.label
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class NavLink:
 _items: dict[str, NavItem] = {}
 
 
-def register_nav_item(label: str, endpoint: str, role: Role | str) -> None:
+def register_nav_item(label: str | Callable[[], str], endpoint: str, role: Role | str) -> None:
     """Add (or replace) the menu item of ``endpoint``, shown from ``role`` up."""
     _items[endpoint] = NavItem(label, endpoint, Role(role))
 
@@ -44,7 +48,7 @@ def nav_links() -> list[NavLink]:
     if not current_user.is_authenticated:
         return []
     return [
-        NavLink(item.label, url_for(item.endpoint))
+        NavLink(item.text(), url_for(item.endpoint))
         for item in _items.values()
         if item.endpoint in current_app.view_functions and current_user.has_role(item.role)
     ]

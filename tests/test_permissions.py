@@ -89,6 +89,13 @@ PERMISSIONS: dict[str, str] = {
     "POST /admin/users/<int:user_id>": "admin",
     "POST /admin/users/<int:user_id>/two-factor/reset": "admin",
     "GET /admin/audit/": "admin",
+    # letters and alerts
+    "GET /notices/": "supervisor",
+    "GET /notices/<int:notice_id>/pdf": "staff",
+    "POST /notices/export": "supervisor",
+    "POST /notices/<int:notice_id>/delivered": "supervisor",
+    "GET /notices/alerts": "supervisor",
+    "POST /notices/alerts/<int:alert_id>/resolve": "supervisor",
     # statistics
     "GET /stats/": "supervisor",
     "GET /stats/figures.csv": "supervisor",
@@ -103,6 +110,8 @@ PERMISSIONS: dict[str, str] = {
     "GET /api/v1/organizations": "api-staff",
     "POST /api/v1/organizations": "api-supervisor",
     "GET /api/v1/stats": "api-staff",
+    "GET /api/v1/notices": "api-staff",
+    "GET /api/v1/notices/<int:notice_id>/pdf": "api-staff",
 }
 
 
@@ -155,6 +164,10 @@ def _concrete(rule: str, make) -> str:
         "<int:organisation_id>": lambda: str(make.organisation("hosting_provider").id),
         "<int:user_id>": lambda: str(make.user("analyst").id),
         "<action>": lambda: "assign",
+        # Letters and alerts need not exist: every role check comes before the
+        # look-up, and a 404 to an allowed caller counts as allowed.
+        "<int:notice_id>": lambda: "1",
+        "<int:alert_id>": lambda: "1",
         "<path:filename>": lambda: "css/app.css",
     }
     for variable, value in values.items():

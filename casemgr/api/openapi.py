@@ -149,15 +149,26 @@ def _action_operation(action: str) -> Json:
 
 def _feature_paths() -> Json:
     """Paths that features document beside their own routes (statistics, letters)."""
+    from casemgr.notices.api import OPENAPI_PATHS as letters
     from casemgr.stats.openapi import OPENAPI_PATHS as statistics
 
     merged: Json = {}
-    for path, operations in statistics.items():
+    for path, operations in (statistics | letters).items():
         merged[f"{PREFIX}{path}"] = {
-            method: {**operation, "responses": _shared_errors(operation["responses"])}
+            method: {
+                **operation,
+                "security": [{"bearerAuth": []}],
+                "responses": _shared_errors(operation["responses"]),
+            }
             for method, operation in operations.items()
         }
     return merged
+
+
+def _feature_schemas() -> Json:
+    from casemgr.notices.api import OPENAPI_SCHEMAS as letters
+
+    return letters
 
 
 def _shared_errors(responses: Json) -> Json:
@@ -298,6 +309,7 @@ def document(*, max_urls: int, max_per_page: int) -> Json:
             {"name": "organizations", "description": "The directory of organisations"},
             {"name": "meta", "description": "This document"},
             {"name": "statistics", "description": "The figures hotlines publish"},
+            {"name": "notices", "description": "The letters sent, and their PDFs"},
         ],
         "paths": paths | _feature_paths(),
         "components": {
@@ -308,7 +320,7 @@ def document(*, max_urls: int, max_per_page: int) -> Json:
                     "description": "An API token of an active member of staff",
                 }
             },
-            "schemas": schemas.all_component_schemas(),
+            "schemas": schemas.all_component_schemas() | _feature_schemas(),
             "responses": {name: _error_response(name) for name in _ERROR_RESPONSES},
         },
     }

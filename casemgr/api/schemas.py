@@ -236,12 +236,12 @@ def event(record: CaseEvent) -> Json:
 
 
 def notices(case: Case) -> list[Json]:
-    """The notices sent about ``case``: THE one place they are serialised.
+    """The letters about ``case``, as the notice engine serialises them."""
+    from sqlalchemy.orm import object_session
 
-    Empty until the notice engine exists; it fills this in (and the
-    ``Notice`` schema below) without changing the case's other fields.
-    """
-    return []
+    from casemgr.notices.services import notices_for_case
+
+    return notices_for_case(object_session(case), case.id)
 
 
 CASE_SCHEMAS: dict[str, Json] = {
@@ -298,11 +298,6 @@ CASE_SCHEMAS: dict[str, Json] = {
             "at": TIME,
         }
     ),
-    "Notice": {
-        "type": "object",
-        "description": "A notice sent about the case. None are listed yet: the notice "
-        "engine will add them here as an addition to this version.",
-    },
     "CaseList": closed_object(
         {
             "items": {"type": "array", "items": ref("CaseSummary")},

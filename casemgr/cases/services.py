@@ -336,8 +336,15 @@ def apply_action(
     now: datetime,
     timings: Timings,
     expected_version: int | None = None,
+    extra: Mapping[str, Any] | None = None,
+    flush: bool = True,
 ) -> CaseEvent:
     """Take ``action`` on ``case`` and record it; the one way a case changes state.
+
+    ``extra`` is recorded with the event beside the action's fields, unchecked
+    (the notice run records the reference of the letter it sent). ``flush=False``
+    leaves the flush to the caller: the notice run flushes a letter's cases at
+    once (one flush instead of twenty halves its database work).
 
     Raises InvalidTransition, PermissionDenied, ValidationFailed (from the
     workflow) or StaleVersion when ``expected_version`` is given and the case
@@ -357,18 +364,19 @@ def apply_action(
         action=transition.action,
         from_status=transition.from_status,
         to_status=transition.to_status,
-        fields=_jsonable(transition.values),
+        fields=_jsonable({**transition.values, **(extra or {})}),
         created_at=now,
     )
     session.add(event)
-    case_id = case.id  # after a failed flush the case cannot be read
-    try:
-        session.flush()
-    except StaleDataError:
-        # Another transaction changed the case between our read and our write
-        # (the UPDATE's version check matched no row). The session must be
-        # rolled back before it can say who: the caller does that.
-        raise StaleVersion(None, None, case_id=case_id) from None
+    if flush:
+        case_id = case.id  # after a failed flush the case cannot be read
+        try:
+            session.flush()
+        except StaleDataError:
+            # Another transaction changed the case between our read and our write
+            # (the UPDATE's version check matched no row). The session must be
+            # rolled back before it can say who: the caller does that.
+            raise StaleVersion(None, None, case_id=case_id) from None
     record(
         session,
         action="case.action",
@@ -385,6 +393,34 @@ def apply_action(
             "fields": event.fields,
         },
     )
+    return event
+
+
+def record_event(
+    session: Session,
+    case: Case,
+    action: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    fields: Mapping[str, Any] | None = None,
+) -> CaseEvent:
+    """Record in the case's history something that did not change its state
+    (a reminder or an escalation sent, a police hold due for review): from and
+    to are both the current status. Workflow actions go through
+    :func:`apply_action`, never here."""
+    if action in {a.value for a in Action}:
+        raise ValueError(f"{action!r} is a workflow action: use apply_action")
+    event = CaseEvent(
+        case=case,
+        actor_id=actor.id,
+        action=action,
+        from_status=case.status,
+        to_status=case.status,
+        fields=_jsonable(fields or {}),
+        created_at=now,
+    )
+    session.add(event)
     return event
 
 

@@ -36,6 +36,7 @@ from casemgr.errors import StaleVersion
 from casemgr.extensions import db
 from casemgr.http import described
 from casemgr.intake.urls import TooManyURLs, parse_url_lines
+from casemgr.notices.services import letters_for_case
 
 
 def _int_arg(name: str, default: int, *, low: int = 1, high: int = 10**6) -> int:
@@ -159,6 +160,7 @@ def _render_case(case: Case, *, failed_form=None, status: int = 200, trace=None)
             field_names=_field_names(options),
             now=context.now(),
             can_view_contact=case.submission.reporter_contact is not None,
+            letters=letters_for_case(db.session, case.id),
         ),
         status,
     )

@@ -1,6 +1,6 @@
-"""Scheduled jobs: plain functions ``run(session, now, settings) -> summary``.
+"""Scheduled jobs: plain functions ``run(session, now, app) -> JobSummary``.
 
-Each job flushes and never commits; the caller (``flask --app wsgi jobs run
-NAME``, or the scheduler) commits once. The registry is in
-:mod:`casemgr.jobs.cli`.
+``flask --app wsgi jobs run NAME`` runs one once; ``flask --app wsgi
+scheduler`` (its own process, never the web processes) runs them on the
+intervals of ``SCHEDULE``. The registry is :data:`casemgr.jobs.cli.JOBS`.
 """

@@ -1,41 +1,40 @@
-"""``flask --app wsgi jobs run NAME [--now ISO]``: run one job once.
+"""``flask --app wsgi jobs run NAME [--now ISO]``: run one job once and print what it did.
 
-The registry maps a job's name to ``module:function``; adding a job is one
-line here. Every job is ``run(session, now, settings) -> summary`` and only
-flushes: this wrapper commits once, or rolls back if the job fails.
+Every job is ``run(session, now, app) -> JobSummary`` (see :mod:`casemgr.jobs.base`);
+adding one is a line in :data:`JOBS`.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
 from casemgr import context
 from casemgr.clock import parse_iso
 from casemgr.extensions import db
+from casemgr.jobs import notices, reminders, retention
+from casemgr.jobs.base import JobSummary
 
-JOBS: dict[str, str] = {
-    "retention": "casemgr.jobs.retention:run",
+
+def _retention(session: Session, now: datetime, app: Flask) -> Mapping[str, object]:
+    return retention.run(session, now, app.config)
+
+
+JOBS: dict[str, Callable[[Session, datetime, Flask], JobSummary | Mapping[str, object]]] = {
+    "notices": notices.run,
+    "reminders": reminders.run,
+    "retention": _retention,
 }
-
-Job = Callable[[Session, datetime, Mapping[str, Any]], Mapping[str, Any]]
-
-
-def load_job(name: str) -> Job:
-    module, _, function = JOBS[name].partition(":")
-    return getattr(importlib.import_module(module), function)
 
 
 class IsoDateTime(click.ParamType):
-    """An ISO 8601 date or date-time, read as UTC when it has no offset."""
+    """An ISO 8601 date or date-time, UTC when it has no offset."""
 
     name = "ISO-DATETIME"
 
@@ -45,7 +44,15 @@ class IsoDateTime(click.ParamType):
         try:
             return parse_iso(value)
         except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+            self.fail(f"{exc}; expected e.g. 2026-12-01T06:00Z", param, ctx)
+
+
+def describe(name: str, now: datetime, summary: object) -> str:
+    """A job's one-line summary, whatever the job returned."""
+    line = getattr(summary, "line", None)
+    if callable(line):
+        return line()
+    return f"{name} as of {now.isoformat()}: {json.dumps(summary, default=str)}"
 
 
 @click.group("jobs")
@@ -66,18 +73,22 @@ def list_command() -> None:
     "--now",
     type=IsoDateTime(),
     default=None,
-    help="Run as of this moment (ISO 8601, UTC when no offset), e.g. 2026-12-01T06:00.",
+    help="Run as of this moment (ISO 8601, UTC when no offset), e.g. 2026-12-01T06:00Z.",
 )
 @with_appcontext
 def run_command(name: str, now: datetime | None) -> None:
-    """Run the job NAME once and print its summary."""
-    job = load_job(name)
+    """Run the job NAME once and print what it did; exit 1 if part of it failed."""
     moment = now or context.now()
     try:
-        summary = job(db.session, moment, current_app.config)
+        summary = JOBS[name](db.session, moment, current_app._get_current_object())  # type: ignore[attr-defined]
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    current_app.logger.info("job %s as of %s: %s", name, moment.isoformat(), summary)
-    click.echo(f"{name} as of {moment.isoformat()}: {json.dumps(summary, default=str)}")
+    click.echo(describe(name, moment, summary))
+    for kind, references in sorted(getattr(summary, "letters", {}).items()):
+        click.echo(f"  {kind}: {', '.join(references)}")
+    for failure in getattr(summary, "failures", []):
+        click.echo(f"  failed: {failure}", err=True)
+    if getattr(summary, "failed", 0):
+        raise click.exceptions.Exit(1)

@@ -21,6 +21,8 @@ PROTECTED = [
     ("GET", "/api/v1/organizations"),
     ("POST", "/api/v1/organizations"),
     ("GET", "/api/v1/stats"),
+    ("GET", "/api/v1/notices"),
+    ("GET", "/api/v1/notices/1/pdf"),
 ]
 
 

@@ -436,3 +436,29 @@ def test_references_are_unique_under_concurrency(app, backend):
         thread.join()
     assert not errors
     assert sorted(numbers) == list(range(1, 101))
+
+
+class TestRecordEvent:
+    def test_records_history_without_changing_state(self, app, make):
+        case = make.case("notice_sent")
+        version, status = case.version, case.status
+        event = cases.record_event(
+            db.session,
+            case,
+            "reminder_sent",
+            actor=SYSTEM_ACTOR,
+            now=context.now(),
+            fields={"notice": "CM-N-2026-000001", "at": context.now()},
+        )
+        db.session.commit()
+        assert (event.from_status, event.to_status) == (status, status)
+        assert event.actor_id is None
+        assert event.fields == {"notice": "CM-N-2026-000001", "at": "2026-11-28T09:00:00+00:00"}
+        assert case.status == status and case.version == version
+
+    def test_refuses_workflow_actions(self, app, make):
+        case = make.case("notice_sent")
+        with pytest.raises(ValueError, match="apply_action"):
+            cases.record_event(
+                db.session, case, "confirm_takedown", actor=SYSTEM_ACTOR, now=context.now()
+            )

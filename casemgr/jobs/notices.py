@@ -1,0 +1,119 @@
+"""The notice run: takedown notices to hosting providers, and referral letters.
+
+Every ``notice_pending`` case is gathered per hosting provider into one notice
+letter per provider per run; its cases move to ``notice_sent`` through the
+workflow (``send_notice``, taken by the system actor), which sets their
+takedown due date and first reminder. A case whose provider was deleted or
+deactivated cannot be sent: it stays pending, is counted as
+``needs_provider`` and raises one alert for supervisors.
+
+With ``NOTICE_REFERRALS`` (the default) the run also writes one referral
+letter per partner hotline or police unit about the cases forwarded or
+referred to it since its last referral.
+
+One transaction per letter (see :mod:`casemgr.jobs.base`); how two servers
+running this at once never make a letter twice is explained in
+:mod:`casemgr.notices.services`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from casemgr.cases.models import Case
+from casemgr.cases.workflow import Status
+from casemgr.directory.models import Organisation
+from casemgr.jobs.base import JobSummary, run_batch
+from casemgr.notices import services as notices
+from casemgr.notices.wording import NoticeSettings, Renderer
+
+NAME = "notices"
+
+
+def run(
+    session: Session, now: datetime, app: Flask, *, renderer: Renderer | None = None
+) -> JobSummary:
+    """Run as of ``now`` with the settings of ``app``; ``renderer`` replaces the PDF renderer."""
+    return send_all(session, now, NoticeSettings.from_app(app, renderer=renderer))
+
+
+def send_all(session: Session, now: datetime, settings: NoticeSettings) -> JobSummary:
+    summary = JobSummary(NAME, now)
+    pending = session.execute(
+        select(Case.id, Case.provider_id)
+        .where(Case.status == Status.NOTICE_PENDING)
+        .order_by(Case.id)
+    ).all()
+    provider_ids = {row.provider_id for row in pending if row.provider_id is not None}
+    active = set(
+        session.scalars(
+            select(Organisation.id).where(Organisation.id.in_(provider_ids), Organisation.active)
+        ).all()
+    )
+    by_provider: dict[int, list[int]] = defaultdict(list)
+    orphans: list[int] = []
+    for row in pending:
+        if row.provider_id in active:
+            by_provider[row.provider_id].append(row.id)
+        else:
+            orphans.append(row.id)
+    awaiting = notices.cases_awaiting_referral(session) if settings.referrals else []
+    session.commit()  # the reading is done: each letter has a transaction of its own
+
+    for provider_id, case_ids in sorted(by_provider.items()):
+
+        def notice_batch(provider_id: int = provider_id, case_ids: list[int] = case_ids):
+            notice = notices.send_notice_letter(
+                session, provider_id, case_ids, now=now, settings=settings
+            )
+            return notice and (notice.reference, notice.case_count)
+
+        made = run_batch(
+            session,
+            summary,
+            label=f"notice to organisation {provider_id}",
+            lock=(NAME, provider_id),
+            work=notice_batch,
+        )
+        if made:
+            summary.add_letter("notice", *made)
+
+    if orphans:
+        summary.counts["needs_provider"] += len(orphans)
+        flagged = run_batch(
+            session,
+            summary,
+            label="cases without a provider",
+            lock=None,
+            work=lambda: notices.flag_cases(session, orphans, kind="needs_provider", now=now),
+        )
+        if flagged:
+            summary.counts["alerts"] += flagged[1]
+
+    by_recipient: dict[int, list[int]] = defaultdict(list)
+    for case_id, recipient_id in awaiting:
+        if recipient_id is not None:
+            by_recipient[recipient_id].append(case_id)
+    for recipient_id, case_ids in sorted(by_recipient.items()):
+
+        def referral_batch(recipient_id: int = recipient_id, case_ids: list[int] = case_ids):
+            notice = notices.send_referral_letter(
+                session, recipient_id, case_ids, now=now, settings=settings
+            )
+            return notice and (notice.reference, notice.case_count)
+
+        made = run_batch(
+            session,
+            summary,
+            label=f"referral to organisation {recipient_id}",
+            lock=(NAME, recipient_id),
+            work=referral_batch,
+        )
+        if made:
+            summary.add_letter("referral", *made)
+    return summary

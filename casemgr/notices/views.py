@@ -1,0 +1,195 @@
+"""Letters and alerts screens: the case page's letters, downloads, exports, alerts."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from datetime import UTC, datetime, time, timedelta
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from casemgr import context
+from casemgr.auth.access import staff_required, supervisor_required
+from casemgr.cases.workflow import Role
+from casemgr.directory import services as directory
+from casemgr.errors import Conflict, ValidationFailed
+from casemgr.extensions import db
+from casemgr.navigation import register_nav_item
+from casemgr.notices import bp
+from casemgr.notices import services as notices
+from casemgr.notices.forms import ExportForm
+from casemgr.notices.models import KINDS, Notice
+
+MAX_ID = 2**31 - 1  # ids are INTEGER: anything larger names nothing
+PAGE_SIZE = 50
+
+
+def send_letter(notice: Notice):
+    """The stored PDF, byte for byte, as an attachment named after its reference."""
+    response = send_file(
+        io.BytesIO(notice.pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=notice.filename,
+        etag=notice.sha256,
+        last_modified=notice.created_at,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _notice_or_404(notice_id: int, *, with_pdf: bool = False) -> Notice:
+    """The letter; 404 when there is none (any id past INTEGER included)."""
+    if notice_id > MAX_ID:
+        abort(404, description="No such letter.")
+    return notices.get_notice(db.session, notice_id, with_pdf=with_pdf)
+
+
+register_nav_item("Letters", "notices.letters", Role.SUPERVISOR)
+register_nav_item(
+    lambda: f"Alerts ({notices.open_alert_count(db.session)})", "notices.alerts", Role.SUPERVISOR
+)
+
+
+@bp.route("/<int:notice_id>/pdf")
+@staff_required
+def download(notice_id: int):
+    return send_letter(_notice_or_404(notice_id, with_pdf=True))
+
+
+def _recipients() -> list[tuple[str, str]]:
+    return [
+        (str(o.id), f"{o.label} · {o.kind.replace('_', ' ')}")
+        for organisations in directory.by_kind(db.session).values()
+        for o in organisations
+    ]
+
+
+def _date_arg(name: str):
+    try:
+        return datetime.strptime(request.args.get(name, ""), "%Y-%m-%d").date()
+    except ValueError:
+        return None
+
+
+def _render_letters(form: ExportForm, status: int = 200):
+    kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
+    recipient = request.args.get("recipient", "")
+    first, last = _date_arg("from"), _date_arg("to")
+    page_arg = request.args.get("page", "")
+    page = min(int(page_arg), 10**6) if page_arg.isdigit() and int(page_arg) > 0 else 1
+    filters = notices.NoticeFilter(
+        kind=kind,
+        recipient_id=int(recipient) if recipient.isdigit() and int(recipient) <= MAX_ID else None,
+        start=datetime.combine(first, time(), tzinfo=UTC) if first else None,
+        end=datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC) if last else None,
+    )
+    result = notices.list_notices(db.session, filters, page=page, per_page=PAGE_SIZE)
+    return (
+        render_template(
+            "notices/letters.html",
+            page=result,
+            form=form,
+            kinds=KINDS,
+            recipients=_recipients(),
+            args=request.args,
+        ),
+        status,
+    )
+
+
+@bp.route("/")
+@supervisor_required
+def letters():
+    return _render_letters(ExportForm(_recipients(), formdata=None))
+
+
+@bp.route("/export", methods=["POST"])
+@supervisor_required
+def export():
+    """A period's letters as one PDF or a zip; audited. Nothing in it: 404 and a message."""
+    form = ExportForm(_recipients())
+    if not form.validate():
+        flash("The export needs a valid period.", "error")
+        return _render_letters(form, 422)
+    out = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 - sent below
+    try:
+        export_request = notices.ExportRequest(
+            first=form.first.data,
+            last=form.last.data,
+            kind=form.kind.data or None,
+            recipient_id=int(form.recipient.data) if form.recipient.data else None,
+            format=form.format.data,
+        )
+        result = notices.export_letters(
+            db.session,
+            export_request,
+            out,
+            now=context.now(),
+            actor_id=current_user.id,
+            max_merged=context.setting("NOTICE_EXPORT_MAX_LETTERS"),
+            via="web",
+        )
+    except notices.NothingToExport as exc:
+        out.close()
+        db.session.rollback()
+        flash(f"{exc}.", "error")
+        return _render_letters(form, 404)
+    except ValidationFailed as exc:
+        out.close()
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _render_letters(form, 422)
+    except BaseException:
+        out.close()
+        raise
+    db.session.commit()
+    out.seek(0)
+    mimetype = "application/pdf" if export_request.format == "pdf" else "application/zip"
+    response = send_file(out, mimetype=mimetype, as_attachment=True, download_name=result.filename)
+    response.call_on_close(out.close)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/<int:notice_id>/delivered", methods=["POST"])
+@supervisor_required
+def delivered(notice_id: int):
+    notice = _notice_or_404(notice_id)
+    try:
+        notices.mark_delivered(db.session, notice, actor_id=current_user.id, now=context.now())
+    except Conflict as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("notices.letters"))
+    db.session.commit()
+    flash(f"{notice.reference}: marked as delivered by hand.", "success")
+    return redirect(request.form.get("next") or url_for("notices.letters"))
+
+
+@bp.route("/alerts")
+@supervisor_required
+def alerts():
+    resolved = request.args.get("show") == "resolved"
+    return render_template(
+        "notices/alerts.html",
+        alerts=notices.list_alerts(db.session, resolved=resolved),
+        resolved=resolved,
+    )
+
+
+@bp.route("/alerts/<int:alert_id>/resolve", methods=["POST"])
+@supervisor_required
+def resolve(alert_id: int):
+    if alert_id > MAX_ID:
+        abort(404, description="No such alert.")
+    try:
+        notices.resolve_alert(db.session, alert_id, actor_id=current_user.id, now=context.now())
+    except Conflict as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("notices.alerts"))
+    db.session.commit()
+    flash("Alert resolved.", "success")
+    return redirect(url_for("notices.alerts"))
