@@ -5,6 +5,8 @@ from casemgr.auth.models import ApiToken, User
 from casemgr.cases.models import Case, CaseEvent, ReferenceCounter, Submission
 from casemgr.directory.models import Organisation
 from casemgr.notices.models import Alert, Notice, NoticeCase
+from casemgr.notifications.models import Notification
+from casemgr.outbox.models import OutboxMessage
 
 __all__ = [
     "Alert",
@@ -14,7 +16,9 @@ __all__ = [
     "CaseEvent",
     "Notice",
     "NoticeCase",
+    "Notification",
     "Organisation",
+    "OutboxMessage",
     "ReferenceCounter",
     "Submission",
     "User",
