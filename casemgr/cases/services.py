@@ -34,6 +34,7 @@ from casemgr.crypto import ContactCipher
 from casemgr.directory.models import Organisation
 from casemgr.errors import NotFound, StaleVersion, ValidationFailed
 from casemgr.intake.urls import host_of
+from casemgr.outbox.hooks import after_case_action
 from casemgr.settings import Timings
 
 SOURCES = ("public", "partner", "police", "phone", "email", "staff")
@@ -292,6 +293,7 @@ def apply_action(
     )
     session.add(event)
     session.flush()
+    after_case_action(session, case, event, actor=actor, now=now)
     return event
 
 

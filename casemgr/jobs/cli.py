@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 from casemgr import context
 from casemgr.clock import parse_iso
 from casemgr.extensions import db
-from casemgr.jobs import notices, reminders
+from casemgr.jobs import notices, notifications, outbox, reminders
 from casemgr.jobs.base import JobSummary
 
 JOBS: dict[str, Callable[[Session, datetime, Flask], JobSummary]] = {
     "notices": notices.run,
     "reminders": reminders.run,
+    "outbox": outbox.run,
+    "notifications": notifications.run,
 }
 
 
