@@ -113,6 +113,8 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.auth import bp as auth_bp
     from casemgr.cases import bp as cases_bp
     from casemgr.notices import bp as notices_bp
+    from casemgr.notifications import bp as notifications_bp
+    from casemgr.outbox import bp as outbox_bp
     from casemgr.public import bp as public_bp
 
     for module in (
@@ -120,6 +122,8 @@ def _register_blueprints(app: Flask) -> None:
         "casemgr.cases.views",
         "casemgr.public.views",
         "casemgr.notices.views",
+        "casemgr.outbox.views",
+        "casemgr.notifications.views",
     ):
         __import__(module)
     __import__("casemgr.api.views")
@@ -129,6 +133,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(notices_bp)
+    app.register_blueprint(outbox_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
