@@ -39,6 +39,8 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    tls: bool = False  # came over a TLS connection (STARTTLS or implicit)
+    login: bytes | None = None  # the AUTH login it came with
 
     @property
     def message(self) -> EmailMessage:
@@ -70,7 +72,13 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content))
+                Received(
+                    envelope.mail_from,
+                    list(envelope.rcpt_tos),
+                    bytes(envelope.content),
+                    tls=server.transport.get_extra_info("ssl_object") is not None,
+                    login=getattr(session.auth_data, "login", None),
+                )
             )
             number = len(self.received)
         if self.data_delay:
@@ -106,7 +114,12 @@ class SmtpServer:
 
     def start(self, **kwargs) -> SmtpServer:
         self.controller = Controller(
-            self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=10, **kwargs
+            self.handler,
+            hostname="127.0.0.1",
+            port=self.port,
+            ready_timeout=10,
+            server_hostname="smtp.test.example",
+            **kwargs,
         )
         self.controller.start()
         return self
@@ -256,4 +269,4 @@ class Accounts:
             return AuthResult(success=False, handled=False)
         self.tries.append((mechanism, auth_data.login))
         ok = auth_data.login == self.login and auth_data.password == self.password
-        return AuthResult(success=ok, handled=False)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data)
