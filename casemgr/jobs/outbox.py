@@ -1,21 +1,23 @@
 """The outbox run: send every e-mail that is due, over one SMTP connection.
 
 ``flask --app wsgi jobs run outbox``; the scheduler runs it every minute.
-One message at a time, each in three short transactions:
+Messages are claimed ``CLAIM_SIZE`` at a time (``sending``, a lease, the
+attempt counted, the Message-ID fixed) and that claim is committed; then,
+for each message:
 
-1. claim it (``sending``, a lease, the attempt counted, the Message-ID fixed)
-   and commit;
-2. once the server has accepted the recipient, record that the message is
-   being handed over, and commit (and stop if the claim was lost);
-3. record the server's answer (``sent``, retry later, ``failed``,
-   ``unknown``) and commit.
+1. once the server has accepted the recipient, the job records that the
+   message is being handed over and commits (with the answer to the
+   message before: one commit a message), and stops if its claim was lost;
+2. it sends the message and records the server's answer (``sent``, retry
+   later, ``failed``, ``unknown``).
 
 Before sending, claims whose lease expired are dealt with (see
 :func:`casemgr.outbox.services.recover_expired`). A run stops at the first
-message it cannot even connect for (the server is down: the other messages
-keep their attempts), after ``OUTBOX_BATCH_LIMIT`` messages, or when none is
-due. Why two runs at once never send one message twice, and what SMTP
-itself cannot promise, is in :mod:`casemgr.outbox.services`.
+message it cannot even connect for (the server is down: the messages
+claimed after it are given back untried), after ``OUTBOX_BATCH_LIMIT``
+messages, or when none is due. Why two runs at once never send one message
+twice, and what SMTP itself cannot promise, is in
+:mod:`casemgr.outbox.services`.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ from casemgr.outbox.mailer import Attempt, Mailer
 from casemgr.outbox.models import FAILED, QUEUED, SENT, UNKNOWN
 
 NAME = "outbox"
+# Messages claimed at once. A claim is one statement and one commit for them
+# all; those not tried when a run stops are given back.
+CLAIM_SIZE = 20
 log = logging.getLogger("casemgr.jobs")
 
 _COUNT_OF_STATUS = {SENT: "sent", QUEUED: "deferred", FAILED: "failed", UNKNOWN: "unknown"}
@@ -111,23 +116,33 @@ def deliver(
         return now + timedelta(seconds=monotonic() - started)
 
     mailer = mailer or Mailer(settings.smtp)
+    tried = 0
     try:
-        for _ in range(settings.batch_limit):
-            message_id = outbox.claim_next(
+        while tried < settings.batch_limit:
+            claimed = outbox.claim(
                 session,
                 now=clock(),
                 lease=settings.lease,
                 token=token,
                 message_id_domain=settings.message_id_domain,
+                limit=min(CLAIM_SIZE, settings.batch_limit - tried),
             )
             session.commit()
-            if message_id is None:
+            if not claimed:
                 break
-            attempt = _send_one(
-                session, message_id, token, mailer, settings, cipher, clock, summary
-            )
-            if attempt is not None and attempt.unreachable:
-                log.warning("%s: %s; the other messages wait", NAME, attempt.detail)
+            stop = False
+            for position, message_id in enumerate(claimed):
+                tried += 1
+                attempt = _send_one(
+                    session, message_id, token, mailer, settings, cipher, clock, summary
+                )
+                if attempt is not None and attempt.unreachable:
+                    log.warning("%s: %s; the other messages wait", NAME, attempt.detail)
+                    outbox.release(session, claimed[position + 1 :], token)
+                    stop = True
+                    break
+            session.commit()  # the answer to the last message of the claim
+            if stop:
                 break
     finally:
         mailer.close()
@@ -149,12 +164,11 @@ def _send_one(
         prepared = outbox.prepare(session, message_id, settings=settings, cipher=cipher)
     except outbox.NotSendable as reason:
         status = outbox.give_up(session, message_id, token, reason, now=clock())
-        session.commit()
         summary.counts["failed" if status == FAILED else "cancelled"] += 1
         return None
     except Exception as exc:
         # A message that cannot be composed is a bug: count it as a failed attempt.
-        session.rollback()
+        # (A database error here fails the next statement, and so the run.)
         log.exception("%s: message %s could not be composed", NAME, message_id)
         summary.failures.append(f"message {message_id}: {type(exc).__name__}: {exc}")
         attempt = Attempt("transient", f"could not compose the message: {type(exc).__name__}")
@@ -162,6 +176,7 @@ def _send_one(
         return None
 
     def before_data() -> bool:
+        # Committed with the answer to the message before: one commit a message.
         held = outbox.mark_handed_over(session, message_id, token, now=clock())
         session.commit()
         return held
@@ -176,10 +191,10 @@ def _send_one(
 
 
 def _record(session, message_id, token, attempt, settings, clock, summary) -> None:
+    # Not committed here: with the next message's hand-over, or at the end of the claim.
     status = outbox.record_attempt(
         session, message_id, token, attempt, now=clock(), settings=settings
     )
-    session.commit()
     if status is None:
         summary.counts["claim_lost"] += 1
         log.warning(

@@ -267,9 +267,10 @@ class Mailer:
     def _refused(self, step: str, code: int, reply: bytes) -> Attempt:
         detail = f"{step}: {code} {_text(reply)}".strip()
         if code == 421 or code < 400 or code >= 600:
-            # 421: the server is closing the connection; anything else is nonsense here.
+            # 421: the server is closing the connection (the run stops: it is
+            # busy or going down); anything else is nonsense here.
             self._drop()
-            return Attempt("transient", detail, code)
+            return Attempt("transient", detail, code, unreachable=code == 421)
         self._reset()
         return Attempt("permanent" if code >= 500 else "transient", detail, code)
 

@@ -17,15 +17,15 @@ instead (``cancelled``).
 What is guaranteed, and what SMTP cannot guarantee
 --------------------------------------------------
 1. *Nothing is lost.* A message is queued in the transaction that made its
-   letter (or closed its submission's last case); a run of the job commits
-   every state change before the next step, and a claim whose process died
-   is found again when its lease expires.
-2. *No two processes send one message.* A row is claimed with one
-   ``UPDATE ... WHERE status = 'queued' ... RETURNING``; on PostgreSQL its
-   subquery takes the row ``FOR UPDATE SKIP LOCKED`` (two jobs pick different
-   rows and never wait on each other), on SQLite the single writer
-   serialises the claims. Each claim carries a random token, and every later
-   write about the attempt is conditional on it.
+   letter (or closed its submission's last case); the job commits its
+   claims before it sends, and a claim whose process died is found again
+   when its lease expires.
+2. *No two processes send one message.* Rows are claimed with one
+   ``UPDATE ... WHERE status = 'queued' ... RETURNING``; on PostgreSQL the
+   rows are picked ``FOR UPDATE SKIP LOCKED`` (two jobs take different rows
+   and never wait on each other), on SQLite the single writer serialises
+   the claims. Each claim carries a random token, and every later write
+   about the attempt is conditional on it.
 3. *Never twice automatically, when the server may already have it.* Just
    before the message is handed over (DATA), the job commits
    ``handed_over_at`` (and checks that its claim still holds). After that
@@ -49,6 +49,12 @@ exactly-once delivery cannot be had: with ``hold`` a message whose answer
 was lost may stay undelivered until a supervisor acts (the letter's
 reminders go on regardless); with ``resend`` it may arrive twice, with the
 same Message-ID.
+
+The server's answer is committed together with the next message's
+hand-over (one commit a message): a job process that dies between the two
+leaves that one message ``sending`` and handed over, so it is held as
+unknown although it was delivered. That costs a supervisor a click, never a
+duplicate.
 """
 
 from __future__ import annotations
@@ -63,7 +69,7 @@ from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import case, exists, func, literal, select, text, update
+from sqlalchemy import String, case, cast, exists, func, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from casemgr.audit.services import record
@@ -288,29 +294,40 @@ def enqueue_feedback(session: Session, case: Case, *, now: datetime) -> int | No
 # ------------------------------------------------------------------ claiming
 
 
-def claim_next(
-    session: Session, *, now: datetime, lease: timedelta, token: str, message_id_domain: str
-) -> int | None:
-    """Claim the next due message for this job process: the row's id, or None.
+def claim(
+    session: Session,
+    *,
+    now: datetime,
+    lease: timedelta,
+    token: str,
+    message_id_domain: str,
+    limit: int = 1,
+) -> list[int]:
+    """Claim up to ``limit`` due messages for this job process; their ids, oldest first.
 
-    Sets ``sending`` with a lease, counts the attempt, and fixes the
-    Message-ID and Date on the first claim. The caller commits before it
-    talks to the server.
+    Sets ``sending`` with a lease and this claim's token, counts the attempt,
+    and fixes the Message-ID and Date of a message on its first claim. The
+    caller commits before it talks to the server.
     """
-    _without_flush(session)
-    # Core statements on the table (not the ORM's bulk UPDATE): this runs once
-    # a message, and the ORM's bookkeeping cost more than the statement itself.
+    # Core statements on the table (not the ORM's bulk UPDATE): this runs for
+    # every message, and the ORM's bookkeeping cost more than the statement.
+    # A materialised CTE: as a plain ``IN (subquery)`` PostgreSQL may run the
+    # subquery more than once and so claim more than ``limit`` rows.
     due = (
         select(_rows.c.id)
         .where(_rows.c.status == QUEUED, _rows.c.next_attempt_at <= now)
         .order_by(_rows.c.next_attempt_at, _rows.c.id)
-        .limit(1)
+        .limit(limit)
         .with_for_update(skip_locked=True)
-        .scalar_subquery()
+        .cte("due")
+        .prefix_with("MATERIALIZED")
     )
+    # make_msgid's unique left part (time, pid, random), then the row's id.
+    left = make_msgid(domain=message_id_domain)[1:].split("@", 1)[0]
+    new_id = literal(f"<{left}.") + cast(_rows.c.id, String) + literal(f"@{message_id_domain}>")
     statement = (
         _rows.update()
-        .where(_rows.c.id == due, _rows.c.status == QUEUED)
+        .where(_rows.c.id.in_(select(due.c.id)), _rows.c.status == QUEUED)
         .values(
             status=SENDING,
             claim_token=token,
@@ -318,29 +335,45 @@ def claim_next(
             attempts=_rows.c.attempts + 1,
             last_attempt_at=now,
             handed_over_at=None,
-            message_id=func.coalesce(
-                _rows.c.message_id, literal(make_msgid(domain=message_id_domain))
-            ),
+            message_id=func.coalesce(_rows.c.message_id, new_id),
             message_date=func.coalesce(_rows.c.message_date, literal(now, UTCDateTime())),
+        )
+        .returning(_rows.c.id, _rows.c.next_attempt_at)
+    )
+    rows = session.execute(statement).all()
+    return [row.id for row in sorted(rows, key=lambda row: (row.next_attempt_at, row.id))]
+
+
+def claim_next(
+    session: Session, *, now: datetime, lease: timedelta, token: str, message_id_domain: str
+) -> int | None:
+    """Claim the next due message (see :func:`claim`): its id, or None."""
+    claimed = claim(session, now=now, lease=lease, token=token, message_id_domain=message_id_domain)
+    return claimed[0] if claimed else None
+
+
+def release(session: Session, message_ids: list[int], token: str) -> int:
+    """Give back claimed messages that were not tried (the run stopped): queued
+    again as they were, the attempt not counted."""
+    if not message_ids:
+        return 0
+    result = session.execute(
+        _rows.update()
+        .where(
+            _rows.c.id.in_(message_ids),
+            _rows.c.claim_token == token,
+            _rows.c.status == SENDING,
+            _rows.c.handed_over_at.is_(None),
+        )
+        .values(
+            status=QUEUED,
+            attempts=_rows.c.attempts - 1,
+            claim_token=None,
+            lease_expires_at=None,
         )
         .returning(_rows.c.id)
     )
-    return session.execute(statement).scalar()
-
-
-def _without_flush(session: Session) -> None:
-    """PostgreSQL: this transaction's commit need not wait for its WAL to reach the disk.
-
-    Used for the claim and for the recorded answer, never for the hand-over:
-    the hand-over's commit is synchronous, and WAL is flushed in order, so
-    once it returns the claim before it is on disk too. A database crash can
-    lose only a claim whose message was never handed over (it is queued
-    again), or the answer of the last message sent (found ``sending`` and
-    handed over, it is held as unknown: never sent twice). It saves two of
-    the three disk flushes a message costs.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    return len(result.all())
 
 
 def mark_handed_over(session: Session, message_id: int, token: str, *, now: datetime) -> bool:
@@ -496,7 +529,6 @@ def record_attempt(
     claim no longer holds the row (nothing is written then)."""
     if attempt.outcome == "aborted":
         return None
-    _without_flush(session)
     if attempt.outcome == "sent":
         return _record_sent(session, message_id, token, attempt, now=now)
     row = _claimed(session, message_id, token)

@@ -61,7 +61,10 @@ def run_at_once(app, runs: int):
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("runs", [2, 3])
-def test_runs_at_once_send_each_message_exactly_once(app, queued, smtp, recorder, runs):
+def test_runs_at_once_send_each_message_exactly_once(
+    app, queued, smtp, recorder, runs, monkeypatch
+):
+    monkeypatch.setattr(outbox_job, "CLAIM_SIZE", 4)  # small claims: more of them to race
     recorder.data_delay = 0.01
     smtp.start()
     summaries = run_at_once(app, runs)

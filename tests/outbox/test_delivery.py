@@ -390,3 +390,42 @@ def test_a_letter_delivered_by_hand_meanwhile_is_not_e_mailed(app, smtp, letters
     assert summary.counts["cancelled"] == 1
     assert smtp.received == []
     assert messages()[0].status == CANCELLED
+
+
+def test_a_server_closing_with_421_stops_the_run(app, smtp, recorder, letters):
+    recorder.refuse["abuse0@provider0.example"] = "421 4.7.0 too busy, closing"
+    smtp.start()
+    letters(3)
+    summary = run_outbox(app, NOW)
+    assert summary.counts["deferred"] == 1 and summary.counts["sent"] == 0
+    assert sorted(row.attempts for row in messages()) == [0, 0, 1]
+    assert smtp.received == []
+
+
+def test_a_process_killed_after_an_answer_holds_that_one_message(app, smtp, letters, monkeypatch):
+    """The answer to a message is committed with the next message's hand-over: a
+    process killed in between leaves that message held (never resent)."""
+    smtp.start()
+    letters(3)
+    real_prepare = outbox.prepare
+    calls = []
+
+    def dying_prepare(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the process is killed while composing the second
+        return real_prepare(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "prepare", dying_prepare)
+    with pytest.raises(KeyboardInterrupt):
+        run_outbox(app, NOW)
+    db.session.rollback()
+    monkeypatch.setattr(outbox, "prepare", real_prepare)
+    assert len(smtp.received) == 1
+
+    summary = run_outbox(app, NOW + timedelta(minutes=2))  # the lease (60 s) has expired
+    assert summary.counts["unknown"] == 1 and summary.counts["requeued"] == 2
+    assert summary.counts["sent"] == 2
+    first, *rest = messages()
+    assert first.status == UNKNOWN and {row.status for row in rest} == {SENT}
+    assert len(smtp.received) == 3 and len(set(smtp.handler.message_ids())) == 3
