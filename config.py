@@ -69,7 +69,32 @@ class Config:
     SCHEDULE: dict = {
         "notices": {"minutes": 15},
         "reminders": {"minutes": 30},
+        "outbox": {"minutes": 1},
+        "notifications": {"minutes": 5},
     }
+
+    # E-mail (docs/email.md). SMTP_HOST empty: nothing is sent, messages wait queued.
+    SMTP_HOST = ""
+    SMTP_PORT = 0  # 0: 25 for "none", 587 for "starttls", 465 for "tls"
+    SMTP_SECURITY = "starttls"  # none | starttls | tls (implicit TLS)
+    SMTP_USERNAME = ""
+    SMTP_PASSWORD = ""  # noqa: S105 - empty: no AUTH
+    SMTP_TIMEOUT = 30  # seconds for each exchange with the server
+    SMTP_DATA_TIMEOUT = 600  # seconds for the answer to the end of a message (RFC 5321)
+    SMTP_CA_FILE = ""  # PEM file of the CAs to trust; empty: the system's
+    MAIL_FROM = ""  # empty: HOTLINE_EMAIL
+    MAIL_MESSAGE_ID_DOMAIN = ""  # the right of every Message-ID; empty: MAIL_FROM's domain
+    MAIL_DEFAULT_LANGUAGE = "en"  # reporters' feedback when the report's language is unknown
+    # Wording of the e-mails per language, over the defaults in casemgr/outbox/wording.py.
+    MAIL_WORDING: dict = {}
+    OUTBOX_MAX_ATTEMPTS = 6
+    OUTBOX_RETRY_BASE_SECONDS = 300  # 5, 10, 20, 40, 80 min between attempts
+    OUTBOX_RETRY_MAX_SECONDS = 6 * 3600
+    OUTBOX_LEASE_SECONDS = 900  # a claim older than this is taken to be abandoned
+    OUTBOX_BATCH_LIMIT = 5000  # messages a run sends at most
+    # A message handed to the server whose answer was lost: "hold" it for a
+    # supervisor (never sent twice automatically) or "resend" it (same Message-ID).
+    OUTBOX_UNKNOWN_OUTCOME = "hold"
 
     QUEUE_PAGE_SIZE = 50
     API_MAX_PER_PAGE = 100

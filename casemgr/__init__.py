@@ -133,7 +133,9 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.cases import bp as cases_bp
     from casemgr.directory import bp as directory_bp
     from casemgr.notices import bp as notices_bp
+    from casemgr.notifications import bp as notifications_bp
     from casemgr.ops import bp as ops_bp
+    from casemgr.outbox import bp as outbox_bp
     from casemgr.public import bp as public_bp
     from casemgr.stats import bp as stats_bp
 
@@ -146,6 +148,8 @@ def _register_blueprints(app: Flask) -> None:
         "casemgr.public.views",
         "casemgr.stats.views",
         "casemgr.notices.views",
+        "casemgr.outbox.views",
+        "casemgr.notifications.views",
     ):
         __import__(module)
     __import__("casemgr.api.views")
@@ -160,6 +164,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(ops_bp)
     app.register_blueprint(stats_bp)
     app.register_blueprint(notices_bp)
+    app.register_blueprint(outbox_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 

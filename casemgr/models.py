@@ -6,6 +6,8 @@ from casemgr.auth.models import ApiToken, LoginThrottle, RecoveryCode, User
 from casemgr.cases.models import Case, CaseEvent, ReferenceCounter, Submission
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
 from casemgr.notices.models import Alert, Notice, NoticeCase
+from casemgr.notifications.models import Notification
+from casemgr.outbox.models import OutboxMessage
 
 __all__ = [
     "Alert",
@@ -16,10 +18,12 @@ __all__ = [
     "LoginThrottle",
     "Notice",
     "NoticeCase",
+    "Notification",
     "Organisation",
     "OrganisationDomain",
     "OrganisationNetwork",
     "RecoveryCode",
+    "OutboxMessage",
     "ReferenceCounter",
     "Submission",
     "User",

@@ -96,6 +96,15 @@ PERMISSIONS: dict[str, str] = {
     "POST /notices/<int:notice_id>/delivered": "supervisor",
     "GET /notices/alerts": "supervisor",
     "POST /notices/alerts/<int:alert_id>/resolve": "supervisor",
+    # e-mail delivery and notifications
+    "GET /outbox/": "supervisor",
+    "GET /outbox/manual": "supervisor",
+    "POST /outbox/<int:message_id>/retry": "supervisor",
+    "POST /outbox/<int:message_id>/confirm": "supervisor",
+    "POST /outbox/<int:message_id>/cancel": "supervisor",
+    "GET /notifications/": "staff",
+    "POST /notifications/<int:notification_id>/read": "staff",
+    "POST /notifications/read-all": "staff",
     # statistics
     "GET /stats/": "supervisor",
     "GET /stats/figures.csv": "supervisor",
@@ -168,6 +177,8 @@ def _concrete(rule: str, make) -> str:
         # look-up, and a 404 to an allowed caller counts as allowed.
         "<int:notice_id>": lambda: "1",
         "<int:alert_id>": lambda: "1",
+        "<int:message_id>": lambda: "1",
+        "<int:notification_id>": lambda: "1",
         "<path:filename>": lambda: "css/app.css",
     }
     for variable, value in values.items():

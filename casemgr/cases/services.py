@@ -39,6 +39,7 @@ from casemgr.database import estimated_rows, is_valid_id
 from casemgr.directory.models import Organisation
 from casemgr.errors import NotFound, StaleVersion, ValidationFailed
 from casemgr.intake.urls import host_of
+from casemgr.outbox.hooks import after_case_action
 from casemgr.paging import Page
 from casemgr.settings import Timings
 
@@ -393,6 +394,7 @@ def apply_action(
             "fields": event.fields,
         },
     )
+    after_case_action(session, case, event, actor=actor, now=now)
     return event
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from casemgr import context
 from casemgr.clock import parse_iso
 from casemgr.extensions import db
-from casemgr.jobs import notices, reminders, retention
+from casemgr.jobs import notices, notifications, outbox, reminders, retention
 from casemgr.jobs.base import JobSummary
 
 
@@ -30,6 +30,8 @@ JOBS: dict[str, Callable[[Session, datetime, Flask], JobSummary | Mapping[str, o
     "notices": notices.run,
     "reminders": reminders.run,
     "retention": _retention,
+    "outbox": outbox.run,
+    "notifications": notifications.run,
 }
 
 

@@ -56,6 +56,7 @@ from casemgr.errors import Conflict, NotFound, ValidationFailed
 from casemgr.notices.models import KINDS, SUPERVISORS, Alert, Notice, NoticeCase
 from casemgr.notices.pdf import Letter, LetterLine
 from casemgr.notices.wording import NoticeSettings
+from casemgr.outbox.hooks import after_letter_stored
 
 # --------------------------------------------------------------------- references
 
@@ -228,6 +229,7 @@ def store_letter(
     )
     session.add(notice)
     session.flush()
+    after_letter_stored(session, notice, now=now)
     return notice
 
 

@@ -1,0 +1,220 @@
+"""Staff notifications: assigned to you, overdue (once per due time), escalation;
+the count in the menu, marking read, and who may see what."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from casemgr import context
+from casemgr.cases import services as cases
+from casemgr.extensions import db
+from casemgr.jobs import notifications as notifications_job
+from casemgr.notifications import services as notifications
+from casemgr.notifications.models import Notification
+from tests.conftest import NOW, login
+from tests.jobs.conftest import run_notices, run_reminders
+
+H = timedelta(hours=1)
+
+
+def mine(user) -> list[Notification]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
+        ).all()
+    )
+
+
+def run_job(app, now):
+    summary = notifications_job.run(db.session, now, app)
+    db.session.commit()
+    return summary
+
+
+# ------------------------------------------------------------------ assigned
+
+
+def test_a_case_given_to_you_is_notified(app, make, analyst, supervisor):
+    case = make.case("new")
+    cases.apply_action(
+        db.session,
+        case,
+        "assign",
+        {"assignee_id": analyst.id},
+        actor=supervisor.actor,
+        now=NOW,
+        timings=context.timings(),
+    )
+    db.session.commit()
+    [notification] = mine(analyst)
+    assert notification.kind == "assigned" and notification.case_id == case.id
+    assert notification.message == f"{supervisor.name} assigned {case.reference} to you."
+    assert mine(supervisor) == []
+
+
+def test_taking_a_case_yourself_is_not_notified(app, make, analyst):
+    make.case("triage", by=analyst)
+    assert mine(analyst) == []
+
+
+# ------------------------------------------------------------------- overdue
+
+
+def test_overdue_is_notified_once_per_due_time(app, make, analyst, supervisor):
+    case = make.case("triage", by=analyst)  # received a day ago: assessment due now
+    assert case.due_at == NOW
+    assert run_job(app, NOW).counts["overdue"] == 0  # due, not yet past
+    summary = run_job(app, NOW + H)
+    assert summary.counts["overdue"] == 1
+    assert summary.line() == (
+        "notifications as of 2026-11-28T10:00:00+00:00: 1 overdue notified; 0 errors"
+    )
+    [notification] = mine(analyst)
+    assert notification.kind == "overdue" and notification.step_at == NOW
+    assert f"{case.reference} is overdue" in notification.message
+    # again, and again later: nothing new
+    assert run_job(app, NOW + 2 * H).counts["overdue"] == 0
+    assert run_job(app, NOW + 48 * H).counts["overdue"] == 0
+    # a new due time (reopened) is notified again when it passes
+    cases.apply_action(
+        db.session,
+        case,
+        "assess",
+        {"classification": "not_illegal"},
+        actor=analyst.actor,
+        now=NOW + 50 * H,
+        timings=context.timings(),
+    )
+    cases.apply_action(
+        db.session,
+        case,
+        "reopen",
+        {"reason": "wrong call"},
+        actor=supervisor.actor,
+        now=NOW + 51 * H,
+        timings=context.timings(),
+    )
+    db.session.commit()
+    assert run_job(app, NOW + 76 * H).counts["overdue"] == 1
+    assert [n.kind for n in mine(analyst)] == ["overdue", "overdue"]
+
+
+def test_unassigned_and_closed_cases_are_not_notified(app, make, analyst):
+    make.case("new")
+    make.case("closed", by=analyst)
+    assert run_job(app, NOW + 100 * H).counts["overdue"] == 0
+
+
+@pytest.mark.postgres
+def test_two_runs_at_once_notify_once(app, backend, make, analyst):
+    if backend != "postgresql":
+        pytest.skip("needs concurrent writers: PostgreSQL")
+    import threading
+
+    for _ in range(5):
+        make.case("triage", by=analyst)
+    db.session.remove()
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def worker():
+        with app.app_context():
+            try:
+                barrier.wait(10)
+                notifications_job.run(db.session, NOW + H, app)
+                db.session.commit()
+            except Exception as exc:  # pragma: no cover
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors
+    assert len(db.session.scalars(select(Notification)).all()) == 5
+
+
+# ---------------------------------------------------------------- escalation
+
+
+def test_an_escalation_notifies_the_assignee(app, make, queue, analyst):
+    case = queue(make.organisation())
+    run_notices(app, NOW)
+    for hours in (72, 144, 216):
+        run_reminders(app, NOW + hours * H)
+    escalations = [n for n in mine(analyst) if n.kind == "escalation"]
+    assert len(escalations) == 1
+    assert escalations[0].notice.kind == "escalation"
+    assert "still not confirmed" in escalations[0].message
+    assert escalations[0].case_id == case.id
+
+
+# -------------------------------------------------------------- screens
+
+
+def test_anonymous_is_sent_to_sign_in(client):
+    response = client.get("/notifications/")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+@pytest.mark.parametrize("path", ["/notifications/1/read", "/notifications/read-all"])
+def test_anonymous_cannot_post(client, path):
+    response = client.post(path)
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_the_count_in_the_menu_and_marking_read(client, make, analyst, supervisor):
+    for _ in range(2):
+        case = make.case("new")
+        cases.apply_action(
+            db.session,
+            case,
+            "assign",
+            {"assignee_id": analyst.id},
+            actor=supervisor.actor,
+            now=NOW,
+            timings=context.timings(),
+        )
+    db.session.commit()
+    login(client, analyst)
+    page = client.get("/cases/").get_data(as_text=True)
+    assert "Notifications (2)" in page
+    listing = client.get("/notifications/").get_data(as_text=True)
+    assert listing.count("assigned") >= 2
+    first, second = mine(analyst)
+    client.post(f"/notifications/{first.id}/read")
+    assert "Notifications (1)" in client.get("/cases/").get_data(as_text=True)
+    unread = client.get("/notifications/?show=unread").get_data(as_text=True)
+    assert f"/notifications/{second.id}/read" in unread
+    assert f"/notifications/{first.id}/read" not in unread
+    client.post("/notifications/read-all")
+    assert "Notifications (0)" in client.get("/cases/").get_data(as_text=True)
+    assert all(n.read_at == NOW for n in mine(analyst))
+
+
+def test_nobody_marks_another_persons_notification(client, make, analyst, supervisor):
+    other = make.user("analyst")
+    case = make.case("new")
+    cases.apply_action(
+        db.session,
+        case,
+        "assign",
+        {"assignee_id": other.id},
+        actor=supervisor.actor,
+        now=NOW,
+        timings=context.timings(),
+    )
+    db.session.commit()
+    [notification] = mine(other)
+    login(client, analyst)
+    assert client.post(f"/notifications/{notification.id}/read").status_code == 404
+    assert client.post(f"/notifications/{2**31}/read").status_code == 404
+    assert notification.id not in [n.id for n in notifications.list_for(db.session, analyst.id)]
+    assert mine(other)[0].read_at is None

@@ -1,0 +1,111 @@
+"""The outbox job in the registry, the schedule and the command line; its settings checked."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from casemgr.jobs import cli as jobs_cli
+from casemgr.jobs.scheduler import intervals
+from casemgr.outbox.services import OutboxSettings
+from casemgr.outbox.wording import MailWording
+from config import Config
+from tests.conftest import NOW
+from tests.jobs.conftest import run_notices
+
+
+def test_registered_and_scheduled_every_minute():
+    assert {"outbox", "notifications"} <= set(jobs_cli.JOBS)
+    schedule = intervals(Config.SCHEDULE)
+    assert schedule["outbox"] == timedelta(minutes=1)
+    assert schedule["notifications"] == timedelta(minutes=5)
+
+
+def test_flask_jobs_run_outbox(app, runner, make, queue, smtp):
+    smtp.start()
+    queue(make.organisation())
+    run_notices(app, NOW)
+    result = runner.invoke(args=["jobs", "run", "outbox", "--now", "2026-11-28T10:00Z"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == (
+        "outbox as of 2026-11-28T10:00:00+00:00: 1 sent, 0 deferred, 0 failed, "
+        "0 outcome unknown, connections 1; 0 errors"
+    )
+    assert len(smtp.received) == 1
+
+
+def test_flask_jobs_run_notifications(runner):
+    result = runner.invoke(args=["jobs", "run", "notifications"])
+    assert result.exit_code == 0, result.output
+    assert "0 overdue notified" in result.output
+
+
+BASE = {
+    "HOTLINE_NAME": "Hotline",
+    "HOTLINE_EMAIL": "hotline@example.org",
+    "SMTP_HOST": "smtp.example.org",
+    "SMTP_SECURITY": "starttls",
+    "SMTP_TIMEOUT": 30,
+    "SMTP_DATA_TIMEOUT": 600,
+    "OUTBOX_MAX_ATTEMPTS": 6,
+    "OUTBOX_RETRY_BASE_SECONDS": 300,
+    "OUTBOX_RETRY_MAX_SECONDS": 21600,
+    "OUTBOX_LEASE_SECONDS": 900,
+    "OUTBOX_BATCH_LIMIT": 5000,
+}
+
+
+def test_defaults_follow_the_security():
+    assert OutboxSettings.from_config(BASE).smtp.port == 587
+    assert OutboxSettings.from_config({**BASE, "SMTP_SECURITY": "tls"}).smtp.port == 465
+    assert OutboxSettings.from_config({**BASE, "SMTP_SECURITY": "none"}).smtp.port == 25
+    settings = OutboxSettings.from_config(BASE)
+    assert settings.sender == "hotline@example.org"
+    assert settings.message_id_domain == "example.org"
+    assert [settings.backoff(n) for n in (1, 2, 3, 7, 12)] == [
+        timedelta(minutes=5),
+        timedelta(minutes=10),
+        timedelta(minutes=20),
+        timedelta(hours=5, minutes=20),
+        timedelta(hours=6),  # the cap
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"SMTP_SECURITY": "ssl"}, "SMTP_SECURITY"),
+        ({"SMTP_PORT": 70000}, "SMTP_PORT"),
+        ({"SMTP_TIMEOUT": 0}, "SMTP_TIMEOUT"),
+        ({"SMTP_SECURITY": "none", "SMTP_USERNAME": "me"}, "SMTP_USERNAME"),
+        ({"MAIL_FROM": "not an address"}, "MAIL_FROM"),
+        ({"MAIL_MESSAGE_ID_DOMAIN": "bad domain!"}, "MAIL_MESSAGE_ID_DOMAIN"),
+        ({"OUTBOX_MAX_ATTEMPTS": 0}, "OUTBOX_MAX_ATTEMPTS"),
+        ({"OUTBOX_LEASE_SECONDS": 60}, "OUTBOX_LEASE_SECONDS"),
+        ({"OUTBOX_UNKNOWN_OUTCOME": "maybe"}, "OUTBOX_UNKNOWN_OUTCOME"),
+        ({"MAIL_WORDING": {"km": {"subject": "x"}}}, "MAIL_WORDING"),
+        ({"MAIL_WORDING": {"km": {"titles": {"memo": "x"}}}}, "MAIL_WORDING"),
+    ],
+)
+def test_bad_settings_are_named(change, named):
+    with pytest.raises(ValueError, match=named):
+        OutboxSettings.from_config({**BASE, **change})
+
+
+def test_wording_can_be_changed_per_language():
+    wording = MailWording.from_config(
+        {"km": {"feedback_subject": "ការឆ្លើយតប {reference}"}, "fr": {"titles": {"notice": "Avis"}}}
+    )
+    assert wording.feedback("km", reference="R", hotline="H", hotline_email="e").subject == (
+        "ការឆ្លើយតប R"
+    )
+    # the other Khmer texts are still Khmer; an unknown language falls back to English
+    assert "សូមអរគុណ" in wording.feedback("km", reference="R", hotline="H", hotline_email="e").body
+    letter = wording.letter(
+        "fr", kind="notice", reference="R", recipient="X", hotline="H", hotline_email="e"
+    )
+    assert letter.subject == "Avis R" and letter.body.startswith("To X,")
+    assert wording.letter(
+        "de", kind="reminder", reference="R", recipient="X\nY", hotline="H", hotline_email="e"
+    ).subject == ("Reminder R")
