@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from casemgr.notices.services import try_lock
+from casemgr.notices.services import flag_cases, try_lock
 
 log = logging.getLogger("casemgr.jobs")
 
@@ -95,3 +95,28 @@ def run_batch(
         log.exception("%s: %s failed and was rolled back", summary.job, label)
         summary.failures.append(f"{label}: {type(exc).__name__}: {exc}")
         return None
+
+
+def flag_orphans(
+    session: Session,
+    summary: JobSummary,
+    case_ids: list[int],
+    *,
+    kind: str,
+    label: str,
+    now: datetime,
+) -> None:
+    """Cases a job cannot write to anybody: count them as ``kind`` and raise
+    one alert for supervisors, in a batch of their own."""
+    if not case_ids:
+        return
+    summary.counts[kind] += len(case_ids)
+    flagged = run_batch(
+        session,
+        summary,
+        label=label,
+        lock=None,
+        work=lambda: flag_cases(session, case_ids, kind=kind, now=now),
+    )
+    if flagged:
+        summary.counts["alerts"] += flagged[1]

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from casemgr.cases.models import Case
 from casemgr.cases.workflow import Status
 from casemgr.directory.models import Organisation
-from casemgr.jobs.base import JobSummary, run_batch
+from casemgr.jobs.base import JobSummary, flag_orphans, run_batch
 from casemgr.notices import services as notices
 from casemgr.notices.wording import NoticeSettings, Renderer
 
@@ -83,17 +83,9 @@ def send_all(session: Session, now: datetime, settings: NoticeSettings) -> JobSu
         if made:
             summary.add_letter("notice", *made)
 
-    if orphans:
-        summary.counts["needs_provider"] += len(orphans)
-        flagged = run_batch(
-            session,
-            summary,
-            label="cases without a provider",
-            lock=None,
-            work=lambda: notices.flag_cases(session, orphans, kind="needs_provider", now=now),
-        )
-        if flagged:
-            summary.counts["alerts"] += flagged[1]
+    flag_orphans(
+        session, summary, orphans, kind="needs_provider", label="cases without a provider", now=now
+    )
 
     by_recipient: dict[int, list[int]] = defaultdict(list)
     for case_id, recipient_id in awaiting:

@@ -28,7 +28,7 @@ from datetime import datetime
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from casemgr.jobs.base import JobSummary, run_batch
+from casemgr.jobs.base import JobSummary, flag_orphans, run_batch
 from casemgr.notices import services as notices
 from casemgr.notices.services import ReminderStep
 from casemgr.notices.wording import NoticeSettings, Renderer
@@ -65,17 +65,14 @@ def send_all(session: Session, now: datetime, settings: NoticeSettings) -> JobSu
             summary.counts["alerts"] += raised
 
     orphans = groups.pop(ReminderStep("needs_recipient", None), [])
-    if orphans:
-        summary.counts["needs_recipient"] += len(orphans)
-        flagged = run_batch(
-            session,
-            summary,
-            label="cases without a recipient",
-            lock=None,
-            work=lambda: notices.flag_cases(session, orphans, kind="needs_recipient", now=now),
-        )
-        if flagged:
-            summary.counts["alerts"] += flagged[1]
+    flag_orphans(
+        session,
+        summary,
+        orphans,
+        kind="needs_recipient",
+        label="cases without a recipient",
+        now=now,
+    )
 
     order = {"reminder": 0, "escalation": 1}
     for step, case_ids in sorted(
