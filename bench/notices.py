@@ -121,7 +121,7 @@ def vacuum(url: str) -> None:
 
 TRUNCATE = (
     "TRUNCATE alerts, notice_cases, notices, case_events, cases, submissions, organisations,"
-    " reference_counters, audit_log RESTART IDENTITY CASCADE"
+    " reference_counters RESTART IDENTITY CASCADE"
 )
 
 ORGANISATIONS = """
