@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -96,4 +97,77 @@ def test_directory_migration_down_and_up_keeps_organisations(empty_database):
             names = connection.execute(sa.text("SELECT name FROM organisations")).scalars().all()
             assert names == ["Old Host"]
         upgrade()
+        db.engine.dispose()
+
+
+def test_assessor_migration_fills_in_who_made_the_current_assessment(empty_database):
+    """0008 copies each case's assessor from the assess event of its assessed_at
+    (a reassessed case: the latest one), and steps down and up again."""
+    from flask_migrate import downgrade, upgrade
+
+    naive = NOW.replace(tzinfo=None)
+    later = naive + timedelta(hours=5)
+    app = _app(empty_database)
+    with app.app_context():
+        upgrade(revision="0007")
+        with db.engine.begin() as connection:
+            for user_id, name in ((1, "Ana"), (2, "Bo")):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO users (id, email, name, role, password_hash, active, "
+                        "created_at, session_token) VALUES (:id, :email, :name, 'analyst', 'x', "
+                        ":yes, :now, :token)"
+                    ),
+                    {"id": user_id, "email": f"{name}@example.org", "name": name, "yes": True,
+                     "now": naive, "token": name * 4},
+                )  # fmt: skip
+            connection.execute(
+                sa.text(
+                    "INSERT INTO submissions (id, reference, source, received_at, description, "
+                    "feedback_requested) VALUES (1, 'S-1', 'public', :now, '', :no)"
+                ),
+                {"now": naive, "no": False},
+            )
+            cases = {1: later, 2: naive + timedelta(hours=1), 3: None}
+            for case_id, assessed_at in cases.items():
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO cases (id, reference, submission_id, url, url_hash, host, "
+                        "status, police_hold, received_at, assessed_at, reminder_count, "
+                        "updated_at, version) VALUES (:id, :ref, 1, :url, :hash, 'example.com', "
+                        "'triage', :no, :now, :assessed, 0, :now, 1)"
+                    ),
+                    {"id": case_id, "ref": f"C-{case_id}", "url": f"http://example.com/{case_id}",
+                     "hash": f"{case_id:064d}", "no": False, "now": naive,
+                     "assessed": assessed_at},
+                )  # fmt: skip
+            # Case 1 was assessed by Ana, reopened, then assessed again by Bo.
+            events = [(1, 1, naive + timedelta(hours=1)), (1, 2, later), (2, 1, cases[2])]
+            for case_id, actor_id, created_at in events:
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO case_events (case_id, actor_id, action, from_status, "
+                        "to_status, fields, created_at) VALUES (:case_id, :actor_id, 'assess', "
+                        "'triage', 'action_required', '{}', :at)"
+                    ),
+                    {"case_id": case_id, "actor_id": actor_id, "at": created_at},
+                )
+        upgrade(revision="0008")
+        assessors = "SELECT id, assessed_by_id FROM cases ORDER BY id"
+        events = "SELECT count(*) FROM case_events"
+        with db.engine.begin() as connection:
+            assert connection.execute(sa.text(assessors)).all() == [(1, 2), (2, 1), (3, None)]
+            indexes = {ix["name"] for ix in sa.inspect(connection).get_indexes("case_events")}
+            assert "ix_case_events_assess" not in indexes
+            # SQLite rebuilds the cases table: its events must survive that.
+            assert connection.execute(sa.text(events)).scalar() == 3
+        downgrade(revision="0007")
+        with db.engine.begin() as connection:
+            columns = {c["name"] for c in sa.inspect(connection).get_columns("cases")}
+            assert "assessed_by_id" not in columns
+            assert connection.execute(sa.text("SELECT count(*) FROM cases")).scalar() == 3
+            assert connection.execute(sa.text(events)).scalar() == 3
+        upgrade()
+        with db.engine.begin() as connection:
+            assert connection.execute(sa.text(assessors)).all() == [(1, 2), (2, 1), (3, None)]
         db.engine.dispose()

@@ -356,7 +356,7 @@ def apply_action(
     transition = workflow.plan(
         action, case.facts, actor, fields, now=now, resolver=DatabaseResolver(session)
     )
-    _record_effects(case, transition, now, timings)
+    _record_effects(case, transition, actor, now, timings)
     case.status = transition.to_status
     case.updated_at = now
     event = CaseEvent(
@@ -436,8 +436,10 @@ def stale_version(session: Session, case_id: int) -> StaleVersion:
     return StaleVersion(case.version if case else None, who, case_id=case_id)
 
 
-def _record_effects(case: Case, transition: Transition, now: datetime, timings: Timings) -> None:
-    """What each action writes on the case besides its state: the data and the clocks."""
+def _record_effects(
+    case: Case, transition: Transition, actor: Actor, now: datetime, timings: Timings
+) -> None:
+    """What each action writes on the case besides its state: the data, who, and the clocks."""
     values = transition.values
     match transition.action:
         case Action.ASSIGN:
@@ -448,6 +450,7 @@ def _record_effects(case: Case, transition: Transition, now: datetime, timings: 
             for name in ("media_type", "site_type", "hosting_country", "age_group", "hosting_ip"):
                 setattr(case, name, values.get(name))
             case.assessed_at = now
+            case.assessed_by_id = actor.id
             case.due_at = None
         case Action.MARK_DUPLICATE:
             case.duplicate_of_id = values["duplicate_of"]

@@ -178,6 +178,7 @@ class TestEffects:
             "192.0.2.7",
         )
         assert case.assessed_at == context.now()
+        assert case.assessed_by_id == analyst.id
         assert case.due_at is None
 
     def test_notice_sent_starts_the_takedown_clock(self, make, analyst, clock):
