@@ -23,7 +23,7 @@ moment the figures are made):
   ``now``;
 - **time to assessment** uses the case's current assessment (a case reopened
   and assessed again counts its latest one), attributed to the person who
-  recorded it (its ``assess`` event);
+  recorded it (``Case.assessed_by_id``, written by the assess action);
 - medians and 90th percentiles: linear interpolation, defined in
   ``casemgr/stats/sql.py``; durations are whole seconds.
 """
@@ -33,7 +33,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -41,20 +41,21 @@ from typing import Any
 from sqlalchemy import (
     and_,
     case,
+    false,
     func,
     not_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
 
 from casemgr.audit.services import record
 from casemgr.auth.models import User
-from casemgr.cases.models import Case, CaseEvent, Submission
+from casemgr.cases.models import Case, Submission
 from casemgr.cases.workflow import (
     ILLEGAL,
     OPEN_STATUSES,
-    Action,
     Classification,
     OrgKind,
     Resolution,
@@ -399,6 +400,15 @@ def compute_figures(
 
 
 @dataclass(frozen=True)
+class _Branch:
+    """Whether a row is in each cohort, as the SQL of one branch of
+    :meth:`_Cohorts.either` sees it: a constant where the branch's WHERE decides."""
+
+    received: Any
+    notified: Any
+
+
+@dataclass(frozen=True)
 class _Cohorts:
     received: Any  # received in the period
     notified: Any  # notice sent in the period
@@ -408,14 +418,22 @@ class _Cohorts:
     def received_only(self) -> list:
         return [self.received, *self.filters]
 
-    def either(self, *columns) -> Any:
-        """``columns`` for every case of either cohort, each case once: the
-        received cohort, then the notified cases received before the period.
-        (Two branches rather than one OR: each can use its own index, so a
-        pass reads the period's cases, not the whole table.)"""
+    def either(self, columns: Callable[[_Branch], Sequence[Any]]) -> Any:
+        """``columns(branch)`` for every case of either cohort, each case once:
+        the received cohort, then the notified cases received before the period.
+
+        Two branches rather than one OR: each can use its own index, so a pass
+        reads the period's cases, not the whole table. And each branch knows
+        part of the answer: every row of the first is received in the period,
+        every row of the second notified in it and not received, so those tests
+        are constants there (``and_`` drops a true one, and the database folds
+        the rest away) rather than work for every row.
+        """
+        first = _Branch(received=true(), notified=self.notified)
+        second = _Branch(received=false(), notified=true())
         return union_all(
-            select(*columns).where(*self.received_only),
-            select(*columns).where(self.notified, not_(self.received), *self.filters),
+            select(*columns(first)).where(*self.received_only),
+            select(*columns(second)).where(self.notified, not_(self.received), *self.filters),
         ).subquery("either_cohort")
 
 
@@ -434,33 +452,39 @@ def _counts(session: Session, figures: Figures, cohorts: _Cohorts, now: datetime
     fifty conditional sums over every row.)
     """
     seconds = seconds_between(Case.removed_at, Case.notice_sent_at)
-    removed = and_(cohorts.notified, Case.removed_at.is_not(None))
-    bucket_whens, low = [], None
-    for index, (_label, high) in enumerate(REMOVAL_BUCKETS):
-        bounds = [removed] + ([seconds > low] if low is not None else [])
-        bounds += [seconds <= high] if high is not None else []
-        bucket_whens.append((and_(*bounds), index))
-        low = high
+    # The removal-time bucket: the first whose upper bound the time is within
+    # (a CASE takes the first WHEN that holds, so each WHEN needs no lower bound,
+    # and the seconds are worked out once or twice a row rather than ten times).
+    *bounded, (_, unbounded) = REMOVAL_BUCKETS
+    assert unbounded is None, "the last removal bucket is open-ended"
+    bucket_of = case(
+        *[(seconds <= high, index) for index, (_label, high) in enumerate(bounded)],
+        else_=len(bounded),
+    )
     # How old the notice is, in whole windows: the largest window it has outlived.
     age_whens = [
         (Case.notice_sent_at <= now - timedelta(days=days), days)
         for days in sorted(REMOVAL_WINDOWS_DAYS, reverse=True)
     ]
-    keys = [
-        _flag(cohorts.received).label("rec"),
-        _flag(cohorts.notified).label("ntc"),
-        Case.classification,
-        Case.resolution,
-        Case.site_type,
-        Case.status,
-        _flag(Case.assessed_at.is_not(None)).label("assessed"),
-        _flag(Case.first_action_at.is_not(None)).label("acted"),
-        _flag(Case.due_at < now).label("past_due"),
-        case(*bucket_whens).label("bucket"),
-        case(*age_whens, else_=0).label("age"),
-    ]
-    cases = cohorts.either(*keys)
-    grouped = [cases.c[key.name] for key in keys]
+
+    def keys(branch: _Branch) -> list:
+        removed = and_(branch.notified, Case.removed_at.is_not(None))
+        return [
+            _flag(branch.received).label("rec"),
+            _flag(branch.notified).label("ntc"),
+            Case.classification,
+            Case.resolution,
+            Case.site_type,
+            Case.status,
+            _flag(Case.assessed_at.is_not(None)).label("assessed"),
+            _flag(Case.first_action_at.is_not(None)).label("acted"),
+            _flag(Case.due_at < now).label("past_due"),
+            case((removed, bucket_of)).label("bucket"),
+            case(*age_whens, else_=0).label("age"),
+        ]
+
+    cases = cohorts.either(keys)
+    grouped = list(cases.c)
     rows = session.execute(select(*grouped, func.count()).group_by(*grouped)).all()
 
     classification: dict[str | None, int] = {}
@@ -599,49 +623,40 @@ _TIME_KEYS = tuple(TIME_LABELS)
 def _times(session: Session, figures: Figures, cohorts: _Cohorts) -> None:
     """The four durations of each case of either cohort (NULL where one does not
     apply), and their percentiles, in one pass."""
-    rec, ntc = cohorts.received, cohorts.notified
     to_removal = seconds_between(Case.removed_at, Case.notice_sent_at)
-    durations = (
-        case(
-            (and_(rec, Case.assessed_at.is_not(None)),
-             seconds_between(Case.assessed_at, Case.received_at)),
-        ).label("receipt_to_assessment"),
-        case(
-            (and_(rec, Case.first_action_at.is_not(None)),
-             seconds_between(Case.first_action_at, Case.received_at)),
-        ).label("receipt_to_first_action"),
-        case(
-            (and_(rec, Case.removed_at.is_not(None)),
-             seconds_between(Case.removed_at, Case.received_at)),
-        ).label("receipt_to_removal"),
-        case(
-            # Removed before the notice went out: 0.
-            (and_(ntc, Case.removed_at.is_not(None)),
-             case((to_removal < 0, 0), else_=to_removal)),
-        ).label("notice_to_removal"),
-    )  # fmt: skip
-    found = percentiles(session, select(cohorts.either(*durations)), _TIME_KEYS).get(None, {})
+
+    def durations(branch: _Branch) -> tuple:
+        rec, ntc = branch.received, branch.notified
+        return (
+            case(
+                (and_(rec, Case.assessed_at.is_not(None)),
+                 seconds_between(Case.assessed_at, Case.received_at)),
+            ).label("receipt_to_assessment"),
+            case(
+                (and_(rec, Case.first_action_at.is_not(None)),
+                 seconds_between(Case.first_action_at, Case.received_at)),
+            ).label("receipt_to_first_action"),
+            case(
+                (and_(rec, Case.removed_at.is_not(None)),
+                 seconds_between(Case.removed_at, Case.received_at)),
+            ).label("receipt_to_removal"),
+            case(
+                # Removed before the notice went out: 0.
+                (and_(ntc, Case.removed_at.is_not(None)),
+                 case((Case.removed_at < Case.notice_sent_at, 0), else_=to_removal)),
+            ).label("notice_to_removal"),
+        )  # fmt: skip
+
+    found = percentiles(session, select(cohorts.either(durations)), _TIME_KEYS).get(None, {})
     figures.times = {key: found.get(key, Summary()) for key in _TIME_KEYS}
 
 
 def _per_analyst(session: Session, cohorts: _Cohorts) -> list[AnalystFigures]:
     """Cases assessed (their current assessment) and median time, per assessor."""
-    event = aliased(CaseEvent)
-    query = (
-        select(
-            event.actor_id.label("g"),
-            seconds_between(Case.assessed_at, Case.received_at).label("assessment"),
-        )
-        .join(
-            event,
-            and_(
-                event.case_id == Case.id,
-                event.action == Action.ASSESS.value,
-                event.created_at == Case.assessed_at,
-            ),
-        )
-        .where(*cohorts.received_only, Case.assessed_at.is_not(None))
-    )
+    query = select(
+        Case.assessed_by_id.label("g"),
+        seconds_between(Case.assessed_at, Case.received_at).label("assessment"),
+    ).where(*cohorts.received_only, Case.assessed_at.is_not(None))
     found = percentiles(session, query, ["assessment"], grouped=True)
     ids = [user_id for user_id in found if user_id is not None]
     names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())

@@ -1,9 +1,10 @@
-"""The SQL that differs between PostgreSQL and SQLite, hidden behind three helpers.
+"""The SQL that differs between PostgreSQL and SQLite, hidden behind four helpers.
 
 - ``seconds_between(end, start)``: whole seconds from ``start`` to ``end``.
   Both timestamps are cut to the whole second first (PostgreSQL: the floor of
-  ``date_part('epoch', ...)``; SQLite: ``strftime('%s', ...)``), so the
-  difference is exact integer arithmetic and identical on both backends.
+  ``date_part('epoch', ...)``; SQLite: ``strftime('%s', ...)`` of its text
+  cut to the second), so the difference is exact integer arithmetic and
+  identical on both backends.
 - ``utc_date(column)``: the UTC day of a timestamp, whatever the session's
   time zone.
 - ``tune_for_reporting(session)``: session settings for big aggregate
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, String, func, literal_column, or_, select, union_all
+from sqlalchemy import Float, Select, String, func, literal_column, or_, select, union_all
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -45,9 +46,10 @@ from sqlalchemy.sql.functions import FunctionElement
 
 
 class seconds_between(FunctionElement):  # noqa: N801 - reads like the SQL function it is
-    """``end - start`` in whole seconds (each cut to its second), as an integer."""
+    """``end - start`` in whole seconds (each cut to its second): an integer on
+    SQLite, a double holding an integer on PostgreSQL."""
 
-    type = BigInteger()
+    type = Float()
     name = "seconds_between"
     inherit_cache = True
 
@@ -56,17 +58,22 @@ class seconds_between(FunctionElement):  # noqa: N801 - reads like the SQL funct
 def _seconds_between_postgresql(element, compiler, **kw):
     end, start = (compiler.process(clause, **kw) for clause in element.clauses)
     # date_part() is double precision (EXTRACT is numeric since PostgreSQL 14, and
-    # slower); a double holds today's epoch to the microsecond, so FLOOR is exact.
-    return (
-        f"(CAST(FLOOR(date_part('epoch', {end})) AS BIGINT)"
-        f" - CAST(FLOOR(date_part('epoch', {start})) AS BIGINT))"
-    )
+    # slower); a double holds today's epoch to the microsecond, so FLOOR is exact,
+    # and so is the difference of two whole numbers of seconds. Left a double:
+    # percentile_cont wants one, and casting to BIGINT and back costs about 10%
+    # of a year's figures (bench/stats.py).
+    return f"(FLOOR(date_part('epoch', {end})) - FLOOR(date_part('epoch', {start})))"
 
 
 @compiles(seconds_between, "sqlite")
 def _seconds_between_sqlite(element, compiler, **kw):
     end, start = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"(CAST(strftime('%s', {end}) AS INTEGER) - CAST(strftime('%s', {start}) AS INTEGER))"
+    # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff': the first 19 characters are the
+    # whole second. (strftime alone would round .9995 s and above up to the next.)
+    return (
+        f"(CAST(strftime('%s', substr({end}, 1, 19)) AS INTEGER)"
+        f" - CAST(strftime('%s', substr({start}, 1, 19)) AS INTEGER))"
+    )
 
 
 # --- the UTC day of a timestamp
@@ -96,16 +103,28 @@ def _utc_date_sqlite(element, compiler, **kw):
 # --- session settings for reporting queries
 
 # Measured with bench/stats.py (1M cases): sorting a year's durations spills to
-# disk with the default 4MB work_mem, and JIT compilation costs more than it
-# saves on these one-off scans. SET LOCAL: until the end of the transaction.
-REPORTING_SETTINGS: dict[str, str] = {"work_mem": "64MB", "jit": "off"}
+# disk with the default 4MB work_mem; JIT compilation costs more than it saves
+# on these one-off scans; and with the default costs of handing rows between
+# processes the planner keeps the percentiles' scans to one process, though
+# working out each row's durations in parallel workers is faster. SET LOCAL:
+# until the end of the transaction.
+REPORTING_SETTINGS: dict[str, str] = {
+    "work_mem": "64MB",
+    "jit": "off",
+    "parallel_tuple_cost": "0.01",
+    "parallel_setup_cost": "100",
+}
 
 
 def tune_for_reporting(session: Session) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
-    for name, value in REPORTING_SETTINGS.items():
-        session.execute(select(func.set_config(name, value, True)))
+    if REPORTING_SETTINGS:
+        session.execute(
+            select(
+                *(func.set_config(name, value, True) for name, value in REPORTING_SETTINGS.items())
+            )
+        )
 
 
 # --- percentiles

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import statistics
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Integer, literal, select, union_all
 
+from casemgr.database import UTCDateTime
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
 from casemgr.stats.charts import bar_chart, nice_ticks
 from casemgr.stats.services import Period, default_period, parse_month, parse_period
-from casemgr.stats.sql import Summary, interpolate, percentiles
+from casemgr.stats.sql import Summary, interpolate, percentiles, seconds_between
 
 TODAY = date(2026, 11, 28)
 
@@ -150,3 +151,23 @@ def test_bar_chart_empty_has_a_message():
 def test_bar_chart_draws_one_bar_each():
     svg = str(bar_chart([(str(d), d % 3) for d in range(31)], title="t", chart_id="c"))
     assert svg.count("<rect") == 31
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        ("09:00:00.900000", "09:00:01.100000", 1),  # 0.2 s apart, across a second
+        ("09:00:00.100000", "09:00:00.900000", 0),  # within one second
+        ("09:00:00", "10:00:00", 3600),
+        ("09:00:01", "09:00:00.999999", -1),  # backwards
+    ],
+)
+def test_seconds_between_cuts_each_time_to_its_second(app, start, end, expected):
+    """The same whole seconds on both backends, whatever the microseconds."""
+
+    def moment(clock: str):
+        at = datetime.fromisoformat(f"2026-11-28T{clock}").replace(tzinfo=UTC)
+        return literal(at, UTCDateTime())
+
+    value = db.session.scalar(select(seconds_between(moment(end), moment(start))))
+    assert value == expected
