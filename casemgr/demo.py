@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,6 +25,8 @@ from casemgr.cases.workflow import SYSTEM_ACTOR, Action, Actor, Role
 from casemgr.crypto import ContactCipher
 from casemgr.directory import services as directory
 from casemgr.directory.models import Organisation
+from casemgr.notices import services as notices
+from casemgr.notices.wording import NoticeSettings
 from casemgr.settings import Timings
 
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - printed for the newcomer on purpose
@@ -104,9 +107,14 @@ def load_demo(
     timings: Timings,
     cipher: ContactCipher,
     prefix: str,
+    notice_settings: NoticeSettings | None = None,
     seed: int = 2016,
 ) -> DemoResult:
-    """Fill an empty database; a database that has staff already is left alone."""
+    """Fill an empty database; a database that has staff already is left alone.
+
+    With ``notice_settings``, cases reach ``notice_sent`` the way the notice run
+    sends them: with a stored PDF letter (and its e-mail queued in the outbox);
+    without, by the bare workflow action."""
     if session.scalar(select(func.count()).select_from(User)):
         return DemoResult(created=False)
     rng = random.Random(seed)
@@ -207,6 +215,11 @@ def load_demo(
             moment += timedelta(hours=rng.randint(2, 30))
             if moment > now:
                 break
+            if action == "send_notice" and notice_settings is not None:
+                notices.send_notice_letter(
+                    session, case.provider_id, [case.id], now=moment, settings=notice_settings
+                )
+                continue
             actor: Actor = {"send_notice": SYSTEM_ACTOR}.get(action, analyst)
             if action == "confirm_takedown":
                 fields = {"removed_at": moment - timedelta(hours=1)}
@@ -261,6 +274,7 @@ def demo_command():
         timings=context.timings(),
         cipher=context.cipher(),
         prefix=context.reference_prefix(),
+        notice_settings=NoticeSettings.from_app(current_app),
     )
     db.session.commit()
     if not result.created:

@@ -3,6 +3,7 @@ from sqlalchemy import func, select
 from casemgr.cases.models import Case
 from casemgr.cases.workflow import Status
 from casemgr.extensions import db
+from casemgr.notices.models import Notice, NoticeCase
 
 
 def test_demo_fills_every_state_once_and_never_twice(runner):
@@ -13,6 +14,13 @@ def test_demo_fills_every_state_once_and_never_twice(runner):
     assert states == {status.value for status in Status}
     count = db.session.scalar(select(func.count()).select_from(Case))
     assert count >= 40
+    # Every notice went out as the notice run sends it: a stored letter per case.
+    notified = db.session.scalars(select(Case).where(Case.notice_sent_at.is_not(None))).all()
+    assert notified
+    covered = set(db.session.scalars(select(NoticeCase.case_id)).all())
+    assert {case.id for case in notified} <= covered
+    letters = db.session.scalars(select(Notice).where(Notice.kind == "notice")).all()
+    assert letters and all(letter.pdf.startswith(b"%PDF") for letter in letters)
     hosts = db.session.scalars(select(Case.host).distinct()).all()
     assert all(host.endswith(("example.com", "example.net", "example.org")) for host in hosts)
 
