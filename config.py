@@ -66,11 +66,14 @@ class Config:
     NOTICE_EXPORT_MAX_LETTERS = 2000
 
     # The scheduler process (flask --app wsgi scheduler): job -> interval.
+    # monthly_report stores last month's statistics PDF if it is not stored yet:
+    # a run finds it stored and does nothing, so every few hours is plenty.
     SCHEDULE: dict = {
         "notices": {"minutes": 15},
         "reminders": {"minutes": 30},
         "outbox": {"minutes": 1},
         "notifications": {"minutes": 5},
+        "monthly_report": {"hours": 6},
     }
 
     # E-mail (docs/email.md). SMTP_HOST empty: nothing is sent, messages wait queued.

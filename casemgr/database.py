@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -77,6 +79,26 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """``session.begin_nested()`` that holds on SQLite too: an error inside (an
+    IntegrityError, say) undoes only what was done inside, and the session's
+    transaction goes on, to be committed or rolled back as a whole.
+
+    pysqlite opens a transaction only before an INSERT, UPDATE or DELETE. A
+    SAVEPOINT taken before any of those would be the outermost transaction,
+    and releasing it would COMMIT there and then. So on SQLite a transaction
+    is opened first, with ``BEGIN IMMEDIATE`` (it takes the write lock, waiting
+    up to busy_timeout, as the write inside would have).
+    """
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "sqlite" and not driver.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    with session.begin_nested():
+        yield
 
 
 class _ExplainRows(Executable, ClauseElement):

@@ -8,6 +8,7 @@ from casemgr.directory.models import Organisation, OrganisationDomain, Organisat
 from casemgr.notices.models import Alert, Notice, NoticeCase
 from casemgr.notifications.models import Notification
 from casemgr.outbox.models import OutboxMessage
+from casemgr.stats.models import MonthlyReport
 
 __all__ = [
     "Alert",
@@ -16,6 +17,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "LoginThrottle",
+    "MonthlyReport",
     "Notice",
     "NoticeCase",
     "Notification",

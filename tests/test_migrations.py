@@ -170,4 +170,45 @@ def test_assessor_migration_fills_in_who_made_the_current_assessment(empty_datab
         upgrade()
         with db.engine.begin() as connection:
             assert connection.execute(sa.text(assessors)).all() == [(1, 2), (2, 1), (3, None)]
+
+
+def test_monthly_reports_migration_down_and_up(empty_database):
+    from flask_migrate import downgrade, upgrade
+
+    app = _app(empty_database)
+    with app.app_context():
+        upgrade(revision="0009")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO monthly_reports (month, pdf, sha256, size, as_of, created_at) "
+                    "VALUES (:month, :pdf, :sha, 4, :now, :now)"
+                ),
+                {
+                    "month": NOW.date().replace(day=1),
+                    "pdf": b"%PDF",
+                    "sha": "0" * 64,
+                    "now": NOW.replace(tzinfo=None),
+                },
+            )
+            with pytest.raises(sa.exc.IntegrityError), connection.begin_nested():
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO monthly_reports (month, pdf, sha256, size, as_of, created_at) "
+                        "VALUES (:month, :pdf, :sha, 4, :now, :now)"
+                    ),
+                    {
+                        "month": NOW.date().replace(day=1),
+                        "pdf": b"%PDF",
+                        "sha": "1" * 64,
+                        "now": NOW.replace(tzinfo=None),
+                    },
+                )
+        downgrade(revision="0008")
+        with db.engine.begin() as connection:
+            assert "monthly_reports" not in sa.inspect(connection).get_table_names()
+        upgrade()
+        with db.engine.begin() as connection:
+            count = connection.execute(sa.text("SELECT count(*) FROM monthly_reports")).scalar()
+            assert count == 0
         db.engine.dispose()

@@ -110,6 +110,9 @@ PERMISSIONS: dict[str, str] = {
     "GET /stats/figures.csv": "supervisor",
     "POST /stats/cases.csv": "supervisor",
     "GET /stats/report.pdf": "supervisor",
+    "GET /stats/reports/": "supervisor",
+    "POST /stats/reports/": "supervisor",
+    "GET /stats/reports/<month>.pdf": "supervisor",
     # API v1
     "GET /api/v1/openapi.json": "api-public",
     "POST /api/v1/reports": "api-staff",
@@ -179,6 +182,7 @@ def _concrete(rule: str, make) -> str:
         "<int:alert_id>": lambda: "1",
         "<int:message_id>": lambda: "1",
         "<int:notification_id>": lambda: "1",
+        "<month>": lambda: "2026-10",  # a stored monthly report; none is: 404
         "<path:filename>": lambda: "css/app.css",
     }
     for variable, value in values.items():

@@ -1,4 +1,5 @@
-"""The statistics dashboard, its exports and the monthly PDF: supervisors and admins only."""
+"""The statistics dashboard, its exports, the monthly PDF and the stored monthly reports:
+supervisors and admins only."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from datetime import timedelta
 from flask import (
     Response,
     current_app,
+    flash,
+    redirect,
     render_template,
     request,
     send_file,
     stream_with_context,
+    url_for,
 )
 from flask_login import current_user
 
@@ -22,7 +26,7 @@ from casemgr.directory import services as directory
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
 from casemgr.navigation import register_nav_item
-from casemgr.stats import bp, charts, pdf
+from casemgr.stats import bp, charts, pdf, reports
 from casemgr.stats import services as stats
 
 register_nav_item("Statistics", "stats.dashboard", Role.SUPERVISOR)
@@ -139,3 +143,74 @@ def report_pdf():
         mimetype="application/pdf",
         download_name=f"statistics-{period.start.strftime('%Y-%m')}.pdf",
     )
+
+
+# --- stored monthly reports
+
+
+def _render_stored_reports(errors: dict[str, list[str]] | None = None, status: int = 200):
+    last_month = reports.previous_month(context.now()).start.strftime("%Y-%m")
+    return (
+        render_template(
+            "stats/reports.html",
+            reports=reports.list_reports(db.session),
+            errors=errors or {},
+            month=request.form.get("month", last_month),
+            last_month=last_month,
+        ),
+        status,
+    )
+
+
+@bp.route("/reports/")
+@supervisor_required
+def stored_reports():
+    return _render_stored_reports()
+
+
+@bp.route("/reports/", methods=["POST"])
+@supervisor_required
+def store_report():
+    """Make the report of a past month now; replace the stored one only when asked."""
+    now = context.now()
+    try:
+        period = reports.parse_past_month(request.form.get("month"), now=now)
+    except ValidationFailed as exc:
+        return _render_stored_reports(exc.fields, 422)
+    result = reports.store_monthly_report(
+        db.session,
+        period,
+        now=now,
+        actor=current_user,
+        letterhead=pdf.Letterhead.from_config(current_app.config),
+        replace=request.form.get("replace") == "1",
+    )
+    db.session.commit()
+    if result.made:
+        flash(f"The report of {period.label} is {result.outcome}.", "success")
+    else:
+        flash(
+            f"The report of {period.label} is already stored; to make it again, "
+            'tick "replace the stored report".',
+            "info",
+        )
+    return redirect(url_for("stats.stored_reports"))
+
+
+@bp.route("/reports/<month>.pdf")
+@supervisor_required
+def stored_report_pdf(month: str):
+    """A stored report, byte for byte; the download is audited first."""
+    report = reports.get_report(db.session, month)
+    reports.record_download(db.session, report, actor=current_user, now=context.now())
+    response = send_file(
+        pdf.as_file(report.pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=report.filename,
+        etag=report.sha256,
+        last_modified=report.created_at,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    db.session.commit()  # the audit entry, before the PDF goes out
+    return response
