@@ -1,4 +1,8 @@
-"""The notifications run: tell each assignee once when their case becomes overdue.
+"""The notifications run: tell who must act once when a case becomes overdue.
+
+That is the case's assignee, or every active supervisor when no active member
+of staff has the case (nobody took it, or the assignee was deactivated); see
+``casemgr.notifications.services.notify_overdue``.
 
 ``flask --app wsgi jobs run notifications``; the scheduler runs it every few
 minutes. Idempotent: a notification is keyed by (case, due time), so a run

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Row, func, select, update
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from casemgr.auth.models import User
 from casemgr.cases.models import Case, CaseEvent
-from casemgr.cases.workflow import Actor, Status
+from casemgr.cases.workflow import Actor, Role, Status
 from casemgr.errors import NotFound
 from casemgr.notices.models import Notice
 from casemgr.notifications.models import Notification
@@ -44,28 +45,63 @@ def notify(
 ) -> int:
     """Notify each of ``user_ids`` once per ``key``; the number of new notifications."""
     rows = [
-        {
-            "user_id": user_id,
-            "kind": kind,
-            "key": key[:200],
-            "message": message,
-            "case_id": case_id,
-            "notice_id": notice_id,
-            "step_at": step_at,
-            "created_at": now,
-        }
+        _row(
+            user_id,
+            kind=kind,
+            key=key,
+            message=message,
+            now=now,
+            case_id=case_id,
+            notice_id=notice_id,
+            step_at=step_at,
+        )
         for user_id in sorted(set(user_ids))
     ]
-    if not rows:
-        return 0
+    return _insert_new(session, rows)
+
+
+def _row(
+    user_id: int,
+    *,
+    kind: str,
+    key: str,
+    message: str,
+    now: datetime,
+    case_id: int | None = None,
+    notice_id: int | None = None,
+    step_at: datetime | None = None,
+) -> dict:
+    return {
+        "user_id": user_id,
+        "kind": kind,
+        "key": key[:200],
+        "message": message,
+        "case_id": case_id,
+        "notice_id": notice_id,
+        "step_at": step_at,
+        "created_at": now,
+    }
+
+
+# Rows per INSERT: 8 values each, well under the bind-parameter limits of
+# SQLite (32766) and PostgreSQL (65535).
+_INSERT_CHUNK = 500
+
+
+def _insert_new(session: Session, rows: Sequence[dict]) -> int:
+    """Insert the notifications ``rows`` a person does not have yet (by ``key``), in
+    a few multi-row statements; the number inserted."""
     insert = _insert(session)
-    result = session.execute(
-        insert(Notification)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["user_id", "key"])
-        .returning(Notification.id)
-    )
-    return len(result.all())
+    made = 0
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        result = session.execute(
+            insert(Notification)
+            .values(rows[start : start + _INSERT_CHUNK])
+            .on_conflict_do_nothing(index_elements=["user_id", "key"])
+            .returning(Notification.id)
+        )
+        made += len(result.all())
+    return made
 
 
 def _active(session: Session, user_ids: Iterable[int | None]) -> list[int]:
@@ -149,38 +185,101 @@ def notify_escalation(session: Session, notice: Notice, *, now: datetime) -> int
     )
 
 
-def notify_overdue(session: Session, *, now: datetime, limit: int = 5000) -> int:
-    """The assignee of each open case past its due time, once per (case, due time).
+def supervisors_for_unassigned_cases(session: Session) -> list[int]:
+    """Who hears of an overdue case that no active member of staff has: the ids of
+    the active supervisors, or, where there is none, of the active admins.
 
-    A case given a new due time (a new stage, a reopening) is notified again
-    when that one passes. Unassigned cases are on the queue's overdue view.
+    Giving cases out is the supervisors' work. Admins outrank them (they may do
+    all a supervisor does) but their work is accounts and settings, and the
+    overdue cases of a busy hotline would bury the notifications they need; so
+    they are told only when no active supervisor exists (a small hotline whose
+    admin also supervises), and an overdue case is never left with nobody told.
     """
-    already = exists().where(
+    rows = session.execute(
+        select(User.id, User.role).where(User.active, User.role.in_([Role.SUPERVISOR, Role.ADMIN]))
+    ).all()
+    supervisors = sorted(user_id for user_id, role in rows if role == Role.SUPERVISOR)
+    return supervisors or sorted(user_id for user_id, _ in rows)
+
+
+def notify_overdue(session: Session, *, now: datetime, limit: int = 5000) -> int:
+    """Tell who must act on each open case past its due time, once per (case, due time).
+
+    That is the case's assignee; a case without an active one (nobody took it,
+    or its assignee's account was deactivated) goes to every active supervisor
+    (:func:`supervisors_for_unassigned_cases`). A case is taken up again when
+    its due time changes (a new stage, a reopening), when it is given to an
+    active assignee not yet told, and when everyone told of it was deactivated.
+
+    Two queries whatever the number of cases (the supervisors, and at most
+    ``limit`` cases, oldest due first, that someone must still be told of) and
+    one INSERT ... ON CONFLICT DO NOTHING per 500 notifications, so a run
+    repeated, or two at once, notify once. Returns the number of new notifications.
+    """
+    supervisors = supervisors_for_unassigned_cases(session)
+    assignee = aliased(User, name="assignee")
+    told = aliased(User, name="told")
+    overdue_told = select(Notification.id).where(
         Notification.case_id == Case.id,
         Notification.kind == "overdue",
         Notification.step_at == Case.due_at,
     )
-    rows = session.execute(
-        select(Case.id, Case.reference, Case.assignee_id, Case.due_at)
-        .join(User, User.id == Case.assignee_id)
-        .where(Case.status != Status.CLOSED, Case.due_at < now, User.active, ~already)
+    assignee_told = overdue_told.where(Notification.user_id == Case.assignee_id).exists()
+    someone_active_told = (
+        overdue_told.join(told, told.id == Notification.user_id).where(told.active).exists()
+    )
+    has_active_assignee = assignee.active.is_(True)
+    statement = (
+        select(
+            Case.id,
+            Case.reference,
+            Case.due_at,
+            Case.assignee_id,
+            assignee.name.label("assignee_name"),
+            has_active_assignee.label("has_active_assignee"),
+        )
+        .outerjoin(assignee, assignee.id == Case.assignee_id)
+        .where(
+            Case.status != Status.CLOSED,
+            Case.due_at < now,
+            sql_case((has_active_assignee, ~assignee_told), else_=~someone_active_told),
+        )
         .order_by(Case.due_at, Case.id)
         .limit(limit)
-    ).all()
-    made = 0
-    for case_id, reference, assignee_id, due_at in rows:
-        made += notify(
-            session,
-            [assignee_id],
-            kind="overdue",
-            key=f"overdue:{case_id}:{due_at.isoformat()}",
-            message=f"{reference} is overdue: it was due {due_at:%Y-%m-%d %H:%M} UTC.",
-            now=now,
-            case_id=case_id,
-            step_at=due_at,
+    )
+    if not supervisors:
+        # Nobody to tell of the others: let them not fill the run's ``limit``.
+        statement = statement.where(has_active_assignee)
+    rows = []
+    for overdue in session.execute(statement):
+        recipients = [overdue.assignee_id] if overdue.has_active_assignee else supervisors
+        rows.extend(
+            _row(
+                user_id,
+                kind="overdue",
+                key=f"overdue:{overdue.id}:{overdue.due_at.isoformat()}",
+                message=_overdue_message(overdue),
+                now=now,
+                case_id=overdue.id,
+                step_at=overdue.due_at,
+            )
+            for user_id in recipients
         )
+    made = _insert_new(session, rows)
     session.flush()
     return made
+
+
+def _overdue_message(overdue: Row) -> str:
+    due = f"it was due {overdue.due_at:%Y-%m-%d %H:%M} UTC."
+    if overdue.has_active_assignee:
+        return f"{overdue.reference} is overdue: {due}"
+    if overdue.assignee_id is None:
+        return f"{overdue.reference} is overdue and nobody is assigned to it: {due}"
+    return (
+        f"{overdue.reference} is overdue and its assignee, {overdue.assignee_name}, "
+        f"is deactivated: {due}"
+    )
 
 
 # -------------------------------------------------------------------- reading
