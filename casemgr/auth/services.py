@@ -489,7 +489,7 @@ def active_staff(session: Session) -> list[User]:
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if is_valid_id(user_id) else None
     if user is None:
         raise NotFound(f"no user with id {user_id}")
     return user
