@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from casemgr import context, create_app
-from casemgr.auth.services import issue_token
+from casemgr.auth.services import issue_api_token, issue_token
 from casemgr.extensions import db
 from tests.conftest import login
 
@@ -88,6 +88,10 @@ PERMISSIONS: dict[str, str] = {
     "GET /admin/users/<int:user_id>": "admin",
     "POST /admin/users/<int:user_id>": "admin",
     "POST /admin/users/<int:user_id>/two-factor/reset": "admin",
+    "POST /admin/users/<int:user_id>/tokens": "admin",
+    "GET /admin/tokens": "admin",
+    "GET /admin/tokens/<int:token_id>/revoke": "admin",
+    "POST /admin/tokens/<int:token_id>/revoke": "admin",
     "GET /admin/audit/": "admin",
     # letters and alerts
     "GET /notices/": "supervisor",
@@ -175,6 +179,7 @@ def _concrete(rule: str, make) -> str:
         "<int:case_id>": lambda: str(make.case("new").id),
         "<int:organisation_id>": lambda: str(make.organisation("hosting_provider").id),
         "<int:user_id>": lambda: str(make.user("analyst").id),
+        "<int:token_id>": lambda: str(_token_id(make.user("analyst"))),
         "<action>": lambda: "assign",
         # Letters and alerts need not exist: every role check comes before the
         # look-up, and a 404 to an allowed caller counts as allowed.
@@ -190,6 +195,12 @@ def _concrete(rule: str, make) -> str:
             rule = rule.replace(variable, value())
     assert "<" not in rule, f"no value for a variable of {rule}: add one to _concrete"
     return rule
+
+
+def _token_id(user) -> int:
+    issued = issue_api_token(db.session, user, label="matrix", actor=None, now=context.now())
+    db.session.commit()
+    return issued.token.id
 
 
 def _check(route: str, caller: str, expected: str | int, response) -> None:

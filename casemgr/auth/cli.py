@@ -1,10 +1,13 @@
+from datetime import datetime
+
 import click
 from flask.cli import with_appcontext
 
 from casemgr import context
 from casemgr.auth import services as accounts
+from casemgr.auth.models import ApiToken
 from casemgr.cases.workflow import STAFF_ROLES
-from casemgr.errors import ValidationFailed
+from casemgr.errors import NotFound, ValidationFailed
 from casemgr.extensions import db
 
 
@@ -45,10 +48,75 @@ def token_command(email: str, label: str):
     if user is None or not user.active:
         click.echo(f"No active account with e-mail {email}.", err=True)
         raise SystemExit(1)
-    token = accounts.issue_token(db.session, user, now=context.now(), label=label)
+    try:
+        issued = accounts.issue_api_token(
+            db.session, user, label=label, actor=None, now=context.now()
+        )
+    except ValidationFailed as exc:
+        for field, messages in exc.fields.items():
+            click.echo(f"{field}: {' '.join(messages)}", err=True)
+        raise SystemExit(1) from None
     db.session.commit()
-    click.echo(f"API token for {user.email} (shown once, store it now):")
-    click.echo(token)
+    click.echo(f"API token {issued.token.id} for {user.email} (shown once, store it now):")
+    click.echo(issued.secret)
+
+
+@users_cli.command("tokens")
+@click.argument("email")
+@with_appcontext
+def tokens_command(email: str):
+    """List an account's API tokens (never their secrets), newest first."""
+    user = accounts.find_by_email(db.session, email)
+    if user is None:
+        raise click.BadParameter(f"no account with e-mail {email}", param_hint="'EMAIL'")
+    tokens = accounts.list_tokens(db.session, user)
+    if not tokens:
+        click.echo(f"{user.email} has no API tokens.")
+        return
+    click.echo("ID\tISSUED\tLAST USED\tSTATUS\tLABEL")
+    for token in tokens:
+        click.echo(
+            "\t".join(
+                [
+                    str(token.id),
+                    _iso(token.created_at),
+                    _iso(token.last_used_at) or "never",
+                    _status(token),
+                    token.label,
+                ]
+            )
+        )
+
+
+@users_cli.command("revoke-token")
+@click.argument("token_id", type=int)
+@with_appcontext
+def revoke_token_command(token_id: int):
+    """Revoke an API token (the ID that `users tokens EMAIL` lists): the next call
+    with it gets 401. Revoking a revoked token changes nothing."""
+    now = context.now()
+    try:
+        token = accounts.revoke_token(db.session, token_id, actor=None, now=now)
+    except NotFound:
+        raise click.BadParameter(
+            f"no API token with id {token_id}", param_hint="'TOKEN_ID'"
+        ) from None
+    db.session.commit()
+    what = f"API token {token.id} ({token.label or 'no label'}) of {token.user.email}"
+    if token.revoked_at == now:
+        click.echo(f"Revoked {what} at {_iso(now)}: every call with it gets 401.")
+    else:
+        click.echo(f"{what} was revoked already, at {_iso(token.revoked_at)}.")
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment is not None else ""
+
+
+def _status(token: ApiToken) -> str:
+    if token.revoked:
+        return f"revoked {_iso(token.revoked_at)}"
+    return "active" if token.user.active else "refused (account deactivated)"
 
 
 @click.group("keys", help="Make new secret keys.")

@@ -3,6 +3,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from casemgr.auth.passwords import MAX_LENGTH, MIN_LENGTH
+from casemgr.auth.services import MAX_TOKEN_LABEL_LENGTH
 from casemgr.cases.workflow import STAFF_ROLES
 from casemgr.forms import select_choices
 
@@ -60,4 +61,13 @@ class AccountForm(FlaskForm):
         "Password",
         validators=[Optional(), Length(max=MAX_LENGTH)],
         description=f"{POLICY_HINT} Leave empty to keep it.",
+    )
+
+
+class TokenForm(FlaskForm):
+    label = StringField(
+        "Label",
+        validators=[DataRequired(), Length(max=MAX_TOKEN_LABEL_LENGTH)],
+        description="Who or what the token is for, e.g. the partner's name and system. "
+        "Shown in the token list and the audit log.",
     )

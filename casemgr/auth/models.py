@@ -87,6 +87,15 @@ class ApiToken(Base):
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def usable(self) -> bool:
+        """Whether a call with this token would be let in now."""
+        return not self.revoked and self.user.active
+
     @staticmethod
     def hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()

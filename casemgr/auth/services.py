@@ -10,15 +10,15 @@ from functools import cache
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_app_context
 from sqlalchemy import case, delete, func, literal, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from casemgr.audit.services import record
 from casemgr.auth import passwords
 from casemgr.auth.models import ApiToken, LoginThrottle, User
 from casemgr.cases.workflow import STAFF_ROLES, Role
-from casemgr.database import UTCDateTime
-from casemgr.errors import NotFound, ValidationFailed
+from casemgr.database import UTCDateTime, is_valid_id
+from casemgr.errors import Conflict, NotFound, ValidationFailed
 from casemgr.settings import LoginPolicy
 
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
@@ -354,21 +354,121 @@ def load_session_user(session: Session, user_id: str) -> User | None:
     return user
 
 
-def issue_token(session: Session, user: User, *, now: datetime, label: str = "") -> str:
-    """A new API token for ``user``; returned once, stored only as a hash."""
-    token = "cm_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user=user, token_hash=ApiToken.hash(token), label=label, created_at=now))
+# --- API tokens
+
+
+MAX_TOKEN_LABEL_LENGTH = 120  # the column's length
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just issued: ``secret`` is the bearer token itself, which exists
+    only here (the database keeps its hash); show it once and let it go."""
+
+    token: ApiToken
+    secret: str
+
+
+def issue_api_token(
+    session: Session, user: User, *, label: str, actor: User | None, now: datetime
+) -> IssuedToken:
+    """A new API token for ``user``, acting with their role; audited.
+
+    ``actor`` is the admin issuing it (None: the command line). Raises
+    ValidationFailed for a label that is too long or holds control characters,
+    and Conflict for a deactivated account (its tokens are refused anyway).
+    """
+    label = _clean_token_label(label)
+    if not user.active:
+        raise Conflict(f"{user.email} is deactivated: its API tokens would be refused")
+    secret = "cm_" + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, token_hash=ApiToken.hash(secret), label=label, created_at=now)
+    session.add(token)
+    session.flush()
     record(
         session,
         action="api_token.create",
         now=now,
-        actor_id=user.id,
+        actor_id=actor.id if actor is not None else None,
         target_type="user",
         target_id=user.id,
-        details={"label": label},
+        details={"token_id": token.id, "label": label},
     )
-    session.flush()
+    return IssuedToken(token, secret)
+
+
+def issue_token(
+    session: Session, user: User, *, now: datetime, label: str = "", actor: User | None = None
+) -> str:
+    """The secret of a new API token for ``user`` (see :func:`issue_api_token`)."""
+    return issue_api_token(session, user, label=label, actor=actor, now=now).secret
+
+
+def _clean_token_label(label: str) -> str:
+    label = (label or "").strip()
+    if len(label) > MAX_TOKEN_LABEL_LENGTH:
+        raise ValidationFailed({"label": [f"must be at most {MAX_TOKEN_LABEL_LENGTH} characters"]})
+    if not label.isprintable():
+        raise ValidationFailed({"label": ["must not contain control characters"]})
+    return label
+
+
+def revoke_token(session: Session, token_id: int, *, actor: User | None, now: datetime) -> ApiToken:
+    """Revoke an API token: the very next call with it gets 401. Audited.
+
+    Idempotent: a token revoked already keeps its first ``revoked_at`` and
+    nothing is recorded again (also when two admins revoke it at once: the
+    UPDATE only touches a token that is not revoked yet). ``actor`` is the
+    admin (None: the command line). Raises NotFound for an unknown id.
+    """
+    token = get_token(session, token_id)
+    revoked_now = session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(token, ["revoked_at"])
+    if revoked_now:
+        record(
+            session,
+            action="api_token.revoke",
+            now=now,
+            actor_id=actor.id if actor is not None else None,
+            target_type="user",
+            target_id=token.user_id,
+            details={"token_id": token.id, "label": token.label},
+        )
     return token
+
+
+def get_token(session: Session, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id) if is_valid_id(token_id) else None
+    if token is None:
+        raise NotFound(f"no API token with id {token_id}")
+    return token
+
+
+def list_tokens(session: Session, user: User) -> list[ApiToken]:
+    """``user``'s API tokens, newest first, revoked ones included."""
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def list_all_tokens(session: Session) -> list[ApiToken]:
+    """Every API token with its user, newest first, revoked ones included."""
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .options(selectinload(ApiToken.user))
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
 
 
 def user_for_token(session: Session, token: str, *, now: datetime) -> User | None:
@@ -389,7 +489,7 @@ def active_staff(session: Session) -> list[User]:
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if is_valid_id(user_id) else None
     if user is None:
         raise NotFound(f"no user with id {user_id}")
     return user

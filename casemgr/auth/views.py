@@ -15,19 +15,28 @@ import secrets
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
 
 from casemgr import context
 from casemgr.audit.services import record
 from casemgr.auth import bp, sessions, twofactor
 from casemgr.auth import services as accounts
 from casemgr.auth.access import admin_required
-from casemgr.auth.forms import AccountForm, CodeForm, EnrolForm, LoginForm, PasswordChangeForm
+from casemgr.auth.forms import (
+    AccountForm,
+    CodeForm,
+    EnrolForm,
+    LoginForm,
+    PasswordChangeForm,
+    TokenForm,
+)
 from casemgr.auth.models import User
 from casemgr.database import is_valid_id
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db, login_manager
+from casemgr.templating import format_datetime
 
 WRONG_PASSWORD = "E-mail or password is wrong."  # noqa: S105 - a message
 ENROL_SECRET = "enrol_secret"  # noqa: S105 - a session key
@@ -433,9 +442,7 @@ def edit_user(user_id: int):
             db.session.commit()
             flash(f"Account of {user.email} saved.", "success")
             return redirect(url_for("auth.users"))
-    return render_template("auth/user_form.html", form=form, user=user), (
-        422 if form.errors else 200
-    )
+    return _account_page(user, form=form), (422 if form.errors else 200)
 
 
 @bp.route("/admin/users/<int:user_id>/two-factor/reset", methods=["POST"])
@@ -452,6 +459,77 @@ def reset_two_factor(user_id: int):
         "success",
     )
     return redirect(url_for("auth.edit_user", user_id=user.id))
+
+
+# --- API tokens (admins issue and revoke them for any account)
+
+
+@bp.route("/admin/tokens")
+@admin_required
+def tokens():
+    return render_template("auth/tokens.html", tokens=accounts.list_all_tokens(db.session))
+
+
+@bp.route("/admin/users/<int:user_id>/tokens", methods=["POST"])
+@admin_required
+def issue_token(user_id: int):
+    """Issue a token and show it on this answer, the only time it is ever shown:
+    no redirect (the token would have to travel in a URL or the session
+    cookie), and never cached."""
+    user = accounts.get_user(db.session, user_id)
+    form = TokenForm()
+    if form.validate_on_submit():
+        try:
+            issued = accounts.issue_api_token(
+                db.session,
+                user,
+                label=form.label.data,
+                actor=current_user._get_current_object(),
+                now=context.now(),
+            )
+        except ValidationFailed as exc:
+            _attach_errors(form, exc)
+        else:
+            db.session.commit()
+            response = make_response(
+                render_template("auth/token_issued.html", user=user, issued=issued)
+            )
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    return _account_page(user, token_form=form), 422
+
+
+@bp.route("/admin/tokens/<int:token_id>/revoke", methods=["GET", "POST"])
+@admin_required
+def revoke_token(token_id: int):
+    """GET asks to confirm (the app has no script for a confirm dialog); POST revokes."""
+    token = accounts.get_token(db.session, token_id)
+    form = FlaskForm()  # the CSRF token alone
+    if form.validate_on_submit():
+        accounts.revoke_token(
+            db.session, token.id, actor=current_user._get_current_object(), now=context.now()
+        )
+        db.session.commit()
+        flash(
+            f"API token #{token.id} ({token.label or 'no label'}) of {token.user.email} is "
+            f"revoked since {format_datetime(token.revoked_at)}: every call with it is refused.",
+            "success",
+        )
+        return redirect(url_for("auth.edit_user", user_id=token.user_id))
+    return render_template("auth/revoke_token.html", token=token, form=form)
+
+
+def _account_page(
+    user: User, *, form: AccountForm | None = None, token_form: TokenForm | None = None
+) -> str:
+    """The page of an account: its details, second factor and API tokens."""
+    return render_template(
+        "auth/user_form.html",
+        user=user,
+        form=form or AccountForm(formdata=None, obj=user),
+        token_form=token_form or TokenForm(formdata=None),
+        tokens=accounts.list_tokens(db.session, user),
+    )
 
 
 def _account_input(form: AccountForm) -> accounts.AccountInput:

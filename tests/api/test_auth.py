@@ -8,6 +8,7 @@ import pytest
 
 from casemgr import context
 from casemgr.auth.models import ApiToken
+from casemgr.auth.services import revoke_token
 from casemgr.extensions import db
 from tests.conftest import login
 
@@ -78,6 +79,19 @@ def test_a_revoked_token_gets_401(anonymous, analyst, token_for):
     db.session.commit()
     response = anonymous.as_token(token).get("/api/v1/cases")
     assert response.status_code == 401
+
+
+def test_the_next_call_after_revoking_gets_401(anonymous, analyst, admin, token_for):
+    """Revoking takes effect at once: no cache of tokens stands between."""
+    client = anonymous.as_token(token_for(analyst))
+    assert client.get("/api/v1/cases").status_code == 200
+    token_id = db.session.scalar(db.select(ApiToken.id))
+    revoke_token(db.session, token_id, actor=admin, now=context.now())
+    db.session.commit()
+    response = client.get("/api/v1/cases")
+    assert response.status_code == 401
+    assert response.json["error"] == "unauthorized"
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 
 
 def test_the_token_of_a_deactivated_user_gets_401(anonymous, analyst, token_for):

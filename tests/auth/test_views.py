@@ -159,6 +159,8 @@ class TestStaffAdministration:
         assert response.status_code == 422
         assert db.session.get(User, admin.id).role == "admin"
 
-    def test_unknown_user_is_404(self, client, admin):
+    @pytest.mark.parametrize("user_id", [9999, 2**31, 10**20])
+    def test_unknown_user_is_404(self, client, admin, user_id):
         login(client, admin)
-        assert client.get("/admin/users/9999").status_code == 404
+        assert client.get(f"/admin/users/{user_id}").status_code == 404
+        assert client.post(f"/admin/users/{user_id}/two-factor/reset").status_code == 404
