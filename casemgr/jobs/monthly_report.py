@@ -17,8 +17,8 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from casemgr.jobs.base import JobSummary
+from casemgr.notices.wording import letterhead_from_app
 from casemgr.stats import reports
-from casemgr.stats.pdf import Letterhead
 
 NAME = "monthly_report"
 
@@ -50,7 +50,7 @@ class MonthlyReportSummary(JobSummary):
 def run(session: Session, now: datetime, app: Flask) -> MonthlyReportSummary:
     period = reports.previous_month(now)
     result = reports.store_monthly_report(
-        session, period, now=now, letterhead=Letterhead.from_config(app.config)
+        session, period, now=now, letterhead=letterhead_from_app(app)
     )
     summary = MonthlyReportSummary(
         NAME,

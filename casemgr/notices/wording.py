@@ -132,6 +132,32 @@ def _fill(text: str, values: Mapping[str, str]) -> str:
     return text
 
 
+def letterhead_from_app(app: Flask) -> Letterhead:
+    """The hotline's letterhead from ``app.config``, for every PDF it makes (notice
+    letters, the statistics report). A ``HOTLINE_LOGO`` that is not a file in
+    the instance folder is logged and left out rather than failing the PDF."""
+    config = app.config
+    logo = config.get("HOTLINE_LOGO") or None
+    logo_path = None
+    if logo:
+        logo_path = os.path.join(app.instance_path, logo)
+        if not os.path.isfile(logo_path):
+            app.logger.warning(
+                "HOTLINE_LOGO %r is not a file in %s: PDFs are made without a logo",
+                logo,
+                app.instance_path,
+            )
+            logo_path = None
+    return Letterhead(
+        name=config["HOTLINE_NAME"],
+        address=config["HOTLINE_ADDRESS"],
+        email=config["HOTLINE_EMAIL"],
+        phone=config.get("HOTLINE_PHONE") or "",
+        website=config.get("HOTLINE_WEBSITE") or "",
+        logo_path=logo_path,
+    )
+
+
 @dataclass(frozen=True)
 class NoticeSettings:
     """Everything the letter runs take from the configuration, checked once."""
@@ -155,25 +181,7 @@ class NoticeSettings:
     def from_app(cls, app: Flask, *, renderer: Renderer | None = None) -> NoticeSettings:
         """Build the settings from ``app.config``; raises ValueError naming a bad setting."""
         config = app.config
-        logo = config.get("HOTLINE_LOGO") or None
-        logo_path = None
-        if logo:
-            logo_path = os.path.join(app.instance_path, logo)
-            if not os.path.isfile(logo_path):
-                app.logger.warning(
-                    "HOTLINE_LOGO %r is not a file in %s: letters are made without a logo",
-                    logo,
-                    app.instance_path,
-                )
-                logo_path = None
-        letterhead = Letterhead(
-            name=config["HOTLINE_NAME"],
-            address=config["HOTLINE_ADDRESS"],
-            email=config["HOTLINE_EMAIL"],
-            phone=config.get("HOTLINE_PHONE") or "",
-            website=config.get("HOTLINE_WEBSITE") or "",
-            logo_path=logo_path,
-        )
+        letterhead = letterhead_from_app(app)
         return cls(
             letterhead=letterhead,
             reference_prefix=config["CASE_REFERENCE_PREFIX"],

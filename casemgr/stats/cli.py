@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from casemgr import context
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
+from casemgr.notices.wording import letterhead_from_app
 from casemgr.stats import pdf
 from casemgr.stats import services as stats
 
@@ -47,7 +48,7 @@ def report_command(month: str, output: str, with_analysts: bool):
     if not os.path.isdir(folder):
         raise click.UsageError(f"--output: the folder {folder} does not exist")
     figures = stats.compute_figures(db.session, period, now=now, include_analysts=with_analysts)
-    data = pdf.monthly_report(figures, letterhead=pdf.Letterhead.from_config(current_app.config))
+    data = pdf.monthly_report(figures, letterhead=letterhead_from_app(current_app))
     with open(output, "wb") as file:
         file.write(data)
     stats.record_export(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
@@ -17,6 +17,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
@@ -30,6 +31,7 @@ from reportlab.platypus import (
 from reportlab.platypus.flowables import Flowable
 
 from casemgr.countries import country_name
+from casemgr.notices.pdf import Letterhead
 from casemgr.stats import charts
 from casemgr.stats.charts import seconds_text, share_text
 from casemgr.stats.services import NOT_REMOVED, TIME_LABELS, Figures
@@ -41,6 +43,9 @@ INK = colors.HexColor("#1d2330")
 GREY = colors.HexColor("#5b6475")
 LINE = colors.HexColor("#d9dee7")
 HEAD_BG = colors.HexColor("#eef1f6")
+# The logo in the page header: at most this size, kept in proportion.
+LOGO_MAX_WIDTH = 40 * mm
+LOGO_MAX_HEIGHT = 12 * mm
 
 # A TrueType font with the dashes, arrows and signs the labels use (Noto Sans,
 # SIL Open Font License; Debian: fonts-noto-core). Without one, Helvetica and
@@ -77,25 +82,6 @@ def _fonts() -> Fonts:
             pdfmetrics.registerFont(TTFont("CasemgrSans-Bold", bold))
             return Fonts("CasemgrSans", "CasemgrSans-Bold", True)
     return Fonts("Helvetica", "Helvetica-Bold", False)
-
-
-@dataclass(frozen=True)
-class Letterhead:
-    name: str
-    address: str = ""
-    email: str = ""
-    phone: str = ""
-    website: str = ""
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Letterhead:
-        return cls(
-            name=config.get("HOTLINE_NAME", ""),
-            address=config.get("HOTLINE_ADDRESS", ""),
-            email=config.get("HOTLINE_EMAIL", ""),
-            phone=config.get("HOTLINE_PHONE", ""),
-            website=config.get("HOTLINE_WEBSITE", ""),
-        )
 
 
 def as_file(data: bytes) -> io.BytesIO:
@@ -337,6 +323,8 @@ def monthly_report(figures: Figures, *, letterhead: Letterhead) -> bytes:
     half = (full - 8 * mm) / 2
 
     left, right = doc.leftMargin + 6, A4[0] - doc.rightMargin - 6  # the frame's padding
+    # Read once (an unreadable file fails here, as it fails a notice letter).
+    logo = ImageReader(letterhead.logo_path) if letterhead.logo_path else None
 
     def page(canvas, document):
         canvas.saveState()
@@ -344,13 +332,20 @@ def monthly_report(figures: Figures, *, letterhead: Letterhead) -> bytes:
         canvas.setFillColor(ACCENT)
         canvas.setFont(fonts.bold, 14)
         canvas.drawString(left, top - 4, fonts.text(letterhead.name))
+        contact_right = right
+        if logo is not None:
+            width, height = logo.getSize()
+            scale = min(LOGO_MAX_WIDTH / width, LOGO_MAX_HEIGHT / height)
+            drawn = (width * scale, height * scale)
+            canvas.drawImage(logo, right - drawn[0], top - 13, *drawn, mask="auto")
+            contact_right = right - drawn[0] - 4 * mm
         canvas.setFillColor(GREY)
         canvas.setFont(fonts.regular, 8)
         lines = [letterhead.address, " · ".join(filter(None, (letterhead.email, letterhead.phone)))]
         lines.append(letterhead.website)
         y = top + 2
         for line in filter(None, lines):
-            canvas.drawRightString(right, y, fonts.text(line))
+            canvas.drawRightString(contact_right, y, fonts.text(line))
             y -= 10
         canvas.setStrokeColor(ACCENT)
         canvas.setLineWidth(1.2)

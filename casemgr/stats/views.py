@@ -26,6 +26,7 @@ from casemgr.directory import services as directory
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
 from casemgr.navigation import register_nav_item
+from casemgr.notices.wording import letterhead_from_app
 from casemgr.stats import bp, charts, pdf, reports
 from casemgr.stats import services as stats
 
@@ -127,7 +128,7 @@ def report_pdf():
     period = stats.parse_month(request.args.get("month"), today=now.date())
     include_analysts = request.args.get("analysts") == "1"
     figures = stats.compute_figures(db.session, period, now=now, include_analysts=include_analysts)
-    data = pdf.monthly_report(figures, letterhead=pdf.Letterhead.from_config(current_app.config))
+    data = pdf.monthly_report(figures, letterhead=letterhead_from_app(current_app))
     stats.record_export(
         db.session,
         "stats.report",
@@ -182,7 +183,7 @@ def store_report():
         period,
         now=now,
         actor=current_user,
-        letterhead=pdf.Letterhead.from_config(current_app.config),
+        letterhead=letterhead_from_app(current_app),
         replace=request.form.get("replace") == "1",
     )
     db.session.commit()

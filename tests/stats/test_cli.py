@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from casemgr.audit.models import AuditEntry
 from casemgr.extensions import db
+from tests.notices.test_pdf import png_bytes
 
 
 def test_report_writes_the_pdf(runner, data, tmp_path):
@@ -92,3 +93,33 @@ def test_figures_bad_input(runner, app, args, message):
     result = runner.invoke(args=["stats", "figures", *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def _images_on_each_page(path) -> list[int]:
+    return [
+        sum(
+            1
+            for xobject in page["/Resources"].get("/XObject", {}).values()
+            if xobject.get_object()["/Subtype"] == "/Image"
+        )
+        for page in PdfReader(path).pages
+    ]
+
+
+def test_report_carries_the_letterhead_logo_of_the_notice_letters(
+    runner, app, data, tmp_path, monkeypatch
+):
+    """The same HOTLINE_LOGO as the notice letters, on every page; no logo, no image."""
+    output = tmp_path / "plain.pdf"
+    runner.invoke(args=["stats", "report", "--month", "2026-10", "--output", str(output)])
+    assert set(_images_on_each_page(output)) == {0}
+
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "logo.png").write_bytes(png_bytes(width=60, height=20))
+    monkeypatch.setattr(app, "instance_path", str(instance))
+    app.config["HOTLINE_LOGO"] = "logo.png"
+    output = tmp_path / "with-logo.pdf"
+    result = runner.invoke(args=["stats", "report", "--month", "2026-10", "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    assert set(_images_on_each_page(output)) == {1}

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from casemgr.audit.models import AuditEntry
 from casemgr.errors import NotFound, ValidationFailed
 from casemgr.extensions import db
+from casemgr.notices.wording import letterhead_from_app
 from casemgr.stats import reports
 from casemgr.stats.models import MonthlyReport
-from casemgr.stats.pdf import Letterhead
 from casemgr.stats.services import Period
 from tests.conftest import NOW
 
@@ -34,7 +34,7 @@ def store(period: Period = OCTOBER, *, now: datetime = NOW, actor=None, replace=
         period,
         now=now,
         actor=actor,
-        letterhead=Letterhead.from_config(current_app.config),
+        letterhead=letterhead_from_app(current_app),
         replace=replace,
     )
     db.session.commit()
@@ -133,7 +133,7 @@ def test_the_other_process_won_the_race(data, monkeypatch):
         db.session,
         OCTOBER,
         now=NOW.replace(hour=15),
-        letterhead=Letterhead.from_config(current_app.config),
+        letterhead=letterhead_from_app(current_app),
     )
     assert result.outcome == reports.ALREADY_STORED
     assert result.report.id == winner.report.id and result.report.as_of == NOW
