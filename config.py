@@ -74,6 +74,9 @@ class Config:
         "outbox": {"minutes": 1},
         "notifications": {"minutes": 5},
         "monthly_report": {"hours": 6},
+        # The privacy rule: reporters' contact details go CONTACT_RETENTION_DAYS
+        # after their cases closed, without anyone having to remember a cron job.
+        "retention": {"hours": 6},
     }
 
     # E-mail (docs/email.md). SMTP_HOST empty: nothing is sent, messages wait queued.

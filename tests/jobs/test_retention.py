@@ -14,6 +14,8 @@ from casemgr.cases.models import Submission
 from casemgr.extensions import db
 from casemgr.jobs import retention
 from casemgr.jobs.cli import JOBS
+from casemgr.jobs.scheduler import intervals
+from config import Config
 from tests.conftest import NOW
 
 SETTINGS = {"CONTACT_RETENTION_DAYS": 90}
@@ -153,3 +155,8 @@ def test_the_registry_lists_callable_jobs(app, runner):
     listed = runner.invoke(args=["jobs", "list"]).output.split()
     assert "retention" in listed and listed == sorted(JOBS)
     assert all(callable(job) for job in JOBS.values())
+
+
+def test_scheduled_by_default():
+    """Nobody has to remember a cron job for the privacy rule."""
+    assert intervals(Config.SCHEDULE)["retention"] == timedelta(hours=6)
