@@ -170,6 +170,7 @@ def test_assessor_migration_fills_in_who_made_the_current_assessment(empty_datab
         upgrade()
         with db.engine.begin() as connection:
             assert connection.execute(sa.text(assessors)).all() == [(1, 2), (2, 1), (3, None)]
+        db.engine.dispose()
 
 
 def test_monthly_reports_migration_down_and_up(empty_database):
