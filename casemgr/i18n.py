@@ -68,6 +68,16 @@ def language_name(code: str) -> str:
     return name[:1].upper() + name[1:] if name else code
 
 
+def selected_language() -> str | None:
+    """The code of the language this request is served in, if it is one of ours.
+
+    Only the selected locale ("km"), never the browser's Accept-Language
+    header: that is what a public report records (docs/privacy.md).
+    """
+    code = str(get_locale() or "")
+    return code if code in languages() else None
+
+
 def page_language() -> str:
     return str(get_locale() or languages()[0]).replace("_", "-")
 

@@ -118,6 +118,7 @@ def report(
         timings=context.timings(),
         cipher=context.cipher(),
         reference_prefix=context.reference_prefix(),
+        languages=context.setting("LANGUAGES"),
         submitted_by=submitted_by,
     )
     db.session.commit()

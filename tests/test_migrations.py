@@ -210,3 +210,30 @@ def test_monthly_reports_migration_down_and_up(migrating):
     with db.engine.begin() as connection:
         count = connection.execute(sa.text("SELECT count(*) FROM monthly_reports")).scalar()
         assert count == 0
+
+
+def test_submission_language_migration_down_and_up(migrating):
+    """0010 adds submissions.language: existing reports get NULL (not known)."""
+    from flask_migrate import downgrade, upgrade
+
+    upgrade(revision="0009")
+    insert = (
+        "INSERT INTO submissions (id, reference, source, received_at, description, "
+        "feedback_requested) VALUES (:id, :ref, 'public', :now, '', :no)"
+    )
+    values = {"now": NOW.replace(tzinfo=None), "no": False}
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(insert), {"id": 1, "ref": "S-1", **values})
+    upgrade(revision="0010")
+    languages = "SELECT id, language FROM submissions ORDER BY id"
+    with db.engine.begin() as connection:
+        assert connection.execute(sa.text(languages)).all() == [(1, None)]
+        connection.execute(sa.text("UPDATE submissions SET language = 'km' WHERE id = 1"))
+    downgrade(revision="0009")
+    with db.engine.begin() as connection:
+        columns = {c["name"] for c in sa.inspect(connection).get_columns("submissions")}
+        assert "language" not in columns
+        connection.execute(sa.text(insert), {"id": 2, "ref": "S-2", **values})
+    upgrade()
+    with db.engine.begin() as connection:
+        assert connection.execute(sa.text(languages)).all() == [(1, None), (2, None)]

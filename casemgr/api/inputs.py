@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,12 +180,14 @@ def _given(body: Mapping[str, Any], errors: Errors) -> Json:
 # --- reports
 
 
-def report_input(body: Mapping[str, Any], *, max_urls: int) -> cases.ReportInput:
+def report_input(
+    body: Mapping[str, Any], *, max_urls: int, languages: Sequence[str]
+) -> cases.ReportInput:
     """A report from the body; raises ValidationFailed naming each bad field and URL.
 
     Bad URLs are named by their index in ``urls``: ``"urls[3]: message"``.
     """
-    errors = shape_errors(body, schemas.report_request_schema(max_urls))
+    errors = shape_errors(body, schemas.report_request_schema(max_urls, languages))
     given = _given(body, errors)
     raw_urls: list[Any] = given.get("urls", [])
     report = cases.ReportInput(
@@ -195,9 +197,10 @@ def report_input(body: Mapping[str, Any], *, max_urls: int) -> cases.ReportInput
         external_reference=given.get("external_reference"),
         reporter_contact=given.get("reporter_contact"),
         feedback_requested=given.get("feedback_requested", False),
+        language=given.get("language"),
     )
     try:
-        report.validate(max_urls)
+        report.validate(max_urls, languages=languages)
     except ValidationFailed as exc:
         errors = exc.fields | errors
     if "urls" not in errors:

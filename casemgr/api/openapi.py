@@ -8,6 +8,7 @@ against the app's routes and validate real responses against it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from casemgr.api import inputs, schemas
@@ -179,8 +180,8 @@ def _shared_errors(responses: Json) -> Json:
     return ok | _errors(*errors)
 
 
-def document(*, max_urls: int, max_per_page: int) -> Json:
-    """The whole OpenAPI document; the limits are the app's settings."""
+def document(*, max_urls: int, max_per_page: int, languages: Sequence[str]) -> Json:
+    """The whole OpenAPI document; the limits and languages are the app's settings."""
     paths: dict[str, Any] = {
         f"{PREFIX}/openapi.json": {
             "get": {
@@ -207,7 +208,7 @@ def document(*, max_urls: int, max_per_page: int) -> Json:
                 "If any URL is not acceptable nothing is saved (422). A repeated "
                 "`external_reference` from the same user returns the first submission "
                 "with 200 and creates nothing.",
-                "requestBody": _body(schemas.report_request_schema(max_urls)),
+                "requestBody": _body(schemas.report_request_schema(max_urls, languages)),
                 "responses": {
                     "201": _ok("Received: the submission and its new cases", "ReportResult"),
                     "200": _ok(

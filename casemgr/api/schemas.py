@@ -352,7 +352,7 @@ def report_result(result: cases.ReceiveResult) -> Json:
     }
 
 
-def report_request_schema(max_urls: int) -> Json:
+def report_request_schema(max_urls: int, languages: Sequence[str]) -> Json:
     return closed_object(
         {
             "urls": {
@@ -382,6 +382,12 @@ def report_request_schema(max_urls: int) -> Json:
                 "description": "Stored encrypted; never returned by the API",
             },
             "feedback_requested": {**nullable({"type": "boolean"}), "default": False},
+            "language": {
+                **nullable(enum_of(languages)),
+                "description": "The language the reporter used (the hotline's languages); "
+                "their feedback e-mail is written in it. Left out: not known, and the "
+                "feedback uses the hotline's default language",
+            },
         },
         optional=(
             "description",
@@ -389,6 +395,7 @@ def report_request_schema(max_urls: int) -> Json:
             "external_reference",
             "reporter_contact",
             "feedback_requested",
+            "language",
         ),
     )
 

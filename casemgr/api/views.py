@@ -41,6 +41,7 @@ def openapi_document():
     return openapi.document(
         max_urls=context.setting("MAX_URLS_PER_SUBMISSION"),
         max_per_page=context.setting("API_MAX_PER_PAGE"),
+        languages=context.setting("LANGUAGES"),
     )
 
 
@@ -49,7 +50,9 @@ def openapi_document():
 def submit_report():
     inputs.query_parameters(request.args, ())
     report = inputs.report_input(
-        inputs.json_object(), max_urls=context.setting("MAX_URLS_PER_SUBMISSION")
+        inputs.json_object(),
+        max_urls=context.setting("MAX_URLS_PER_SUBMISSION"),
+        languages=context.setting("LANGUAGES"),
     )
     result = _receive(report, current_api_user())
     answer = schemas.report_result(result)  # before the commit expires what it reads
@@ -67,6 +70,7 @@ def _receive(report: cases.ReportInput, user: User) -> cases.ReceiveResult:
             cipher=context.cipher(),
             reference_prefix=context.reference_prefix(),
             max_urls=context.setting("MAX_URLS_PER_SUBMISSION"),
+            languages=context.setting("LANGUAGES"),
             submitted_by=user,
         )
 

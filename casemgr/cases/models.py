@@ -52,6 +52,11 @@ class Submission(Base):
     reporter_contact: Mapped[bytes | None] = mapped_column(LargeBinary)
     feedback_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     contact_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language the report was made in ("en", "km": one of LANGUAGES), so
+    # that the reporter's feedback speaks it; None when not known (reports
+    # made by staff, or received before this was recorded). Only the locale
+    # the page was shown in, never the browser's Accept-Language header.
+    language: Mapped[str | None] = mapped_column(String(10))
 
     cases: Mapped[list[Case]] = relationship(back_populates="submission", order_by="Case.id")
     submitted_by: Mapped[User | None] = relationship()

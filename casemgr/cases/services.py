@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -129,8 +129,13 @@ class ReportInput:
     external_reference: str | None = None
     reporter_contact: str | None = None
     feedback_requested: bool = False
+    # The language the report was made in (the public form's page, or a
+    # partner's word for it): one of ``languages``, or None when not known.
+    language: str | None = None
 
-    def validate(self, max_urls: int) -> None:
+    def validate(self, max_urls: int, *, languages: Collection[str] = ()) -> None:
+        """Raises ValidationFailed naming each bad field; ``language`` must be
+        one of ``languages`` (the configured LANGUAGES) when given."""
         errors: dict[str, list[str]] = {}
         if not self.urls:
             errors["urls"] = ["at least one URL is required"]
@@ -140,6 +145,8 @@ class ReportInput:
             errors["source"] = [f"must be one of: {', '.join(SOURCES)}"]
         if self.seen_where is not None and self.seen_where not in SEEN_WHERE:
             errors["seen_where"] = [f"must be one of: {', '.join(SEEN_WHERE)}"]
+        if self.language is not None and self.language not in languages:
+            errors["language"] = [f"must be one of: {', '.join(languages)}"]
         for name, value, limit in (
             ("description", self.description, MAX_DESCRIPTION_LENGTH),
             ("external_reference", self.external_reference, MAX_EXTERNAL_REFERENCE_LENGTH),
@@ -168,15 +175,17 @@ def receive_report(
     cipher: ContactCipher,
     reference_prefix: str,
     max_urls: int = 50,
+    languages: Collection[str] = (),
     submitted_by: User | None = None,
 ) -> ReceiveResult:
     """Record a report: one submission, one case per distinct URL.
 
     A URL that has an open case already becomes a case closed as its
     duplicate. A repeated ``external_reference`` from the same submitter
-    returns the first submission unchanged.
+    returns the first submission unchanged. A ``language`` must be one of
+    ``languages``.
     """
-    report.validate(max_urls)
+    report.validate(max_urls, languages=languages)
     if report.external_reference and submitted_by is not None:
         earlier = session.scalar(
             select(Submission).where(
@@ -220,6 +229,7 @@ def receive_report(
                 else None,
                 "feedback_requested": bool(report.feedback_requested and report.reporter_contact),
                 "contact_purged_at": None,
+                "language": report.language,
             }
         ],
     )

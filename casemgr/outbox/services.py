@@ -239,7 +239,7 @@ def enqueue_letter(session: Session, notice: Notice, *, now: datetime) -> Outbox
 
 def report_language(submission: Submission) -> str | None:
     """The language the report was made in, where the submission records one."""
-    return getattr(submission, "language", None) or None
+    return submission.language or None
 
 
 def enqueue_feedback(session: Session, case: Case, *, now: datetime) -> int | None:
@@ -495,7 +495,7 @@ def prepare(
     if address is None:
         raise NotSendable("the reporter's contact is not an e-mail address")
     mail = settings.wording.feedback(
-        row.language or settings.default_language,
+        feedback_language(row.language, settings),
         reference=row.submission_reference,
         hotline=settings.hotline_name,
         hotline_email=settings.hotline_email,
@@ -504,6 +504,13 @@ def prepare(
     headers["Subject"] = mail.subject
     headers["Auto-Submitted"] = "auto-generated"
     return Prepared(address, compose(headers, mail.body), secret=address)
+
+
+def feedback_language(language: str | None, settings: OutboxSettings) -> str:
+    """The report's language where there is wording for it, else MAIL_DEFAULT_LANGUAGE."""
+    if language and language in settings.wording.languages:
+        return language
+    return settings.default_language
 
 
 def scrub(text: str, secret: str | None) -> str:

@@ -19,7 +19,7 @@ from casemgr import context
 from casemgr.cases import services as cases
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import csrf, db, limiter
-from casemgr.i18n import public_url
+from casemgr.i18n import languages, public_url, selected_language
 from casemgr.intake import urls as intake
 from casemgr.public import bp, receipts
 from casemgr.public.forms import PublicReportForm
@@ -113,12 +113,14 @@ def report():
                 seen_where=form.seen_where.data or None,
                 reporter_contact=(form.contact.data or "").strip() or None,
                 feedback_requested=form.feedback_requested.data,
+                language=selected_language(),
             ),
             now=context.now(),
             timings=context.timings(),
             cipher=context.cipher(),
             reference_prefix=context.reference_prefix(),
             max_urls=current_app.config["MAX_URLS_PER_SUBMISSION"],
+            languages=languages(),
         )
     except ValidationFailed:
         db.session.rollback()

@@ -20,6 +20,7 @@ def document(app) -> dict:
     return openapi.document(
         max_urls=app.config["MAX_URLS_PER_SUBMISSION"],
         max_per_page=app.config["API_MAX_PER_PAGE"],
+        languages=app.config["LANGUAGES"],
     )
 
 

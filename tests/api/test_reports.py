@@ -219,6 +219,40 @@ def test_nulls_mean_not_given(as_analyst):
     assert response.json["submission"]["source"] == "partner"
 
 
+@pytest.mark.parametrize("language", ["km", "en"])
+def test_the_reporters_language_can_be_given(as_analyst, language):
+    response = as_analyst.post(
+        "/api/v1/reports", json={"urls": ["http://example.com/a"], "language": language}
+    )
+    assert response.status_code == 201
+    assert db.session.get(Submission, response.json["submission"]["id"]).language == language
+
+
+@pytest.mark.parametrize("body", [{}, {"language": None}])
+def test_without_a_language_the_report_has_none(as_analyst, body):
+    response = as_analyst.post("/api/v1/reports", json={"urls": ["http://example.com/a"], **body})
+    assert response.status_code == 201
+    assert db.session.get(Submission, response.json["submission"]["id"]).language is None
+
+
+@pytest.mark.parametrize("language", ["fr", "KM", "km-KH", "", 7])
+def test_a_language_we_do_not_have_is_422_naming_it(as_analyst, language):
+    response = as_analyst.post(
+        "/api/v1/reports", json={"urls": ["http://example.com/a"], "language": language}
+    )
+    assert response.status_code == 422, response.json
+    assert list(response.json["fields"]) == ["language"]
+    assert count(Submission) == 0
+
+
+def test_the_language_is_optional_in_the_document(document):
+    schema = document["paths"]["/api/v1/reports"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]["schema"]
+    assert "language" not in schema["required"]
+    assert schema["properties"]["language"]["enum"] == ["en", "km", None]
+
+
 def test_the_receipt_is_recorded_with_the_caller_as_actor(as_analyst, analyst):
     response = as_analyst.post("/api/v1/reports", json={"urls": ["http://example.com/a"]})
     event = db.session.scalar(select(CaseEvent))

@@ -101,10 +101,14 @@ def test_reminders_and_escalations_are_queued_too(app, make, queue):
 # -------------------------------------------------------------------- feedback
 
 
-def report(*urls: str, contact: str | None = REPORTER, feedback: bool = True):
+def report(
+    *urls: str, contact: str | None = REPORTER, feedback: bool = True, language: str | None = None
+):
     from tests import factories
 
-    result = factories.report(*urls, reporter_contact=contact, feedback_requested=feedback)
+    result = factories.report(
+        *urls, reporter_contact=contact, feedback_requested=feedback, language=language
+    )
     return result.submission
 
 
@@ -205,14 +209,35 @@ def test_a_contact_that_is_not_an_e_mail_address_gets_nothing(app, smtp, analyst
 
 def test_feedback_in_the_reports_language_where_it_is_known(app, smtp, analyst):
     smtp.start()
-    submission = report()
-    submission.language = "km"  # where a submission records its language
+    submission = report(language="km")  # made on the Khmer form
     close(submission.cases[0], analyst)
     assert messages()[0].language == "km"
     run_outbox(app, NOW)
     message = smtp.received[0].message
     assert message["Subject"] == f"របាយការណ៍របស់អ្នក {submission.reference}"
     assert "សូមអរគុណចំពោះរបាយការណ៍" in message.get_body(("plain",)).get_content()
+
+
+def test_feedback_of_a_report_without_a_language_uses_the_default_language(app, smtp, analyst):
+    app.config["MAIL_DEFAULT_LANGUAGE"] = "km"
+    smtp.start()
+    submission = report()  # staff-made, or received before languages were recorded
+    close(submission.cases[0], analyst)
+    assert messages()[0].language is None
+    run_outbox(app, NOW)
+    assert smtp.received[0].message["Subject"] == f"របាយការណ៍របស់អ្នក {submission.reference}"
+
+
+def test_feedback_in_a_language_without_wording_uses_the_default_language(app, smtp, analyst):
+    # Thai pages, but no Thai e-mail wording configured: the default, not English.
+    app.config["LANGUAGES"] = ["en", "km", "th"]
+    app.config["MAIL_DEFAULT_LANGUAGE"] = "km"
+    smtp.start()
+    submission = report(language="th")
+    close(submission.cases[0], analyst)
+    assert messages()[0].language == "th"
+    run_outbox(app, NOW)
+    assert smtp.received[0].message["Subject"] == f"របាយការណ៍របស់អ្នក {submission.reference}"
 
 
 def test_a_refused_reporter_address_never_reaches_a_row_an_alert_or_the_log(

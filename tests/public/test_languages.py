@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
+from casemgr.cases.models import Submission
+from casemgr.extensions import db
 from tests.public.helpers import post_report, text
 
 KM_TITLE = "រាយការណ៍អាសយដ្ឋានគេហទំព័រ"  # "Report a web address"
@@ -112,3 +115,23 @@ def test_the_khmer_font_is_served_from_this_site(client):
             assert response.data[:4] == b"\x00\x01\x00\x00"  # a TrueType font
     with client.get("/static/fonts/OFL.txt") as licence:
         assert "SIL OPEN FONT LICENSE Version 1.1" in text(licence)
+
+
+@pytest.mark.parametrize(
+    ("path", "accept", "expected"),
+    [
+        ("/report?lang=km", "en", "km"),
+        ("/report?lang=en", "km", "en"),
+        ("/report", "km-KH,km;q=0.9,en;q=0.5", "km"),
+        ("/report", "en-GB,en;q=0.8", "en"),
+        ("/report", "fr-FR,fr;q=0.9", "en"),
+    ],
+)
+def test_a_report_records_the_language_the_form_was_shown_in(client, path, accept, expected):
+    response = post_report(
+        client, path, headers={"Accept-Language": accept}, urls="http://example.com/x"
+    )
+    assert response.status_code == 303
+    submission = db.session.scalar(select(Submission))
+    # The selected language's code, never the browser's header.
+    assert submission.language == expected
