@@ -19,6 +19,7 @@ running this at once never make a letter twice is explained in
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask
@@ -30,6 +31,7 @@ from casemgr.cases.workflow import Status
 from casemgr.directory.models import Organisation
 from casemgr.jobs.base import JobSummary, flag_orphans, run_batch
 from casemgr.notices import services as notices
+from casemgr.notices.models import Notice
 from casemgr.notices.wording import NoticeSettings, Renderer
 
 NAME = "notices"
@@ -65,24 +67,9 @@ def send_all(session: Session, now: datetime, settings: NoticeSettings) -> JobSu
     awaiting = notices.cases_awaiting_referral(session) if settings.referrals else []
     session.commit()  # the reading is done: each letter has a transaction of its own
 
-    for provider_id, case_ids in sorted(by_provider.items()):
-
-        def notice_batch(provider_id: int = provider_id, case_ids: list[int] = case_ids):
-            notice = notices.send_notice_letter(
-                session, provider_id, case_ids, now=now, settings=settings
-            )
-            return notice and (notice.reference, notice.case_count)
-
-        made = run_batch(
-            session,
-            summary,
-            label=f"notice to organisation {provider_id}",
-            lock=(NAME, provider_id),
-            work=notice_batch,
-        )
-        if made:
-            summary.add_letter("notice", *made)
-
+    _send_letters(
+        session, summary, "notice", by_provider, notices.send_notice_letter, now, settings
+    )
     flag_orphans(
         session, summary, orphans, kind="needs_provider", label="cases without a provider", now=now
     )
@@ -91,21 +78,34 @@ def send_all(session: Session, now: datetime, settings: NoticeSettings) -> JobSu
     for case_id, recipient_id in awaiting:
         if recipient_id is not None:
             by_recipient[recipient_id].append(case_id)
-    for recipient_id, case_ids in sorted(by_recipient.items()):
+    _send_letters(
+        session, summary, "referral", by_recipient, notices.send_referral_letter, now, settings
+    )
+    return summary
 
-        def referral_batch(recipient_id: int = recipient_id, case_ids: list[int] = case_ids):
-            notice = notices.send_referral_letter(
-                session, recipient_id, case_ids, now=now, settings=settings
-            )
+
+def _send_letters(
+    session: Session,
+    summary: JobSummary,
+    kind: str,
+    case_ids_by_recipient: dict[int, list[int]],
+    send: Callable[..., Notice | None],
+    now: datetime,
+    settings: NoticeSettings,
+) -> None:
+    """One letter of ``kind`` per recipient, each in its own transaction (``run_batch``)."""
+    for recipient_id, case_ids in sorted(case_ids_by_recipient.items()):
+
+        def batch(recipient_id: int = recipient_id, case_ids: list[int] = case_ids):
+            notice = send(session, recipient_id, case_ids, now=now, settings=settings)
             return notice and (notice.reference, notice.case_count)
 
         made = run_batch(
             session,
             summary,
-            label=f"referral to organisation {recipient_id}",
+            label=f"{kind} to organisation {recipient_id}",
             lock=(NAME, recipient_id),
-            work=referral_batch,
+            work=batch,
         )
         if made:
-            summary.add_letter("referral", *made)
-    return summary
+            summary.add_letter(kind, *made)
