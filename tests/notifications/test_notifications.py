@@ -8,15 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from casemgr import context
 from casemgr.auth import services as accounts
-from casemgr.cases import services as cases
 from casemgr.extensions import db
 from casemgr.jobs import notifications as notifications_job
 from casemgr.notifications import services as notifications
 from casemgr.notifications.models import Notification
 from tests.conftest import NOW, login
-from tests.jobs.conftest import run_notices, run_reminders
+from tests.jobs.conftest import act, run_notices, run_reminders
 
 H = timedelta(hours=1)
 
@@ -41,15 +39,7 @@ def run_job(app, now):
 
 def test_a_case_given_to_you_is_notified(app, make, analyst, supervisor):
     case = make.case("new")
-    cases.apply_action(
-        db.session,
-        case,
-        "assign",
-        {"assignee_id": analyst.id},
-        actor=supervisor.actor,
-        now=NOW,
-        timings=context.timings(),
-    )
+    act(case, "assign", {"assignee_id": analyst.id}, user=supervisor, at=NOW)
     db.session.commit()
     [notification] = mine(analyst)
     assert notification.kind == "assigned" and notification.case_id == case.id
@@ -81,24 +71,8 @@ def test_overdue_is_notified_once_per_due_time(app, make, analyst, supervisor):
     assert run_job(app, NOW + 2 * H).counts["overdue"] == 0
     assert run_job(app, NOW + 48 * H).counts["overdue"] == 0
     # a new due time (reopened) is notified again when it passes
-    cases.apply_action(
-        db.session,
-        case,
-        "assess",
-        {"classification": "not_illegal"},
-        actor=analyst.actor,
-        now=NOW + 50 * H,
-        timings=context.timings(),
-    )
-    cases.apply_action(
-        db.session,
-        case,
-        "reopen",
-        {"reason": "wrong call"},
-        actor=supervisor.actor,
-        now=NOW + 51 * H,
-        timings=context.timings(),
-    )
+    act(case, "assess", {"classification": "not_illegal"}, user=analyst, at=NOW + 50 * H)
+    act(case, "reopen", {"reason": "wrong call"}, user=supervisor, at=NOW + 51 * H)
     db.session.commit()
     assert run_job(app, NOW + 76 * H).counts["overdue"] == 1
     assert [n.kind for n in mine(analyst)] == ["overdue", "overdue"]
@@ -186,15 +160,7 @@ def test_a_new_due_time_notifies_the_supervisors_again(app, make, analyst, super
         ("assess", {"classification": "not_illegal"}, NOW + 2 * H),
         ("reopen", {"reason": "wrong call"}, NOW + 3 * H),
     ):
-        cases.apply_action(
-            db.session,
-            case,
-            action,
-            fields,
-            actor=supervisor.actor,
-            now=at,
-            timings=context.timings(),
-        )
+        act(case, action, fields, user=supervisor, at=at)
     db.session.commit()
     assert case.due_at == NOW + 27 * H and case.assignee_id == analyst.id
     assert run_job(app, NOW + 27 * H).counts["overdue"] == 0
@@ -206,15 +172,7 @@ def test_a_new_due_time_notifies_the_supervisors_again(app, make, analyst, super
 def test_an_overdue_case_given_out_is_notified_to_its_new_assignee(app, make, analyst, supervisor):
     case = make.case("new")
     assert run_job(app, NOW + H).counts["overdue"] == 1  # the supervisor
-    cases.apply_action(
-        db.session,
-        case,
-        "assign",
-        {"assignee_id": analyst.id},
-        actor=supervisor.actor,
-        now=NOW + 2 * H,
-        timings=context.timings(),
-    )
+    act(case, "assign", {"assignee_id": analyst.id}, user=supervisor, at=NOW + 2 * H)
     db.session.commit()
     assert run_job(app, NOW + 3 * H).counts["overdue"] == 1  # the analyst, now theirs
     assert [n.kind for n in mine(analyst)] == ["assigned", "overdue"]
@@ -342,15 +300,7 @@ def test_anonymous_cannot_post(client, path):
 def test_the_count_in_the_menu_and_marking_read(client, make, analyst, supervisor):
     for _ in range(2):
         case = make.case("new")
-        cases.apply_action(
-            db.session,
-            case,
-            "assign",
-            {"assignee_id": analyst.id},
-            actor=supervisor.actor,
-            now=NOW,
-            timings=context.timings(),
-        )
+        act(case, "assign", {"assignee_id": analyst.id}, user=supervisor, at=NOW)
     db.session.commit()
     login(client, analyst)
     page = client.get("/cases/").get_data(as_text=True)
@@ -371,15 +321,7 @@ def test_the_count_in_the_menu_and_marking_read(client, make, analyst, superviso
 def test_nobody_marks_another_persons_notification(client, make, analyst, supervisor):
     other = make.user("analyst")
     case = make.case("new")
-    cases.apply_action(
-        db.session,
-        case,
-        "assign",
-        {"assignee_id": other.id},
-        actor=supervisor.actor,
-        now=NOW,
-        timings=context.timings(),
-    )
+    act(case, "assign", {"assignee_id": other.id}, user=supervisor, at=NOW)
     db.session.commit()
     [notification] = mine(other)
     login(client, analyst)
