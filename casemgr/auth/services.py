@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_app_context
@@ -20,6 +22,8 @@ from casemgr.cases.workflow import STAFF_ROLES, Role
 from casemgr.database import UTCDateTime, is_valid_id
 from casemgr.errors import Conflict, NotFound, ValidationFailed
 from casemgr.settings import LoginPolicy
+
+T = TypeVar("T")
 
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 
@@ -218,13 +222,7 @@ def authenticate(
     # Hash the password whatever happens, so the time taken tells nothing.
     matches = user.check_password(password) if user else _check_dummy(password)
     if lock is not None:
-        record(
-            session,
-            action="auth.login_refused_locked",
-            now=now,
-            actor_id=user.id if user else None,
-            details={"email": email, "locked_until": lock.isoformat()},
-        )
+        _record_locked_out(session, email, user, lock, now)
         return SignIn(None, lock)
     if user is None or not user.active or not matches:
         reason = (
@@ -242,6 +240,42 @@ def authenticate(
         target_id=user.id,
     )
     return SignIn(user)
+
+
+def second_step(
+    session: Session,
+    user: User,
+    reason: str,
+    attempt: Callable[[], T | None],
+    *,
+    now: datetime,
+    policy: LoginPolicy,
+) -> tuple[T | None, datetime | None]:
+    """A step of signing in after the password (the second factor, enrolling
+    one), under the same lock as the password step: refused and audited while
+    the address is locked; else ``attempt()``, whose None is a failure of
+    ``reason`` that counts towards the lock. Returns what the attempt gave
+    (None when refused or failed) and the lock now in force, if any."""
+    lock = locked_until(session, user.email, now=now)
+    if lock is not None:
+        _record_locked_out(session, user.email, user, lock, now)
+        return None, lock
+    result = attempt()
+    if result is None:
+        return None, login_failed(session, user.email, user, reason, now=now, policy=policy)
+    return result, None
+
+
+def _record_locked_out(
+    session: Session, email: str, user: User | None, lock: datetime, now: datetime
+) -> None:
+    record(
+        session,
+        action="auth.login_refused_locked",
+        now=now,
+        actor_id=user.id if user else None,
+        details={"email": email, "locked_until": lock.isoformat()},
+    )
 
 
 def login_failed(

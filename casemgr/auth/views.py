@@ -105,23 +105,16 @@ def login_code():
     form = CodeForm()
     if form.validate_on_submit():
         now = context.now()
-        lock = accounts.locked_until(db.session, user.email, now=now)
-        method = None
-        if lock is None:
-            method = twofactor.verify(
+        method, lock = accounts.second_step(
+            db.session,
+            user,
+            "second_factor",
+            lambda: twofactor.verify(
                 db.session, user, form.code.data, now=now, cipher=context.cipher()
-            )
-            if method is None:
-                lock = accounts.login_failed(
-                    db.session,
-                    user.email,
-                    user,
-                    "second_factor",
-                    now=now,
-                    policy=context.login_policy(),
-                )
-        else:
-            _audit_locked(user, lock, now)
+            ),
+            now=now,
+            policy=context.login_policy(),
+        )
         db.session.commit()
         if method is not None:
             target = session[sessions.PENDING].get("next")
@@ -150,28 +143,21 @@ def login_enrol():
     form = EnrolForm()
     if form.validate_on_submit():
         now = context.now()
-        lock = accounts.locked_until(db.session, user.email, now=now)
-        codes = None
-        if lock is None:
-            codes = twofactor.enrol(
+        codes, lock = accounts.second_step(
+            db.session,
+            user,
+            "enrolment_code",
+            lambda: twofactor.enrol(
                 db.session,
                 user,
                 pending["secret"],
                 form.code.data,
                 now=now,
                 cipher=context.cipher(),
-            )
-            if codes is None:
-                lock = accounts.login_failed(
-                    db.session,
-                    user.email,
-                    user,
-                    "enrolment_code",
-                    now=now,
-                    policy=context.login_policy(),
-                )
-        else:
-            _audit_locked(user, lock, now)
+            ),
+            now=now,
+            policy=context.login_policy(),
+        )
         db.session.commit()
         if codes is not None:
             target = pending.get("next")
@@ -249,16 +235,6 @@ def _sign_in(user: User, *, second_factor: str | None) -> None:
         details={"second_factor": second_factor or "none"},
     )
     db.session.commit()
-
-
-def _audit_locked(user: User, lock: datetime, now: datetime) -> None:
-    record(
-        db.session,
-        action="auth.login_refused_locked",
-        now=now,
-        actor_id=user.id,
-        details={"email": user.email, "locked_until": lock.isoformat()},
-    )
 
 
 def _refused(template: str, form, locked_until: datetime | None):

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from casemgr import context
 from casemgr.audit.models import AuditEntry
 from casemgr.auth import services as accounts
 from casemgr.auth.models import LoginThrottle
@@ -126,3 +127,38 @@ def app_config():
 def test_case_of_the_address_does_not_matter(client, analyst):
     fail(client, analyst.email.upper())
     assert attempt(client, analyst.email, PASSWORD).status_code == 429
+
+
+class TestSecondStep:
+    """accounts.second_step: the lock of the password step, for the steps after it."""
+
+    def step(self, user, attempt, reason="second_factor"):
+        return accounts.second_step(
+            db.session, user, reason, attempt, now=context.now(), policy=context.login_policy()
+        )
+
+    def test_a_passed_step_gives_its_result(self, app, analyst):
+        assert self.step(analyst, lambda: "totp") == ("totp", None)
+        assert db.session.scalar(select(LoginThrottle)) is None
+
+    def test_a_failed_step_counts_towards_the_lock(self, app, analyst):
+        results = [self.step(analyst, lambda: None, "enrolment_code") for _ in range(5)]
+        assert [r[0] for r in results] == [None] * 5
+        assert [r[1] is not None for r in results] == [False] * 4 + [True]
+        db.session.commit()  # the audit log is written at commit
+        failed = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "auth.login_failed")
+        ).all()
+        assert [e.details["reason"] for e in failed] == ["enrolment_code"] * 5
+
+    def test_a_locked_address_is_refused_without_trying(self, app, analyst):
+        for _ in range(5):
+            self.step(analyst, lambda: None)
+        tried = []
+        result, lock = self.step(analyst, lambda: tried.append(1) or "totp")
+        assert result is None and lock is not None and tried == []
+        db.session.commit()
+        refused = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "auth.login_refused_locked")
+        ).one()
+        assert refused.actor_id == analyst.id and refused.details["email"] == analyst.email
