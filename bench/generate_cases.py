@@ -370,8 +370,8 @@ class Plan:
 
 def make_directory_and_staff(session, now: datetime) -> dict:
     from casemgr.auth import services as accounts
-    from casemgr.cases.workflow import Role
     from casemgr.directory import services as directory
+    from casemgr.domain import Role
 
     def org(kind, name, country):
         slug = name.lower().replace(" ", "-").replace("(", "").replace(")", "")

@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | str | None = None, *, clock: Clock | Non
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)
+    _subscribe_to_events()
 
     from casemgr import navigation, security, templating
     from casemgr.auth import sessions
@@ -167,6 +168,19 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(outbox_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def _subscribe_to_events() -> None:
+    """Connect the features that act on other features' events (casemgr.events).
+
+    Connecting a receiver twice is a no-op, so every app built in a process
+    shares one set of receivers.
+    """
+    from casemgr.notifications import subscribers as notification_subscribers
+    from casemgr.outbox import subscribers as outbox_subscribers
+
+    outbox_subscribers.subscribe()
+    notification_subscribers.subscribe()
 
 
 def _register_cli(app: Flask) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.sql.base import Executable
@@ -17,6 +18,7 @@ from sqlalchemy.sql.selectable import Select
 from sqlalchemy.types import TypeDecorator
 
 from casemgr.clock import as_utc
+from casemgr.errors import NotFound
 
 # Named constraints, so that migrations can refer to them on every backend.
 NAMING_CONVENTION = {
@@ -35,6 +37,38 @@ MAX_ID = 2**31 - 1
 
 def is_valid_id(value: int) -> bool:
     return 0 < value <= MAX_ID
+
+
+ModelT = TypeVar("ModelT")
+
+
+def get_or_raise(session: Session, model: type[ModelT], ident: Any, *, what: str) -> ModelT:
+    """The ``model`` row with primary key ``ident``; raises NotFound("no {what} with id ...").
+
+    Any id the database could not hold (zero, negative, past INTEGER, not a
+    whole number) names nothing: NotFound, never a database error.
+    """
+    found = None
+    if isinstance(ident, int) and not isinstance(ident, bool) and is_valid_id(ident):
+        found = session.get(model, ident)
+    if found is None:
+        raise NotFound(f"no {what} with id {ident}")
+    return found
+
+
+def dialect_insert(session_or_connection: Session | Connection) -> Callable[..., Any]:
+    """The ``insert`` of the backend in use (PostgreSQL's or SQLite's), which has
+    ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
+    bind = (
+        session_or_connection.get_bind()
+        if isinstance(session_or_connection, Session)
+        else session_or_connection
+    )
+    if bind.dialect.name == "postgresql":
+        return postgresql.insert
+    if bind.dialect.name == "sqlite":
+        return sqlite.insert
+    raise NotImplementedError(f"casemgr supports PostgreSQL and SQLite, not {bind.dialect.name}")
 
 
 class UTCDateTime(TypeDecorator):

@@ -21,10 +21,11 @@ from casemgr import context
 from casemgr.auth import services as accounts
 from casemgr.auth.models import User
 from casemgr.cases import services as cases
-from casemgr.cases.workflow import SYSTEM_ACTOR, Action, Actor, Role
+from casemgr.cases.workflow import Action
 from casemgr.crypto import ContactCipher
 from casemgr.directory import services as directory
 from casemgr.directory.models import Organisation
+from casemgr.domain import SYSTEM_ACTOR, Actor, Role
 from casemgr.notices import services as notices
 from casemgr.notices.wording import NoticeSettings
 from casemgr.settings import Timings

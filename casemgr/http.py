@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+import io
+from datetime import datetime
+
+from flask import Flask, Response, current_app, jsonify, render_template, request, send_file
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -51,7 +54,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(StaleVersion)
     def stale_version(exc: StaleVersion):
-        exc = described(exc)
+        exc = exc.described()
         if wants_json():
             extra = {"version": exc.current_version} if exc.current_version is not None else {}
             return json_error(409, "stale_version", str(exc), **extra)
@@ -131,20 +134,29 @@ def _audit_refusal(action: str, **details) -> None:
         current_app.logger.exception("could not audit %s", action)
 
 
-def described(exc: StaleVersion) -> StaleVersion:
-    """``exc`` with the case's current version and who changed it, when the
-    change was caught at the moment of writing (the session needs a rollback)."""
-    if exc.current_version is not None or exc.case_id is None:
-        return exc
-    from casemgr.cases.services import stale_version
-
-    db.session.rollback()
-    return stale_version(db.session, exc.case_id)
-
-
 def _slug(name: str) -> str:
     return name.lower().replace(" ", "_").replace("'", "")
 
 
 def _html(status: int, message: str):
     return render_template("errors/error.html", status=status, message=message), status
+
+
+def stored_pdf_response(
+    data: bytes, *, filename: str, sha256: str, created_at: datetime
+) -> Response:
+    """A PDF kept in the database, byte for byte, as a private attachment.
+
+    The ETag is the stored SHA-256, so what was downloaded can be matched to
+    what was stored (letters, monthly reports).
+    """
+    response = send_file(
+        io.BytesIO(data),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=filename,
+        etag=sha256,
+        last_modified=created_at,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app, url_for
 from flask_login import current_user
 
-from casemgr.cases.workflow import Role
+from casemgr.domain import Role
 
 
 @dataclass(frozen=True)

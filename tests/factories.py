@@ -14,9 +14,10 @@ from casemgr.auth import twofactor
 from casemgr.auth.models import User
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
-from casemgr.cases.workflow import SYSTEM_ACTOR, Actor, Status
+from casemgr.cases.workflow import Status
 from casemgr.directory import services as directory
 from casemgr.directory.models import Organisation
+from casemgr.domain import SYSTEM_ACTOR, Actor
 from casemgr.extensions import db
 
 PASSWORD = "correct horse battery"  # noqa: S105

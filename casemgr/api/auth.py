@@ -18,7 +18,7 @@ from casemgr import context
 from casemgr.api.errors import ApiError
 from casemgr.auth.models import User
 from casemgr.auth.services import user_for_token
-from casemgr.cases.workflow import Role
+from casemgr.domain import Role
 from casemgr.extensions import db
 
 View = TypeVar("View", bound=Callable[..., Any])

@@ -13,7 +13,8 @@ from typing import Any
 
 from casemgr.api import inputs, schemas
 from casemgr.api.schemas import ID, Json, enum_of, ref
-from casemgr.cases.workflow import RULES, OrgKind, Status
+from casemgr.cases.workflow import RULES, Status
+from casemgr.domain import OrgKind
 
 API_VERSION = "1.0.0"
 PREFIX = "/api/v1"

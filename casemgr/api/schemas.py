@@ -25,20 +25,18 @@ from casemgr.cases.models import Case, CaseEvent, Submission
 from casemgr.cases.workflow import (
     MAX_REASON_LENGTH,
     ActionRule,
-    Actor,
     AgeGroup,
     Classification,
     FieldSpec,
     MediaType,
-    OrgKind,
     Resolution,
-    Role,
     SiteType,
     Status,
 )
 from casemgr.database import MAX_ID
 from casemgr.directory.models import Organisation
 from casemgr.directory.services import LANGUAGES
+from casemgr.domain import Actor, OrgKind, Role
 from casemgr.intake.urls import MAX_URL_LENGTH
 
 Json = dict[str, Any]

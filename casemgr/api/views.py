@@ -15,8 +15,9 @@ from casemgr.api.auth import current_api_user, token_required
 from casemgr.api.errors import ApiError
 from casemgr.auth.models import User
 from casemgr.cases import services as cases
-from casemgr.cases.workflow import RULES, Action, Role
+from casemgr.cases.workflow import RULES, Action
 from casemgr.directory import services as directory
+from casemgr.domain import Role
 from casemgr.extensions import csrf, db
 
 # Only a bearer token authenticates the API, and a browser never sends one on

@@ -8,7 +8,7 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
-from casemgr.cases.workflow import Role
+from casemgr.domain import Role
 
 
 def role_required(role: Role) -> Callable:

@@ -6,7 +6,7 @@ from flask.cli import with_appcontext
 from casemgr import context
 from casemgr.auth import services as accounts
 from casemgr.auth.models import ApiToken
-from casemgr.cases.workflow import STAFF_ROLES
+from casemgr.domain import STAFF_ROLES
 from casemgr.errors import NotFound, ValidationFailed
 from casemgr.extensions import db
 

@@ -4,7 +4,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from casemgr.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from casemgr.auth.services import MAX_TOKEN_LABEL_LENGTH
-from casemgr.cases.workflow import STAFF_ROLES
+from casemgr.domain import STAFF_ROLES
 from casemgr.forms import select_choices
 
 POLICY_HINT = (

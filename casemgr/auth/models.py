@@ -9,8 +9,8 @@ from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from casemgr.cases.workflow import Actor, Role
 from casemgr.database import Base, UTCDateTime
+from casemgr.domain import Actor, Role
 
 
 class User(UserMixin, Base):

@@ -18,8 +18,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from casemgr.audit.services import record
 from casemgr.auth import passwords
 from casemgr.auth.models import ApiToken, LoginThrottle, User
-from casemgr.cases.workflow import STAFF_ROLES, Role
 from casemgr.database import UTCDateTime, is_valid_id
+from casemgr.domain import STAFF_ROLES, Role
 from casemgr.errors import Conflict, NotFound, ValidationFailed
 from casemgr.settings import LoginPolicy
 

@@ -20,26 +20,18 @@ from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from casemgr import events
 from casemgr.audit.services import record
 from casemgr.auth.models import User
 from casemgr.cases import workflow
 from casemgr.cases.models import Case, CaseEvent, ReferenceCounter, Submission
-from casemgr.cases.workflow import (
-    Action,
-    Actor,
-    CaseRef,
-    OrganisationRef,
-    Role,
-    StaffRef,
-    Status,
-    Transition,
-)
+from casemgr.cases.workflow import Action, Status, Transition
 from casemgr.crypto import ContactCipher
 from casemgr.database import estimated_rows, is_valid_id
 from casemgr.directory.models import Organisation
+from casemgr.domain import Actor, CaseRef, OrganisationRef, Role, StaffRef
 from casemgr.errors import NotFound, StaleVersion, ValidationFailed
 from casemgr.intake.urls import host_of
-from casemgr.outbox.hooks import after_case_action
 from casemgr.paging import Page
 from casemgr.settings import Timings
 
@@ -386,8 +378,12 @@ def apply_action(
         except StaleDataError:
             # Another transaction changed the case between our read and our write
             # (the UPDATE's version check matched no row). The session must be
-            # rolled back before it can say who: the caller does that.
-            raise StaleVersion(None, None, case_id=case_id) from None
+            # rolled back before it can say who: StaleVersion.described() does that.
+            def describe() -> StaleVersion:
+                session.rollback()
+                return stale_version(session, case_id)
+
+            raise StaleVersion(None, None, case_id=case_id, describe=describe) from None
     record(
         session,
         action="case.action",
@@ -404,7 +400,7 @@ def apply_action(
             "fields": event.fields,
         },
     )
-    after_case_action(session, case, event, actor=actor, now=now)
+    events.case_acted.send(session, case=case, event=event, actor=actor, now=now)
     return event
 
 

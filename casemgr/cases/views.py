@@ -19,22 +19,13 @@ from casemgr.cases import bp
 from casemgr.cases import services as cases
 from casemgr.cases.forms import ManualReportForm, action_values, build_action_form
 from casemgr.cases.models import Case
-from casemgr.cases.workflow import (
-    RULES,
-    Action,
-    Classification,
-    InvalidTransition,
-    PermissionDenied,
-    Status,
-    ValidationFailed,
-)
+from casemgr.cases.workflow import RULES, Action, Classification, Status
 from casemgr.countries import country_choices, is_country_code
 from casemgr.directory import routing, tracing
 from casemgr.directory import services as directory
 from casemgr.directory.models import Organisation
-from casemgr.errors import StaleVersion
+from casemgr.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed
 from casemgr.extensions import db
-from casemgr.http import described
 from casemgr.intake.urls import TooManyURLs, parse_url_lines
 from casemgr.notices.services import letters_for_case
 
@@ -226,7 +217,7 @@ def act(case_id: int, action: str):
     except (InvalidTransition, PermissionDenied, StaleVersion) as exc:
         db.session.rollback()
         if isinstance(exc, StaleVersion):
-            exc = described(exc)
+            exc = exc.described()
         flash(str(exc), "error")
         return _render_case(
             cases.case_for_page(db.session, case_id),

@@ -21,6 +21,8 @@ from typing import Any, Protocol
 
 from casemgr.clock import parse_iso
 from casemgr.countries import is_country_code
+from casemgr.domain import Actor, CaseRef, OrganisationRef, OrgKind, Role, StaffRef
+from casemgr.errors import InvalidTransition, PermissionDenied, ValidationFailed
 
 
 class Status(StrEnum):
@@ -84,30 +86,6 @@ class AgeGroup(StrEnum):
     PUBESCENT = "pubescent"
 
 
-class Role(StrEnum):
-    ANALYST = "analyst"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-    SYSTEM = "system"  # the scheduled jobs; never a person
-
-    @property
-    def rank(self) -> int:
-        return _ROLE_RANK[self]
-
-
-# Each staff role can do everything the roles below it can.
-_ROLE_RANK = {Role.ANALYST: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3, Role.SYSTEM: 0}
-STAFF_ROLES: tuple[Role, ...] = (Role.ANALYST, Role.SUPERVISOR, Role.ADMIN)
-
-
-class OrgKind(StrEnum):
-    HOTLINE = "hotline"
-    POLICE = "police"
-    HOSTING_PROVIDER = "hosting_provider"
-    # In the directory for tracing and contact only: no action is addressed to one.
-    REGISTRAR = "registrar"
-
-
 class Action(StrEnum):
     ASSIGN = "assign"
     ASSESS = "assess"
@@ -135,39 +113,6 @@ class CaseFacts:
     hosting_country: str | None = None
 
 
-@dataclass(frozen=True)
-class Actor:
-    id: int | None
-    role: Role
-
-    def has(self, role: Role) -> bool:
-        if role is Role.SYSTEM or self.role is Role.SYSTEM:
-            return self.role is role
-        return self.role.rank >= role.rank
-
-
-SYSTEM_ACTOR = Actor(id=None, role=Role.SYSTEM)
-
-
-@dataclass(frozen=True)
-class StaffRef:
-    id: int
-    active: bool
-    role: Role
-
-
-@dataclass(frozen=True)
-class OrganisationRef:
-    id: int
-    kind: OrgKind
-    country: str | None
-
-
-@dataclass(frozen=True)
-class CaseRef:
-    id: int
-
-
 class Resolver(Protocol):
     def staff(self, user_id: int) -> StaffRef | None: ...
     def organisation(self, organisation_id: int) -> OrganisationRef | None: ...
@@ -175,34 +120,6 @@ class Resolver(Protocol):
 
 
 # --- errors
-
-
-class WorkflowError(Exception):
-    """Base of the errors an action can be refused with."""
-
-
-class InvalidTransition(WorkflowError):
-    def __init__(self, action: str, status: Status, allowed_actions: list[str]):
-        self.action = action
-        self.status = status
-        self.allowed_actions = allowed_actions
-        allowed = ", ".join(allowed_actions) or "none"
-        if action in Action.__members__.values():
-            reason = f"'{action}' is not possible while the case is '{status}'"
-        else:
-            reason = f"'{action}' is not an action"
-        super().__init__(f"{reason}; actions allowed now: {allowed}")
-
-
-class PermissionDenied(WorkflowError):
-    pass
-
-
-class ValidationFailed(WorkflowError):
-    def __init__(self, fields: Mapping[str, list[str]]):
-        self.fields = {name: list(messages) for name, messages in fields.items()}
-        summary = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in self.fields.items())
-        super().__init__(summary)
 
 
 # --- field parsing: each returns the clean value or raises ValueError(message)
@@ -562,9 +479,9 @@ def plan(
     try:
         rule = RULES[Action(action)]
     except ValueError:
-        raise InvalidTransition(action, case.status, allowed_actions(case, actor)) from None
+        raise _invalid(action, case, actor) from None
     if not rule.available_for(case):
-        raise InvalidTransition(action, case.status, allowed_actions(case, actor))
+        raise _invalid(action, case, actor)
     if not actor.has(rule.role):
         raise PermissionDenied(f"'{action}' needs the {rule.role} role")
     if rule.actor_guard is not None and (refusal := rule.actor_guard(case, actor)):
@@ -577,6 +494,11 @@ def plan(
         raise ValidationFailed(errors)
     to_status, resolution = _target(rule.action, case, values)
     return Transition(rule.action, case.status, to_status, resolution, values)
+
+
+def _invalid(action: str, case: CaseFacts, actor: Actor) -> InvalidTransition:
+    known = action in Action.__members__.values()
+    return InvalidTransition(action, case.status, allowed_actions(case, actor), known=known)
 
 
 def _parse_fields(rule: ActionRule, raw: Mapping[str, Any]) -> tuple[dict, dict]:

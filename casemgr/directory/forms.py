@@ -9,9 +9,9 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
-from casemgr.cases.workflow import OrgKind
 from casemgr.countries import country_choices
 from casemgr.directory.services import LANGUAGES, MAX_ADDRESS_LENGTH, MAX_NOTES_LENGTH
+from casemgr.domain import OrgKind
 from casemgr.forms import select_choices
 
 KIND_LABELS = {

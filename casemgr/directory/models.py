@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casemgr.cases.workflow import OrganisationRef, OrgKind
 from casemgr.database import Base, UTCDateTime
+from casemgr.domain import OrganisationRef, OrgKind
 
 
 class Organisation(Base):

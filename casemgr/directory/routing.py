@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from casemgr.cases.workflow import Action, OrgKind, Status
+from casemgr.cases.workflow import Action, Status
+from casemgr.domain import OrgKind
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from casemgr.audit.services import record
 from casemgr.cases.models import Case
-from casemgr.cases.workflow import OrgKind
 from casemgr.countries import is_country_code
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
 from casemgr.directory.routing import Candidate
+from casemgr.domain import OrgKind
 from casemgr.errors import NotFound, ValidationFailed
 from casemgr.intake.urls import InvalidURL, host_of, normalise_url
 from casemgr.paging import Page

@@ -32,9 +32,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casemgr.audit.services import record
-from casemgr.cases.workflow import OrgKind
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
 from casemgr.directory.services import domain_suffixes
+from casemgr.domain import OrgKind
 
 Resolver = Callable[[str], Iterable[str]]
 DEFAULT_TIMEOUT_SECONDS = 3.0

@@ -12,12 +12,12 @@ from flask_login import current_user
 
 from casemgr import context
 from casemgr.auth.access import staff_required, supervisor_required
-from casemgr.cases.workflow import OrgKind
 from casemgr.countries import country_choices, is_country_code
 from casemgr.directory import bp
 from casemgr.directory import services as directory
 from casemgr.directory.csvio import ImportFailed, export_csv, import_csv
 from casemgr.directory.forms import KIND_LABELS, ImportForm, OrganisationForm
+from casemgr.domain import OrgKind
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
 

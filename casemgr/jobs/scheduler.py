@@ -18,7 +18,7 @@ import logging
 import signal
 import threading
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import click
@@ -87,7 +87,7 @@ def build_scheduler(app: Flask, schedule: Mapping[str, timedelta]) -> Background
         job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
         timezone=UTC,
     )
-    start = datetime.now(UTC)
+    start = app.extensions["casemgr.clock"].now()
     for name, interval in schedule.items():
         scheduler.add_job(
             run_job,

@@ -47,16 +47,17 @@ from typing import IO, Any, NamedTuple
 from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.orm import Session, selectinload, undefer
 
+from casemgr import events
 from casemgr.audit.services import record
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
-from casemgr.cases.workflow import SYSTEM_ACTOR, Action, Status
+from casemgr.cases.workflow import Action, Status
 from casemgr.directory.models import Organisation
+from casemgr.domain import SYSTEM_ACTOR
 from casemgr.errors import Conflict, NotFound, ValidationFailed
 from casemgr.notices.models import KINDS, SUPERVISORS, Alert, Notice, NoticeCase
 from casemgr.notices.pdf import Letter, LetterLine
 from casemgr.notices.wording import NoticeSettings
-from casemgr.outbox.hooks import after_letter_stored
 
 # --------------------------------------------------------------------- references
 
@@ -229,7 +230,7 @@ def store_letter(
     )
     session.add(notice)
     session.flush()
-    after_letter_stored(session, notice, now=now)
+    events.letter_stored.send(session, notice=notice, now=now)
     return notice
 
 

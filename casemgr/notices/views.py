@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import tempfile
 from datetime import UTC, datetime, time, timedelta
 
@@ -11,10 +10,11 @@ from flask_login import current_user
 
 from casemgr import context
 from casemgr.auth.access import staff_required, supervisor_required
-from casemgr.cases.workflow import Role
 from casemgr.directory import services as directory
+from casemgr.domain import Role
 from casemgr.errors import Conflict, ValidationFailed
 from casemgr.extensions import db
+from casemgr.http import stored_pdf_response
 from casemgr.navigation import register_nav_item
 from casemgr.notices import bp
 from casemgr.notices import services as notices
@@ -27,16 +27,9 @@ PAGE_SIZE = 50
 
 def send_letter(notice: Notice):
     """The stored PDF, byte for byte, as an attachment named after its reference."""
-    response = send_file(
-        io.BytesIO(notice.pdf),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=notice.filename,
-        etag=notice.sha256,
-        last_modified=notice.created_at,
+    return stored_pdf_response(
+        notice.pdf, filename=notice.filename, sha256=notice.sha256, created_at=notice.created_at
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _notice_or_404(notice_id: int, *, with_pdf: bool = False) -> Notice:

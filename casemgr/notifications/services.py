@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from casemgr.auth.models import User
 from casemgr.cases.models import Case, CaseEvent
-from casemgr.cases.workflow import Actor, Role, Status
+from casemgr.cases.workflow import Status
+from casemgr.domain import Actor, Role
 from casemgr.errors import NotFound
 from casemgr.notices.models import Notice
 from casemgr.notifications.models import Notification

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from casemgr import context
 from casemgr.auth.access import supervisor_required
-from casemgr.cases.workflow import Role
+from casemgr.domain import Role
 from casemgr.errors import Conflict
 from casemgr.extensions import db
 from casemgr.outbox import bp

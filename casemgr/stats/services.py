@@ -57,13 +57,13 @@ from casemgr.cases.workflow import (
     ILLEGAL,
     OPEN_STATUSES,
     Classification,
-    OrgKind,
     Resolution,
     SiteType,
     Status,
 )
 from casemgr.countries import is_country_code
 from casemgr.directory.models import Organisation
+from casemgr.domain import OrgKind
 from casemgr.errors import ValidationFailed
 from casemgr.stats.sql import (
     Summary,

@@ -20,11 +20,12 @@ from flask_login import current_user
 
 from casemgr import context
 from casemgr.auth.access import supervisor_required
-from casemgr.cases.workflow import Role
 from casemgr.countries import country_choices
 from casemgr.directory import services as directory
+from casemgr.domain import Role
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
+from casemgr.http import stored_pdf_response
 from casemgr.navigation import register_nav_item
 from casemgr.notices.wording import letterhead_from_app
 from casemgr.stats import bp, charts, pdf, reports
@@ -204,14 +205,8 @@ def stored_report_pdf(month: str):
     """A stored report, byte for byte; the download is audited first."""
     report = reports.get_report(db.session, month)
     reports.record_download(db.session, report, actor=current_user, now=context.now())
-    response = send_file(
-        pdf.as_file(report.pdf),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=report.filename,
-        etag=report.sha256,
-        last_modified=report.created_at,
+    response = stored_pdf_response(
+        report.pdf, filename=report.filename, sha256=report.sha256, created_at=report.created_at
     )
-    response.headers["Cache-Control"] = "private, no-store"
     db.session.commit()  # the audit entry, before the PDF goes out
     return response

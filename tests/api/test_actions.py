@@ -11,6 +11,7 @@ from casemgr import context
 from casemgr.cases import services as cases
 from casemgr.cases import workflow
 from casemgr.cases.models import Case
+from casemgr.domain import SYSTEM_ACTOR
 from casemgr.extensions import db
 
 
@@ -88,7 +89,7 @@ def test_a_case_through_its_whole_life(as_analyst, as_supervisor, make, clock):
         reloaded(case),
         "send_notice",
         {},
-        actor=workflow.SYSTEM_ACTOR,
+        actor=SYSTEM_ACTOR,
         now=context.now(),
         timings=context.timings(),
     )

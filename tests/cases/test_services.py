@@ -12,14 +12,9 @@ from casemgr import context
 from casemgr.audit.models import AuditEntry
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case, CaseEvent, Submission
-from casemgr.cases.workflow import (
-    SYSTEM_ACTOR,
-    Action,
-    InvalidTransition,
-    PermissionDenied,
-    ValidationFailed,
-)
-from casemgr.errors import StaleVersion
+from casemgr.cases.workflow import Action
+from casemgr.domain import SYSTEM_ACTOR
+from casemgr.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed
 from casemgr.extensions import db
 from tests.factories import STATES
 

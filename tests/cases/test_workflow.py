@@ -6,20 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from casemgr.cases import workflow
-from casemgr.cases.workflow import (
-    Action,
-    Actor,
-    CaseFacts,
-    CaseRef,
-    InvalidTransition,
-    OrganisationRef,
-    OrgKind,
-    PermissionDenied,
-    Role,
-    StaffRef,
-    Status,
-    ValidationFailed,
-)
+from casemgr.cases.workflow import Action, CaseFacts, Status
+from casemgr.domain import SYSTEM_ACTOR, Actor, CaseRef, OrganisationRef, OrgKind, Role, StaffRef
+from casemgr.errors import InvalidTransition, PermissionDenied, ValidationFailed
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 RECEIVED = NOW - timedelta(days=2)
@@ -134,7 +123,7 @@ def facts(status, hold=False, assignee_id=1):
 def actor_for(action):
     role = ROLE_NEEDED.get(action)
     if role is Role.SYSTEM:
-        return workflow.SYSTEM_ACTOR
+        return SYSTEM_ACTOR
     return SUPERVISOR if role else ANALYST
 
 
@@ -165,7 +154,7 @@ def test_every_action_from_every_state(action, status, hold):
 @pytest.mark.parametrize(("status", "hold"), SITUATIONS)
 def test_allowed_actions_match_the_table(status, hold):
     case = facts(status, hold)
-    for actor in (ANALYST, SUPERVISOR, ADMIN, workflow.SYSTEM_ACTOR):
+    for actor in (ANALYST, SUPERVISOR, ADMIN, SYSTEM_ACTOR):
         expected = {
             action
             for action, situations in ALLOWED_FROM.items()
@@ -202,7 +191,7 @@ def test_the_system_takes_no_human_action():
         workflow.plan(
             "assign",
             facts("new", assignee_id=None),
-            workflow.SYSTEM_ACTOR,
+            SYSTEM_ACTOR,
             {"assignee_id": 1},
             now=NOW,
             resolver=Directory(),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from casemgr.cases import workflow
-from casemgr.cases.workflow import Actor, CaseFacts, Role, Status
+from casemgr.cases.workflow import CaseFacts, Status
 from casemgr.directory.routing import Candidate, CaseSituation, Policy, suggest
+from casemgr.domain import Actor, Role
 
 NATIONAL_POLICE = Candidate(1, "police", "KH", "National Police")
 CHANNEL = Candidate(2, "police", None, "International Channel")

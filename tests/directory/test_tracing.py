@@ -140,7 +140,7 @@ def test_domain_match_longest_wins(providers, host, expected, entry):
 
 
 def test_registrars_are_matched_separately(providers):
-    from casemgr.cases.workflow import OrgKind
+    from casemgr.domain import OrgKind
 
     match = match_domain(db.session, "www.example.com", OrgKind.REGISTRAR)
     assert match.organisation.id == providers["registrar"].id

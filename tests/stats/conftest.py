@@ -39,8 +39,8 @@ from casemgr import context
 from casemgr.auth.models import User
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
-from casemgr.cases.workflow import SYSTEM_ACTOR
 from casemgr.directory.models import Organisation
+from casemgr.domain import SYSTEM_ACTOR
 from casemgr.extensions import db
 from tests import factories
 

@@ -1,0 +1,79 @@
+"""The words every feature shares: staff roles, kinds of organisation, who acts.
+
+This module imports nothing of a feature, so that auth, the directory, the
+case workflow and the API can all name a role or an organisation kind
+without importing one another. Domain errors live beside it in
+:mod:`casemgr.errors`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ANALYST = "analyst"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+    SYSTEM = "system"  # the scheduled jobs; never a person
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANK[self]
+
+
+# Each staff role can do everything the roles below it can.
+_ROLE_RANK = {Role.ANALYST: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3, Role.SYSTEM: 0}
+STAFF_ROLES: tuple[Role, ...] = (Role.ANALYST, Role.SUPERVISOR, Role.ADMIN)
+
+
+class OrgKind(StrEnum):
+    HOTLINE = "hotline"
+    POLICE = "police"
+    HOSTING_PROVIDER = "hosting_provider"
+    # In the directory for tracing and contact only: no action is addressed to one.
+    REGISTRAR = "registrar"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who takes an action: a staff account (its id and role) or the system.
+
+    Every service that records who did something takes an ``Actor``; views
+    build one from the signed-in user (``User.actor``), jobs pass
+    :data:`SYSTEM_ACTOR`.
+    """
+
+    id: int | None
+    role: Role
+
+    def has(self, role: Role) -> bool:
+        if role is Role.SYSTEM or self.role is Role.SYSTEM:
+            return self.role is role
+        return self.role.rank >= role.rank
+
+
+SYSTEM_ACTOR = Actor(id=None, role=Role.SYSTEM)
+
+
+# --- what the workflow needs to know of the records an action refers to
+
+
+@dataclass(frozen=True)
+class StaffRef:
+    id: int
+    active: bool
+    role: Role
+
+
+@dataclass(frozen=True)
+class OrganisationRef:
+    id: int
+    kind: OrgKind
+    country: str | None
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    id: int
