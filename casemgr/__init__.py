@@ -128,6 +128,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from casemgr.alerts import bp as alerts_bp
     from casemgr.api import bp as api_bp
     from casemgr.audit import bp as audit_bp
     from casemgr.auth import bp as auth_bp
@@ -149,6 +150,7 @@ def _register_blueprints(app: Flask) -> None:
         "casemgr.public.views",
         "casemgr.stats.views",
         "casemgr.notices.views",
+        "casemgr.alerts.views",
         "casemgr.outbox.views",
         "casemgr.notifications.views",
     ):
@@ -165,6 +167,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(ops_bp)
     app.register_blueprint(stats_bp)
     app.register_blueprint(notices_bp)
+    app.register_blueprint(alerts_bp)
     app.register_blueprint(outbox_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

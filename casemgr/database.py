@@ -11,7 +11,7 @@ from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.selectable import Select
@@ -56,13 +56,15 @@ def get_or_raise(session: Session, model: type[ModelT], ident: Any, *, what: str
     return found
 
 
-def dialect_insert(session_or_connection: Session | Connection) -> Callable[..., Any]:
+def dialect_insert(
+    session_or_connection: Session | scoped_session | Connection,
+) -> Callable[..., Any]:
     """The ``insert`` of the backend in use (PostgreSQL's or SQLite's), which has
     ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
     bind = (
-        session_or_connection.get_bind()
-        if isinstance(session_or_connection, Session)
-        else session_or_connection
+        session_or_connection
+        if isinstance(session_or_connection, Connection)
+        else session_or_connection.get_bind()
     )
     if bind.dialect.name == "postgresql":
         return postgresql.insert

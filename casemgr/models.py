@@ -1,11 +1,12 @@
 """Every model, imported in one place so the metadata is complete."""
 
+from casemgr.alerts.models import Alert
 from casemgr.audit import chain  # noqa: F401 - registers the audit log's commit hook
 from casemgr.audit.models import AuditEntry
 from casemgr.auth.models import ApiToken, LoginThrottle, RecoveryCode, User
 from casemgr.cases.models import Case, CaseEvent, ReferenceCounter, Submission
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
-from casemgr.notices.models import Alert, Notice, NoticeCase
+from casemgr.notices.models import Notice, NoticeCase
 from casemgr.notifications.models import Notification
 from casemgr.outbox.models import OutboxMessage
 from casemgr.stats.models import MonthlyReport

@@ -1,4 +1,4 @@
-"""Letters (takedown notices, referrals, reminders, escalations) and supervisors' alerts.
+"""Letters: takedown notices, referrals, reminders, escalations.
 
 A :class:`Notice` is one generated PDF letter, stored with its SHA-256 so that
 what was sent can be proven later; it is never rendered again. Which cases a
@@ -14,13 +14,11 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     ForeignKey,
-    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -129,35 +127,3 @@ class NoticeCase(Base):
     notice: Mapped[Notice] = relationship(back_populates="links", foreign_keys=[notice_id])
     case: Mapped[Case] = relationship()
     follows: Mapped[Notice | None] = relationship(foreign_keys=[follows_id])
-
-
-class Alert(Base):
-    """Something supervisors must look at: an escalation, a police hold to
-    review, a case the notice run cannot send. ``key`` makes raising an alert
-    idempotent: a job that runs twice raises each alert once."""
-
-    __tablename__ = "alerts"
-    __table_args__ = (
-        Index(
-            "ix_alerts_open",
-            "created_at",
-            postgresql_where=text("resolved_at IS NULL"),
-            sqlite_where=text("resolved_at IS NULL"),
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(30))
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    message: Mapped[str] = mapped_column(Text)
-    case_id: Mapped[int | None] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), index=True
-    )
-    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-
-    case: Mapped[Case | None] = relationship()
-    notice: Mapped[Notice | None] = relationship()
-    resolved_by: Mapped[User | None] = relationship()

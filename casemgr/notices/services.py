@@ -48,6 +48,7 @@ from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.orm import Session, selectinload, undefer
 
 from casemgr import events
+from casemgr.alerts.services import raise_alert
 from casemgr.audit.services import record
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
@@ -55,7 +56,7 @@ from casemgr.cases.workflow import Action, Status
 from casemgr.directory.models import Organisation
 from casemgr.domain import SYSTEM_ACTOR
 from casemgr.errors import Conflict, NotFound, ValidationFailed
-from casemgr.notices.models import KINDS, SUPERVISORS, Alert, Notice, NoticeCase
+from casemgr.notices.models import KINDS, SUPERVISORS, Notice, NoticeCase
 from casemgr.notices.pdf import Letter, LetterLine
 from casemgr.notices.wording import NoticeSettings
 
@@ -665,87 +666,6 @@ def flag_cases(
             case_id=case.id,
         )
     return len(found), raised
-
-
-# ------------------------------------------------------------------------- alerts
-
-
-def raise_alert(
-    session: Session,
-    *,
-    kind: str,
-    key: str,
-    message: str,
-    now: datetime,
-    case_id: int | None = None,
-    notice_id: int | None = None,
-) -> int:
-    """Raise the alert ``key`` unless it was raised before; 1 if raised, else 0.
-
-    INSERT ... ON CONFLICT DO NOTHING: two processes raising the same alert
-    at once make one, and neither fails.
-    """
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    result = session.execute(
-        insert(Alert)
-        .values(
-            kind=kind,
-            key=key[:200],
-            message=message,
-            case_id=case_id,
-            notice_id=notice_id,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(Alert.id)
-    )
-    return 1 if result.first() is not None else 0
-
-
-def open_alert_count(session: Session) -> int:
-    return session.scalar(select(func.count(Alert.id)).where(Alert.resolved_at.is_(None))) or 0
-
-
-def list_alerts(session: Session, *, resolved: bool = False, limit: int = 200) -> list[Alert]:
-    """Open alerts, oldest first; or the latest resolved ones."""
-    statement = select(Alert).options(
-        selectinload(Alert.case), selectinload(Alert.notice), selectinload(Alert.resolved_by)
-    )
-    if resolved:
-        statement = statement.where(Alert.resolved_at.is_not(None)).order_by(
-            Alert.resolved_at.desc(), Alert.id.desc()
-        )
-    else:
-        statement = statement.where(Alert.resolved_at.is_(None)).order_by(
-            Alert.created_at, Alert.id
-        )
-    return list(session.scalars(statement.limit(limit)).all())
-
-
-def resolve_alert(session: Session, alert_id: int, *, actor_id: int, now: datetime) -> Alert:
-    """Mark an alert dealt with (audited); raises NotFound, Conflict."""
-    alert = session.get(Alert, alert_id)
-    if alert is None:
-        raise NotFound(f"no alert with id {alert_id}")
-    if alert.resolved_at is not None:
-        raise Conflict("this alert was resolved already")
-    alert.resolved_at = now
-    alert.resolved_by_id = actor_id
-    record(
-        session,
-        action="alert.resolve",
-        now=now,
-        actor_id=actor_id,
-        target_type="alert",
-        target_id=alert.id,
-        details={"kind": alert.kind, "key": alert.key},
-    )
-    session.flush()
-    return alert
 
 
 # -------------------------------------------------------------------------- reading

@@ -40,9 +40,6 @@ def _notice_or_404(notice_id: int, *, with_pdf: bool = False) -> Notice:
 
 
 register_nav_item("Letters", "notices.letters", Role.SUPERVISOR)
-register_nav_item(
-    lambda: f"Alerts ({notices.open_alert_count(db.session)})", "notices.alerts", Role.SUPERVISOR
-)
 
 
 @bp.route("/<int:notice_id>/pdf")
@@ -159,30 +156,3 @@ def delivered(notice_id: int):
     db.session.commit()
     flash(f"{notice.reference}: marked as delivered by hand.", "success")
     return redirect(request.form.get("next") or url_for("notices.letters"))
-
-
-@bp.route("/alerts")
-@supervisor_required
-def alerts():
-    resolved = request.args.get("show") == "resolved"
-    return render_template(
-        "notices/alerts.html",
-        alerts=notices.list_alerts(db.session, resolved=resolved),
-        resolved=resolved,
-    )
-
-
-@bp.route("/alerts/<int:alert_id>/resolve", methods=["POST"])
-@supervisor_required
-def resolve(alert_id: int):
-    if alert_id > MAX_ID:
-        abort(404, description="No such alert.")
-    try:
-        notices.resolve_alert(db.session, alert_id, actor_id=current_user.id, now=context.now())
-    except Conflict as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("notices.alerts"))
-    db.session.commit()
-    flash("Alert resolved.", "success")
-    return redirect(url_for("notices.alerts"))

@@ -72,14 +72,15 @@ from flask import Flask
 from sqlalchemy import String, case, cast, exists, func, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from casemgr.alerts.models import Alert
+from casemgr.alerts.services import raise_alert
 from casemgr.audit.services import record
 from casemgr.cases.models import Case, Submission
 from casemgr.cases.workflow import Status
 from casemgr.crypto import ContactCipher
 from casemgr.database import UTCDateTime
 from casemgr.errors import Conflict, NotFound
-from casemgr.notices.models import Alert, Notice, NoticeCase
-from casemgr.notices.services import raise_alert
+from casemgr.notices.models import Notice, NoticeCase
 from casemgr.notifications import services as notifications
 from casemgr.outbox.mailer import Attempt, SmtpSettings, mailbox
 from casemgr.outbox.message import compose, new_message

@@ -11,12 +11,13 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from casemgr import context
+from casemgr.alerts.models import Alert
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
 from casemgr.extensions import db
 from casemgr.jobs import notices as notices_job
 from casemgr.jobs import reminders as reminders_job
-from casemgr.notices.models import Alert, Notice, NoticeCase
+from casemgr.notices.models import Notice, NoticeCase
 from tests import factories
 
 

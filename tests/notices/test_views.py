@@ -12,9 +12,10 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from casemgr.alerts.models import Alert
 from casemgr.audit.models import AuditEntry
 from casemgr.extensions import db
-from casemgr.notices.models import Alert, Notice
+from casemgr.notices.models import Notice
 from tests.conftest import NOW, login
 from tests.jobs.conftest import alerts, letters, pdf_text, run_notices, run_reminders
 

@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from casemgr.alerts.models import Alert
 from casemgr.extensions import db
-from casemgr.notices.models import Alert, Notice
+from casemgr.notices.models import Notice
 from casemgr.outbox import services as outbox
 from casemgr.outbox.models import CANCELLED, FAILED, QUEUED, SENDING, SENT, UNKNOWN
 from tests.conftest import NOW

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select, text
 
 from casemgr import context
+from casemgr.alerts.models import Alert
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case, Submission
 from casemgr.extensions import db
 from casemgr.notices import services as notices
-from casemgr.notices.models import Alert
 from casemgr.notices.wording import NoticeSettings
 from casemgr.outbox.models import CANCELLED, FAILED, QUEUED, SENT
 from tests.conftest import NOW

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from casemgr.alerts.models import Alert
 from casemgr.audit.models import AuditEntry
 from casemgr.extensions import db
-from casemgr.notices.models import Alert, Notice
+from casemgr.notices.models import Notice
 from casemgr.notifications.models import Notification
 from casemgr.outbox.models import CANCELLED, FAILED, QUEUED, SENT, UNKNOWN
 from tests.conftest import NOW, login
