@@ -18,18 +18,11 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from casemgr.auth.models import User
 from casemgr.cases.models import Case, CaseEvent
 from casemgr.cases.workflow import Status
+from casemgr.database import dialect_insert, get_or_raise
 from casemgr.domain import Actor, Role
 from casemgr.errors import NotFound
 from casemgr.notices.models import Notice
 from casemgr.notifications.models import Notification
-
-
-def _insert(session: Session):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def notify(
@@ -92,7 +85,7 @@ _INSERT_CHUNK = 500
 def _insert_new(session: Session, rows: Sequence[dict]) -> int:
     """Insert the notifications ``rows`` a person does not have yet (by ``key``), in
     a few multi-row statements; the number inserted."""
-    insert = _insert(session)
+    insert = dialect_insert(session)
     made = 0
     for start in range(0, len(rows), _INSERT_CHUNK):
         result = session.execute(
@@ -315,8 +308,8 @@ def list_for(
 
 def mark_read(session: Session, user_id: int, notification_id: int, *, now: datetime) -> None:
     """Mark one of ``user_id``'s notifications read; NotFound for anyone else's."""
-    notification = session.get(Notification, notification_id)
-    if notification is None or notification.user_id != user_id:
+    notification = get_or_raise(session, Notification, notification_id, what="notification")
+    if notification.user_id != user_id:
         raise NotFound(f"no notification with id {notification_id}")
     if notification.read_at is None:
         notification.read_at = now
