@@ -14,12 +14,12 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from casemgr.audit.models import AuditEntry
-from casemgr.domain import SYSTEM_ACTOR, Actor
+from casemgr.domain import SYSTEM_ACTOR, Actor, Role
 from casemgr.extensions import db
 from casemgr.notices.wording import letterhead_from_app
 from casemgr.stats import operations
 from casemgr.stats.models import MonthlyReport
-from casemgr.stats.selection import Period
+from casemgr.stats.selection import Period, StatsFilter
 from casemgr.stats.stored_reports import get_report
 from tests.conftest import NOW
 
@@ -153,3 +153,62 @@ def test_refuses_a_month_that_is_not_over(app):
     with pytest.raises(ValueError, match="not a calendar month"):
         store(Period(OCTOBER.start, OCTOBER.start))
     assert row_count() == 0
+
+
+# --- audited exports
+
+
+def export_audit() -> list[AuditEntry]:
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action.in_(["stats.export_cases", "stats.report"]))
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def test_cases_export_leaves_out_urls_unless_the_actor_is_a_supervisor(data):
+    """The view lets only supervisors in; the operation does not rely on it."""
+    analyst = Actor(id=data.ana.id, role=Role.ANALYST)
+    rows = operations.export_cases_csv(
+        db.session, OCTOBER, StatsFilter(), actor=analyst, now=NOW, include_urls=True
+    )
+    db.session.commit()  # the audit entry is written at commit
+    text = "".join(rows)
+    assert "url" not in text.splitlines()[0] and "c1.example.com" not in text
+    (entry,) = export_audit()
+    assert entry.actor_id == data.ana.id
+    assert entry.details["include_urls"] is False and entry.details["rows"] == 10
+
+
+def test_cases_export_is_recorded_before_a_row_is_read(data):
+    rows = operations.export_cases_csv(
+        db.session,
+        OCTOBER,
+        StatsFilter(hosting_country="KH"),
+        actor=data.sam.actor,
+        now=NOW,
+        include_urls=True,
+    )
+    db.session.commit()  # as the view does: the audit entry, then the rows
+    (entry,) = export_audit()
+    assert entry.details == {
+        "from": "2026-10-01",
+        "to": "2026-10-31",
+        "hosting_country": "KH",
+        "provider_id": None,
+        "include_urls": True,
+        "rows": 3,
+    }
+    lines = "".join(rows).splitlines()
+    assert lines[0].endswith(",url,host,hosting_ip") and len(lines) == 1 + 3
+
+
+def test_an_export_by_the_system_has_no_actor(app):
+    operations.record_export(
+        db.session, "stats.report", OCTOBER, StatsFilter(), actor=SYSTEM_ACTOR, now=NOW
+    )
+    db.session.commit()
+    (entry,) = export_audit()
+    assert entry.actor_id is None and entry.created_at == NOW
