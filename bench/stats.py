@@ -45,7 +45,8 @@ from casemgr import create_app  # noqa: E402
 from casemgr.clock import FixedClock  # noqa: E402
 from casemgr.extensions import db  # noqa: E402
 from casemgr.stats import sql as stats_sql  # noqa: E402
-from casemgr.stats.services import Period, compute_figures  # noqa: E402
+from casemgr.stats.figures import compute_figures  # noqa: E402
+from casemgr.stats.selection import Period  # noqa: E402
 
 URL = os.environ.get("BENCH_STATS_URL", "postgresql://postgres@127.0.0.1:5432/casemgr_bench_stats")
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@
 it every few hours. As of ``now``, the last calendar month that is over gets
 its report made and stored if it has none; otherwise the run does nothing.
 So it runs any number of times, on any number of servers, and stores each
-month once (see :mod:`casemgr.stats.reports`). A month with no cases gets its
+month once (see :mod:`casemgr.stats.operations`). A month with no cases gets its
 report too: it says so.
 """
 
@@ -16,9 +16,11 @@ from datetime import datetime
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from casemgr.domain import SYSTEM_ACTOR
 from casemgr.jobs.base import JobSummary
 from casemgr.notices.wording import letterhead_from_app
-from casemgr.stats import reports
+from casemgr.stats.operations import STORED, store_monthly_report
+from casemgr.stats.selection import previous_month
 
 NAME = "monthly_report"
 
@@ -26,14 +28,14 @@ NAME = "monthly_report"
 @dataclass
 class MonthlyReportSummary(JobSummary):
     month: str = ""  # 2026-11
-    outcome: str = ""  # reports.STORED or reports.ALREADY_STORED
+    outcome: str = ""  # operations.STORED or operations.ALREADY_STORED
     sha256: str = ""
     size: int = 0
 
     def line(self) -> str:
         """``monthly_report as of ...: 2026-11 stored (41,234 bytes, SHA-256 1f2e...)``."""
         text = f"{self.job} as of {self.now.isoformat()}: {self.month} {self.outcome}"
-        if self.outcome == reports.STORED:
+        if self.outcome == STORED:
             text += f" ({self.size:,} bytes, SHA-256 {self.sha256[:16]})"
         return text
 
@@ -48,9 +50,9 @@ class MonthlyReportSummary(JobSummary):
 
 
 def run(session: Session, now: datetime, app: Flask) -> MonthlyReportSummary:
-    period = reports.previous_month(now)
-    result = reports.store_monthly_report(
-        session, period, now=now, letterhead=letterhead_from_app(app)
+    period = previous_month(now)
+    result = store_monthly_report(
+        session, period, now=now, actor=SYSTEM_ACTOR, letterhead=letterhead_from_app(app)
     )
     summary = MonthlyReportSummary(
         NAME,

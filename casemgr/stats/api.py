@@ -14,8 +14,10 @@ from casemgr import context
 from casemgr.api import bp
 from casemgr.api.auth import token_required
 from casemgr.extensions import db
-from casemgr.stats import services as stats
+from casemgr.stats.figures import compute_figures
+from casemgr.stats.figures_json import figures_as_dict
 from casemgr.stats.openapi import OPENAPI_PATHS
+from casemgr.stats.selection import parse_selection
 
 __all__ = ["OPENAPI_PATHS", "figures"]
 
@@ -26,9 +28,5 @@ def figures():
     """The figures of ``from``..``to`` (YYYY-MM-DD, both required), optionally
     narrowed by ``country`` and ``provider``; 422 names each bad parameter."""
     now = context.now()
-    period, filters = stats.parse_selection(
-        db.session, request.args, today=now.date(), required=True
-    )
-    return jsonify(
-        stats.figures_as_dict(stats.compute_figures(db.session, period, filters, now=now))
-    )
+    period, filters = parse_selection(db.session, request.args, today=now.date(), required=True)
+    return jsonify(figures_as_dict(compute_figures(db.session, period, filters, now=now)))

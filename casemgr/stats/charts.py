@@ -233,7 +233,7 @@ def top_providers(figures) -> list[tuple[str, int]]:
 
 
 def dashboard_charts(figures) -> dict[str, Markup]:
-    from casemgr.stats.services import NOT_REMOVED
+    from casemgr.stats.figures import NOT_REMOVED
 
     title, bars = received_series(figures)
     return {

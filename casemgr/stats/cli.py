@@ -10,11 +10,16 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from casemgr import context
+from casemgr.domain import SYSTEM_ACTOR
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
 from casemgr.notices.wording import letterhead_from_app
 from casemgr.stats import pdf
-from casemgr.stats import services as stats
+from casemgr.stats.exports import figures_csv
+from casemgr.stats.figures import compute_figures
+from casemgr.stats.figures_json import figures_as_dict
+from casemgr.stats.operations import record_export
+from casemgr.stats.selection import StatsFilter, parse_filter, parse_month, parse_period
 
 
 @click.group("stats", help="Statistics: the figures of a period, the monthly PDF report.")
@@ -41,22 +46,22 @@ def report_command(month: str, output: str, with_analysts: bool):
     """Write the monthly statistics report as a PDF."""
     now = context.now()
     try:
-        period = stats.parse_month(month, today=now.date(), name="--month")
+        period = parse_month(month, today=now.date(), name="--month")
     except ValidationFailed as exc:
         raise _usage_error(exc) from None
     folder = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(folder):
         raise click.UsageError(f"--output: the folder {folder} does not exist")
-    figures = stats.compute_figures(db.session, period, now=now, include_analysts=with_analysts)
+    figures = compute_figures(db.session, period, now=now, include_analysts=with_analysts)
     data = pdf.monthly_report(figures, letterhead=letterhead_from_app(current_app))
     with open(output, "wb") as file:
         file.write(data)
-    stats.record_export(
+    record_export(
         db.session,
         "stats.report",
         period,
-        stats.StatsFilter(),
-        actor=None,
+        StatsFilter(),
+        actor=SYSTEM_ACTOR,
         now=now,
         extra={"per_analyst": with_analysts, "via": "cli", "output": os.path.abspath(output)},
     )
@@ -79,14 +84,12 @@ def figures_command(from_, to, country, provider, fmt, with_analysts):
     """Print the figures of a period as JSON (or CSV)."""
     now = context.now()
     try:
-        period = stats.parse_period(from_, to, today=now.date(), names=("--from", "--to"))
-        filters = stats.parse_filter(db.session, country, provider)
+        period = parse_period(from_, to, today=now.date(), names=("--from", "--to"))
+        filters = parse_filter(db.session, country, provider)
     except ValidationFailed as exc:
         raise _usage_error(exc) from None
-    figures = stats.compute_figures(
-        db.session, period, filters, now=now, include_analysts=with_analysts
-    )
+    figures = compute_figures(db.session, period, filters, now=now, include_analysts=with_analysts)
     if fmt == "csv":
-        click.echo(stats.figures_csv(figures), nl=False)
+        click.echo(figures_csv(figures), nl=False)
     else:
-        click.echo(json.dumps(stats.figures_as_dict(figures), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(figures_as_dict(figures), indent=2, ensure_ascii=False))

@@ -5,7 +5,7 @@ per-analyst figures), made by the scheduler at the start of the next month or
 by a supervisor, and kept byte for byte with its SHA-256 so that what was
 published can be proven later. ``month`` is unique: there is one stored
 report per month, replaced only when someone makes it again on purpose (see
-``casemgr.stats.reports``).
+``casemgr.stats.operations``).
 """
 
 from __future__ import annotations

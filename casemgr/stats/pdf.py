@@ -34,7 +34,7 @@ from casemgr.countries import country_name
 from casemgr.notices.pdf import Letterhead
 from casemgr.stats import charts
 from casemgr.stats.charts import seconds_text, share_text
-from casemgr.stats.services import NOT_REMOVED, TIME_LABELS, Figures
+from casemgr.stats.figures import NOT_REMOVED, TIME_LABELS, Figures
 from casemgr.templating import format_datetime
 
 ACCENT = colors.HexColor("#1f5fbf")

@@ -28,18 +28,28 @@ from casemgr.extensions import db
 from casemgr.http import stored_pdf_response
 from casemgr.navigation import register_nav_item
 from casemgr.notices.wording import letterhead_from_app
-from casemgr.stats import bp, charts, pdf, reports
-from casemgr.stats import services as stats
+from casemgr.stats import bp, charts, exports, operations, pdf
+from casemgr.stats.figures import TIME_LABELS, compute_figures
+from casemgr.stats.selection import (
+    Period,
+    StatsFilter,
+    default_period,
+    parse_month,
+    parse_past_month,
+    parse_selection,
+    previous_month,
+)
+from casemgr.stats.stored_reports import get_report, list_reports
 
 register_nav_item("Statistics", "stats.dashboard", Role.SUPERVISOR)
 bp.add_app_template_filter(charts.seconds_text, "seconds")
 
 
-def _selection(args) -> tuple[stats.Period, stats.StatsFilter]:
-    return stats.parse_selection(db.session, args, today=context.now().date())
+def _selection(args) -> tuple[Period, StatsFilter]:
+    return parse_selection(db.session, args, today=context.now().date())
 
 
-def _filename(stem: str, period: stats.Period, ext: str) -> str:
+def _filename(stem: str, period: Period, ext: str) -> str:
     return f"{stem}-{period.start.isoformat()}-to-{period.end.isoformat()}.{ext}"
 
 
@@ -57,13 +67,13 @@ def dashboard():
         period, filters = _selection(request.args)
     except ValidationFailed as exc:
         return render_template("stats/dashboard.html", errors=exc.fields, **options), 422
-    figures = stats.compute_figures(db.session, period, filters, now=now, include_analysts=True)
+    figures = compute_figures(db.session, period, filters, now=now, include_analysts=True)
     return render_template(
         "stats/dashboard.html",
         errors={},
         figures=figures,
         charts=charts.dashboard_charts(figures),
-        time_labels=stats.TIME_LABELS,
+        time_labels=TIME_LABELS,
         **options,
     )
 
@@ -72,7 +82,7 @@ def _presets(today) -> list[tuple[str, str, str]]:
     """(label, from, to) of the quick periods."""
     first = today.replace(day=1)
     last_month_end = first - timedelta(days=1)
-    last_12 = stats.default_period(today)
+    last_12 = default_period(today)
     return [
         ("This month", first.isoformat(), today.isoformat()),
         ("Last month", last_month_end.replace(day=1).isoformat(), last_month_end.isoformat()),
@@ -86,13 +96,13 @@ def _presets(today) -> list[tuple[str, str, str]]:
 def figures_csv():
     period, filters = _selection(request.args)
     now = context.now()
-    figures = stats.compute_figures(db.session, period, filters, now=now, include_analysts=True)
-    stats.record_export(
-        db.session, "stats.export_figures", period, filters, actor=current_user, now=now
+    figures = compute_figures(db.session, period, filters, now=now, include_analysts=True)
+    operations.record_export(
+        db.session, "stats.export_figures", period, filters, actor=current_user.actor, now=now
     )
     db.session.commit()
     return Response(
-        stats.figures_csv(figures),
+        exports.figures_csv(figures),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f"attachment; filename={_filename('figures', period, 'csv')}"
@@ -104,11 +114,11 @@ def figures_csv():
 @supervisor_required
 def cases_csv():
     period, filters = _selection(request.form)
-    rows = stats.export_cases_csv(
+    rows = operations.export_cases_csv(
         db.session,
         period,
         filters,
-        actor=current_user,
+        actor=current_user.actor,
         now=context.now(),
         include_urls=request.form.get("include_urls") == "1",
     )
@@ -126,16 +136,16 @@ def cases_csv():
 @supervisor_required
 def report_pdf():
     now = context.now()
-    period = stats.parse_month(request.args.get("month"), today=now.date())
+    period = parse_month(request.args.get("month"), today=now.date())
     include_analysts = request.args.get("analysts") == "1"
-    figures = stats.compute_figures(db.session, period, now=now, include_analysts=include_analysts)
+    figures = compute_figures(db.session, period, now=now, include_analysts=include_analysts)
     data = pdf.monthly_report(figures, letterhead=letterhead_from_app(current_app))
-    stats.record_export(
+    operations.record_export(
         db.session,
         "stats.report",
         period,
-        stats.StatsFilter(),
-        actor=current_user,
+        StatsFilter(),
+        actor=current_user.actor,
         now=now,
         extra={"per_analyst": include_analysts},
     )
@@ -151,11 +161,11 @@ def report_pdf():
 
 
 def _render_stored_reports(errors: dict[str, list[str]] | None = None, status: int = 200):
-    last_month = reports.previous_month(context.now()).start.strftime("%Y-%m")
+    last_month = previous_month(context.now()).start.strftime("%Y-%m")
     return (
         render_template(
             "stats/reports.html",
-            reports=reports.list_reports(db.session),
+            reports=list_reports(db.session),
             errors=errors or {},
             month=request.form.get("month", last_month),
             last_month=last_month,
@@ -176,14 +186,14 @@ def store_report():
     """Make the report of a past month now; replace the stored one only when asked."""
     now = context.now()
     try:
-        period = reports.parse_past_month(request.form.get("month"), now=now)
+        period = parse_past_month(request.form.get("month"), now=now)
     except ValidationFailed as exc:
         return _render_stored_reports(exc.fields, 422)
-    result = reports.store_monthly_report(
+    result = operations.store_monthly_report(
         db.session,
         period,
         now=now,
-        actor=current_user,
+        actor=current_user.actor,
         letterhead=letterhead_from_app(current_app),
         replace=request.form.get("replace") == "1",
     )
@@ -203,8 +213,8 @@ def store_report():
 @supervisor_required
 def stored_report_pdf(month: str):
     """A stored report, byte for byte; the download is audited first."""
-    report = reports.get_report(db.session, month)
-    reports.record_download(db.session, report, actor=current_user, now=context.now())
+    report = get_report(db.session, month)
+    operations.record_download(db.session, report, actor=current_user.actor, now=context.now())
     response = stored_pdf_response(
         report.pdf, filename=report.filename, sha256=report.sha256, created_at=report.created_at
     )

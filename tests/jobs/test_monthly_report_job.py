@@ -17,7 +17,7 @@ from casemgr.audit.models import AuditEntry
 from casemgr.extensions import db
 from casemgr.jobs import cli as jobs_cli
 from casemgr.jobs import monthly_report, scheduler
-from casemgr.stats import reports
+from casemgr.stats import operations
 from casemgr.stats.models import MonthlyReport
 from config import Config
 from tests.conftest import NOW
@@ -120,21 +120,21 @@ def test_two_schedulers_at_once_store_one_report(app, monkeypatch):
     the other answers "already stored". Real threads, each with its own
     session and connection: on SQLite the second waits for the write lock."""
     barrier = threading.Barrier(2)
-    render = reports._render
+    render = operations._render
 
     def render_after_both_looked(*args, **kwargs):
         barrier.wait(timeout=20)
         return render(*args, **kwargs)
 
-    monkeypatch.setattr(reports, "_render", render_after_both_looked)
+    monkeypatch.setattr(operations, "_render", render_after_both_looked)
     looks = []
-    look = reports._stored
+    look = operations._stored
 
     def counted_look(*args, **kwargs):
         looks.append(1)
         return look(*args, **kwargs)
 
-    monkeypatch.setattr(reports, "_stored", counted_look)
+    monkeypatch.setattr(operations, "_stored", counted_look)
     summaries, errors = [], []
 
     def worker():

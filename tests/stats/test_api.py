@@ -18,8 +18,10 @@ import pytest
 from flask import Blueprint, abort, request
 
 from casemgr.extensions import db
+from casemgr.stats.figures import compute_figures
+from casemgr.stats.figures_json import figures_as_dict
 from casemgr.stats.openapi import FIGURES_SCHEMA, OPENAPI_PATHS
-from casemgr.stats.services import Period, compute_figures, figures_as_dict
+from casemgr.stats.selection import Period
 from tests.conftest import NOW
 
 _TYPES = {

@@ -12,13 +12,10 @@ import pytest
 import sqlalchemy as sa
 
 from casemgr.extensions import db
-from casemgr.stats.services import (
-    Period,
-    StatsFilter,
-    compute_figures,
-    figures_as_dict,
-    figures_csv,
-)
+from casemgr.stats.exports import figures_csv
+from casemgr.stats.figures import compute_figures
+from casemgr.stats.figures_json import figures_as_dict
+from casemgr.stats.selection import Period, StatsFilter
 from casemgr.stats.sql import Summary
 from tests.conftest import NOW
 
@@ -139,17 +136,6 @@ def test_october_removal_after_notice(data):
     ]
 
 
-def test_per_analyst_only_when_asked(data):
-    assert figures_for(OCTOBER).per_analyst is None
-    f = figures_for(OCTOBER, include_analysts=True)
-    assert [(a.name, a.assessed, a.median_seconds) for a in f.per_analyst] == [
-        ("Ana", 3, 7200.0),  # c5 3600, c1 7200, c8 28800
-        ("Bo", 2, 25200.0),  # c3 14400, c4 36000
-        ("Sam", 1, 7200.0),  # c2: assigned to Ana, assessed by the supervisor
-    ]
-    assert f.per_analyst[0].user_id == data.ana.id
-
-
 def test_notices_younger_than_the_window_are_not_yet_measurable(data):
     # November, as of 11-28 09:00: c10's notice is 2 days old and not removed,
     # c12's is 1 day old and was removed after 12 h.
@@ -239,10 +225,12 @@ def test_both_ways_to_percentiles_agree_on_postgresql(data, backend, monkeypatch
 
     ordered = figures_for(OCTOBER, include_analysts=True)
     real = sql.percentiles
-    monkeypatch.setattr(
-        "casemgr.stats.services.percentiles",
-        lambda *args, **kwargs: real(*args, **{**kwargs, "method": "window"}),
-    )
+
+    def windowed_percentiles(*args, **kwargs):
+        return real(*args, **{**kwargs, "method": "window"})
+
+    monkeypatch.setattr("casemgr.stats.figures.percentiles", windowed_percentiles)
+    monkeypatch.setattr("casemgr.stats.analysts.percentiles", windowed_percentiles)
     windowed = figures_for(OCTOBER, include_analysts=True)
     assert windowed.times == ordered.times
     assert windowed.per_analyst == ordered.per_analyst
@@ -268,41 +256,3 @@ def test_percentiles_match_postgresql_percentile_cont(data, backend):
         pytest.approx(float(row[0])),
         pytest.approx(float(row[1])),
     )
-
-
-def test_figures_as_dict(data):
-    out = figures_as_dict(figures_for(OCTOBER, include_analysts=True))
-    assert out["period"] == {"from": "2026-10-01", "to": "2026-10-31"}
-    assert out["as_of"] == "2026-11-28T09:00:00+00:00"
-    assert out["urls_reported"] == 10
-    assert out["times"]["notice_to_removal"] == {
-        "count": 4,
-        "median_seconds": 129600.0,
-        "p90_seconds": 475200.0,
-    }
-    assert out["notices"]["removed_within"][1] == {
-        "days": 3,
-        "removed": 3,
-        "measurable": 5,
-        "share": 0.6,
-    }
-    assert out["by_hosting_country"] == [
-        {"key": "KH", "count": 3},
-        {"key": "DE", "count": 2},
-        {"key": None, "count": 5},
-    ]
-    assert out["open"]["overdue"] == 3
-    assert out["per_analyst"][0]["name"] == "Ana"
-    assert len(out["by_day"]) == 31
-    assert "per_analyst" not in figures_as_dict(figures_for(OCTOBER))
-
-
-def test_figures_csv(data):
-    text = figures_csv(figures_for(OCTOBER))
-    lines = text.splitlines()
-    assert lines[0] == "figure,value"
-    assert "urls_reported,10" in lines
-    assert "times.notice_to_removal.median_seconds,129600.0" in lines
-    assert "notices.removed_within.3.share,0.6" in lines
-    assert "by_hosting_country.KH.count,3" in lines
-    assert "by_hosting_country.none.count,5" in lines

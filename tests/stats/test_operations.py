@@ -1,11 +1,12 @@
-"""Stored monthly reports (casemgr/stats/reports.py): made once per month, replaced
-only on purpose, audited, and safe when two processes store the same month."""
+"""What statistics write (casemgr/stats/operations.py): stored monthly reports, made
+once per month, replaced only on purpose, audited, and safe when two processes store
+the same month; and the audit entries of exports."""
 
 from __future__ import annotations
 
 import hashlib
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 from flask import current_app
@@ -13,12 +14,13 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from casemgr.audit.models import AuditEntry
-from casemgr.errors import NotFound, ValidationFailed
+from casemgr.domain import SYSTEM_ACTOR, Actor, Role
 from casemgr.extensions import db
 from casemgr.notices.wording import letterhead_from_app
-from casemgr.stats import reports
+from casemgr.stats import operations
 from casemgr.stats.models import MonthlyReport
-from casemgr.stats.services import Period
+from casemgr.stats.selection import Period, StatsFilter
+from casemgr.stats.stored_reports import get_report
 from tests.conftest import NOW
 
 OCTOBER = Period.month(2026, 10)
@@ -28,8 +30,10 @@ def pdf_text(data: bytes) -> str:
     return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
-def store(period: Period = OCTOBER, *, now: datetime = NOW, actor=None, replace=False):
-    result = reports.store_monthly_report(
+def store(
+    period: Period = OCTOBER, *, now: datetime = NOW, actor: Actor = SYSTEM_ACTOR, replace=False
+):
+    result = operations.store_monthly_report(
         db.session,
         period,
         now=now,
@@ -57,8 +61,8 @@ def row_count() -> int:
 
 def test_stores_the_publishable_pdf_of_the_month(data, app):
     result = store()
-    assert result.outcome == reports.STORED and result.made
-    report = reports.get_report(db.session, "2026-10")
+    assert result.outcome == operations.STORED and result.made
+    report = get_report(db.session, "2026-10")
     assert report.month.isoformat() == "2026-10-01"
     assert report.sha256 == hashlib.sha256(report.pdf).hexdigest()
     assert report.size == len(report.pdf)
@@ -75,7 +79,7 @@ def test_storing_again_changes_nothing(data):
     first = store()
     sha256 = first.report.sha256
     again = store(now=NOW.replace(hour=15))
-    assert again.outcome == reports.ALREADY_STORED and not again.made
+    assert again.outcome == operations.ALREADY_STORED and not again.made
     assert again.report.id == first.report.id
     assert again.report.sha256 == sha256 and again.report.as_of == NOW
     assert row_count() == 1
@@ -86,9 +90,9 @@ def test_replace_makes_it_again_as_of_now_and_keeps_the_old_hash_in_the_audit(da
     first = store()
     old_sha256, old_size, report_id = first.report.sha256, first.report.size, first.report.id
     later = NOW.replace(hour=15)
-    result = store(now=later, actor=supervisor, replace=True)
-    assert result.outcome == reports.REPLACED
-    report = reports.get_report(db.session, "2026-10")
+    result = store(now=later, actor=supervisor.actor, replace=True)
+    assert result.outcome == operations.REPLACED
+    report = get_report(db.session, "2026-10")
     assert report.id == report_id and row_count() == 1
     assert report.as_of == later and report.created_by_id == supervisor.id
     assert report.sha256 == hashlib.sha256(report.pdf).hexdigest() != old_sha256
@@ -111,7 +115,7 @@ def test_replace_makes_it_again_as_of_now_and_keeps_the_old_hash_in_the_audit(da
 
 def test_a_month_without_cases_gets_a_report_that_says_so(app):
     store(Period.month(2025, 1))
-    text = pdf_text(reports.get_report(db.session, "2025-01").pdf)
+    text = pdf_text(get_report(db.session, "2025-01").pdf)
     assert "Statistics: January 2025" in text
     assert "No reports in this period" in text
 
@@ -121,21 +125,22 @@ def test_the_other_process_won_the_race(data, monkeypatch):
     insert: the unique month refuses the insert, the savepoint undoes it, and the
     other's report is the answer. The session is still good for more work."""
     winner = store()
-    real_stored = reports._stored
+    real_stored = operations._stored
     looks = []
 
     def stored_after_our_look(session, month):
         looks.append(month)
         return None if len(looks) == 1 else real_stored(session, month)
 
-    monkeypatch.setattr(reports, "_stored", stored_after_our_look)
-    result = reports.store_monthly_report(
+    monkeypatch.setattr(operations, "_stored", stored_after_our_look)
+    result = operations.store_monthly_report(
         db.session,
         OCTOBER,
         now=NOW.replace(hour=15),
+        actor=SYSTEM_ACTOR,
         letterhead=letterhead_from_app(current_app),
     )
-    assert result.outcome == reports.ALREADY_STORED
+    assert result.outcome == operations.ALREADY_STORED
     assert result.report.id == winner.report.id and result.report.as_of == NOW
     store(Period.month(2026, 9))  # the same transaction goes on, and commits
     assert row_count() == 2
@@ -150,52 +155,60 @@ def test_refuses_a_month_that_is_not_over(app):
     assert row_count() == 0
 
 
-@pytest.mark.parametrize(
-    ("now", "month"),
-    [
-        (datetime(2026, 12, 1, 0, 0, tzinfo=UTC), "2026-11"),  # November just ended
-        (datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC), "2026-10"),
-        (datetime(2027, 1, 15, 6, tzinfo=UTC), "2026-12"),
-        (datetime(2026, 3, 1, 6, tzinfo=UTC), "2026-02"),
-    ],
-)
-def test_previous_month(now, month):
-    period = reports.previous_month(now)
-    assert f"{period.start:%Y-%m}" == month and period.is_month and period.end_at <= now
+# --- audited exports
 
 
-@pytest.mark.parametrize(
-    ("raw", "message"),
-    [
-        ("2026-11", "2026-11 is not over yet"),
-        ("2026-12", "has not started yet"),
-        ("2026-13", "not a month that exists"),
-        ("October", "use YYYY-MM"),
-        ("", "use YYYY-MM"),
-        (None, "use YYYY-MM"),
-    ],
-)
-def test_parse_past_month_names_the_field(raw, message):
-    with pytest.raises(ValidationFailed) as caught:
-        reports.parse_past_month(raw, now=NOW)
-    assert list(caught.value.fields) == ["month"]
-    assert message in " ".join(caught.value.fields["month"])
+def export_audit() -> list[AuditEntry]:
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action.in_(["stats.export_cases", "stats.report"]))
+            .order_by(AuditEntry.id)
+        )
+    )
 
 
-def test_parse_past_month():
-    assert reports.parse_past_month(" 2026-10 ", now=NOW) == OCTOBER
+def test_cases_export_leaves_out_urls_unless_the_actor_is_a_supervisor(data):
+    """The view lets only supervisors in; the operation does not rely on it."""
+    analyst = Actor(id=data.ana.id, role=Role.ANALYST)
+    rows = operations.export_cases_csv(
+        db.session, OCTOBER, StatsFilter(), actor=analyst, now=NOW, include_urls=True
+    )
+    db.session.commit()  # the audit entry is written at commit
+    text = "".join(rows)
+    assert "url" not in text.splitlines()[0] and "c1.example.com" not in text
+    (entry,) = export_audit()
+    assert entry.actor_id == data.ana.id
+    assert entry.details["include_urls"] is False and entry.details["rows"] == 10
 
 
-@pytest.mark.parametrize("name", ["2026-09", "2026-13", "2026-1", "x", "2026-10-01", "9999-99"])
-def test_get_report_of_a_month_not_stored(app, name):
-    with pytest.raises(NotFound, match="No report of"):
-        reports.get_report(db.session, name)
+def test_cases_export_is_recorded_before_a_row_is_read(data):
+    rows = operations.export_cases_csv(
+        db.session,
+        OCTOBER,
+        StatsFilter(hosting_country="KH"),
+        actor=data.sam.actor,
+        now=NOW,
+        include_urls=True,
+    )
+    db.session.commit()  # as the view does: the audit entry, then the rows
+    (entry,) = export_audit()
+    assert entry.details == {
+        "from": "2026-10-01",
+        "to": "2026-10-31",
+        "hosting_country": "KH",
+        "provider_id": None,
+        "include_urls": True,
+        "rows": 3,
+    }
+    lines = "".join(rows).splitlines()
+    assert lines[0].endswith(",url,host,hosting_ip") and len(lines) == 1 + 3
 
 
-def test_list_reports_newest_month_first(app, supervisor):
-    store(Period.month(2026, 9), actor=supervisor)
-    store(OCTOBER)
-    store(Period.month(2025, 12))
-    listed = reports.list_reports(db.session)
-    assert [f"{r.month:%Y-%m}" for r in listed] == ["2026-10", "2026-09", "2025-12"]
-    assert listed[1].created_by.name == supervisor.name and listed[0].created_by is None
+def test_an_export_by_the_system_has_no_actor(app):
+    operations.record_export(
+        db.session, "stats.report", OCTOBER, StatsFilter(), actor=SYSTEM_ACTOR, now=NOW
+    )
+    db.session.commit()
+    (entry,) = export_audit()
+    assert entry.actor_id is None and entry.created_at == NOW

@@ -1,65 +1,16 @@
-"""Periods, percentiles and the SVG chart helper, without the database where possible."""
+"""The SQL helpers of casemgr/stats/sql.py: percentiles by both methods, whole seconds."""
 
 from __future__ import annotations
 
 import statistics
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Integer, literal, select, union_all
 
 from casemgr.database import UTCDateTime
-from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
-from casemgr.stats.charts import bar_chart, nice_ticks
-from casemgr.stats.services import Period, default_period, parse_month, parse_period
 from casemgr.stats.sql import Summary, interpolate, percentiles, seconds_between
-
-TODAY = date(2026, 11, 28)
-
-
-def test_period_months_and_labels():
-    assert Period.month(2026, 12) == Period(date(2026, 12, 1), date(2026, 12, 31))
-    assert Period.month(2024, 2).days == 29
-    assert Period.month(2026, 10).label == "October 2026"
-    assert Period(date(2026, 1, 5), date(2026, 2, 1)).label == "2026-01-05 to 2026-02-01"
-    assert Period(date(2025, 11, 15), date(2026, 2, 1)).months(TODAY) == [
-        "2025-11", "2025-12", "2026-01", "2026-02",
-    ]  # fmt: skip
-    assert default_period(TODAY) == Period(date(2025, 12, 1), TODAY)
-    assert default_period(date(2026, 12, 31)).start == date(2026, 1, 1)
-
-
-def test_parse_period_defaults():
-    assert parse_period(None, None, today=TODAY) == Period(date(2025, 12, 1), TODAY)
-    assert parse_period("2026-03-01", "", today=TODAY) == Period(date(2026, 3, 1), TODAY)
-    assert parse_period(None, "2026-01-15", today=TODAY) == Period(
-        date(2025, 2, 1), date(2026, 1, 15)
-    )
-
-
-def test_parse_period_reports_every_bad_parameter():
-    with pytest.raises(ValidationFailed) as caught:
-        parse_period("2026-12-30", "2026-02-30", today=TODAY)
-    assert set(caught.value.fields) == {"from", "to"}
-    with pytest.raises(ValidationFailed) as caught:
-        parse_period(None, None, today=TODAY, required=True)
-    assert caught.value.fields == {
-        "from": ["is required (YYYY-MM-DD)"],
-        "to": ["is required (YYYY-MM-DD)"],
-    }
-    for text in ("2026-1-01", "20261001", "2026-10-01T00:00", " "):
-        with pytest.raises(ValidationFailed):
-            parse_period(text, None, today=TODAY, required=True)
-
-
-def test_parse_month():
-    assert parse_month("2026-11", today=TODAY) == Period.month(2026, 11)
-    assert parse_month(" 2026-02 ", today=TODAY) == Period.month(2026, 2)
-    for text in ("2026-00", "2026-13", "0000-01", "2026-1", "26-01", None):
-        with pytest.raises(ValidationFailed) as caught:
-            parse_month(text, today=TODAY, name="--month")
-        assert list(caught.value.fields) == ["--month"]
 
 
 def reference_percentile(values: list[int], p: int) -> float:
@@ -124,33 +75,6 @@ def test_grouped_percentiles_leave_out_groups_without_values(app, backend, metho
 def test_percentiles_without_values(app):
     rows = select(literal(1).label("v")).where(literal(1) == 0)
     assert percentiles(db.session, rows, ["v"]) == {}
-
-
-def test_nice_ticks():
-    assert nice_ticks(0) == [0, 1]
-    assert nice_ticks(1) == [0, 1]
-    assert nice_ticks(4) == [0, 1, 2, 3, 4]
-    assert nice_ticks(26) == [0, 10, 20, 30]
-    assert nice_ticks(1234) == [0, 500, 1000, 1500]
-
-
-def test_bar_chart_escapes_labels():
-    svg = str(bar_chart([("<script>x</script>", 3)], title="A & B", chart_id="c", horizontal=True))
-    assert "<script>" not in svg
-    assert "&lt;script&gt;" in svg and "A &amp; B" in svg
-    assert svg.startswith("<svg") and 'role="img"' in svg
-
-
-def test_bar_chart_empty_has_a_message():
-    svg = str(bar_chart([("a", 0), ("b", 0)], title="t", chart_id="c", empty_message="Nothing"))
-    assert "Nothing" in svg and "<rect" in svg
-    svg = str(bar_chart([], title="t", chart_id="c", horizontal=True, empty_message="None here"))
-    assert "None here" in svg
-
-
-def test_bar_chart_draws_one_bar_each():
-    svg = str(bar_chart([(str(d), d % 3) for d in range(31)], title="t", chart_id="c"))
-    assert svg.count("<rect") == 31
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,175 @@
+"""The CSV downloads, as text: the figures of a period, and its cases one row each.
+
+Queries only: nothing here writes. Who exported what is recorded by
+:mod:`casemgr.stats.operations` (``export_cases_csv``, ``record_export``)
+before these rows go out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from casemgr.auth.models import User
+from casemgr.cases.models import Case, Submission
+from casemgr.cases.workflow import Status
+from casemgr.directory.models import Organisation
+from casemgr.stats.figures import Figures
+from casemgr.stats.figures_json import figures_as_dict
+from casemgr.stats.selection import Period, StatsFilter
+
+CASE_COLUMNS = (
+    "reference",
+    "submission",
+    "source",
+    "received_at",
+    "status",
+    "resolution",
+    "classification",
+    "media_type",
+    "site_type",
+    "age_group",
+    "hosting_country",
+    "provider",
+    "assignee",
+    "assessed_at",
+    "first_action_at",
+    "notice_sent_at",
+    "removed_at",
+    "closed_at",
+    "due_at",
+    "overdue",
+)
+URL_COLUMNS = ("url", "host", "hosting_ip")
+
+
+def safe_cell(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+# --- the figures
+
+
+def figures_csv(figures: Figures) -> str:
+    """The figures as CSV rows ``figure,value`` (names as in the JSON, dotted)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["figure", "value"])
+    for name, value in _flatten(figures_as_dict(figures), ""):
+        writer.writerow([safe_cell(name), safe_cell("" if value is None else value)])
+    return buffer.getvalue()
+
+
+def _flatten(value: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _flatten(inner, f"{prefix}.{key}" if prefix else key)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                # Lists of rows: name each row by its first field ("by_month.2026-01.count").
+                first, *rest = item.items()
+                label = "none" if first[1] is None else first[1]
+                for key, inner in rest:
+                    yield from _flatten(inner, f"{prefix}.{label}.{key}")
+            else:
+                yield prefix, item
+    else:
+        yield prefix, value
+
+
+# --- the cases
+
+
+def _received_in(period: Period, filters: StatsFilter) -> list:
+    return [
+        Case.received_at >= period.start_at,
+        Case.received_at < period.end_at,
+        *filters.conditions(),
+    ]
+
+
+def count_cases(session: Session, period: Period, filters: StatsFilter) -> int:
+    """How many rows :func:`cases_csv` has for this selection (its header aside)."""
+    conditions = _received_in(period, filters)
+    return session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
+
+
+def cases_csv(
+    session: Session,
+    period: Period,
+    filters: StatsFilter,
+    *,
+    include_urls: bool,
+    now: datetime,
+) -> Iterator[str]:
+    """The cases received in ``period`` as CSV, a chunk per row (the header first).
+
+    Never holds reporter contact details or the reporter's notes; the URL, host
+    and hosting IP only with ``include_urls`` (the caller decides who may).
+    """
+    provider = aliased(Organisation)
+    assignee = aliased(User)
+    columns = [
+        Case.reference,
+        Submission.reference,
+        Submission.source,
+        Case.received_at,
+        Case.status,
+        Case.resolution,
+        Case.classification,
+        Case.media_type,
+        Case.site_type,
+        Case.age_group,
+        Case.hosting_country,
+        provider.name,
+        assignee.name,
+        Case.assessed_at,
+        Case.first_action_at,
+        Case.notice_sent_at,
+        Case.removed_at,
+        Case.closed_at,
+        Case.due_at,
+    ]
+    if include_urls:
+        columns += [Case.url, Case.host, Case.hosting_ip]
+    query = (
+        select(*columns)
+        .join(Submission, Submission.id == Case.submission_id)
+        .outerjoin(provider, provider.id == Case.provider_id)
+        .outerjoin(assignee, assignee.id == Case.assignee_id)
+        .where(*_received_in(period, filters))
+        .order_by(Case.received_at, Case.id)
+        .execution_options(yield_per=1000)
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+
+    def take() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(CASE_COLUMNS + (URL_COLUMNS if include_urls else ()))
+    yield take()
+    for row in session.execute(query):
+        values = list(row)
+        overdue = values[4] != Status.CLOSED and values[18] is not None and values[18] < now
+        cells = values[:19] + ["yes" if overdue else "no"] + values[19:]
+        writer.writerow(
+            [
+                safe_cell(v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime) else v)
+                for v in cells
+            ]
+        )
+        yield take()
