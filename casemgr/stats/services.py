@@ -52,15 +52,9 @@ from sqlalchemy.orm import Session, aliased
 
 from casemgr.audit.services import record
 from casemgr.auth.models import User
+from casemgr.cases.fields import ILLEGAL, Classification, SiteType
 from casemgr.cases.models import Case, Submission
-from casemgr.cases.workflow import (
-    ILLEGAL,
-    OPEN_STATUSES,
-    Classification,
-    Resolution,
-    SiteType,
-    Status,
-)
+from casemgr.cases.workflow import OPEN_STATUSES, Resolution, Status
 from casemgr.countries import is_country_code
 from casemgr.directory.models import Organisation
 from casemgr.domain import OrgKind

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from casemgr.cases import services as cases
+from casemgr.cases import receiving
 from casemgr.cases.models import CaseEvent
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
@@ -38,12 +38,12 @@ def test_every_case_has_its_receive_event(app, make):
 
 
 def test_counters_are_created_on_first_use_and_advance_together(app):
-    assert cases.reserve_numbers(db.session, {"a-2026": 3, "b-2026": 1}) == {
+    assert receiving.reserve_numbers(db.session, {"a-2026": 3, "b-2026": 1}) == {
         "a-2026": 3,
         "b-2026": 1,
     }
-    assert cases.reserve_numbers(db.session, {"a-2026": 2}) == {"a-2026": 5}
-    assert cases.next_number(db.session, "b-2026") == 2
+    assert receiving.reserve_numbers(db.session, {"a-2026": 2}) == {"a-2026": 5}
+    assert receiving.next_number(db.session, "b-2026") == 2
 
 
 def test_the_language_is_recorded_when_it_is_one_of_ours(app, make):
@@ -53,7 +53,9 @@ def test_the_language_is_recorded_when_it_is_one_of_ours(app, make):
 
 @pytest.mark.parametrize(("language", "languages"), [("fr", ("en", "km")), ("km", ())])
 def test_a_language_that_is_not_one_of_ours_is_refused(language, languages):
-    report = cases.ReportInput(urls=["http://r.example.com/1"], source="public", language=language)
+    report = receiving.ReportInput(
+        urls=["http://r.example.com/1"], source="public", language=language
+    )
     with pytest.raises(ValidationFailed) as refused:
         report.validate(50, languages=languages)
     assert list(refused.value.fields) == ["language"]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from casemgr import context
 from casemgr.audit.models import AuditEntry
+from casemgr.cases import queries, receiving
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case, CaseEvent, Submission
 from casemgr.cases.workflow import Action
@@ -115,11 +116,11 @@ class TestReceiveReport:
         ],
     )
     def test_bad_reports_are_refused_whole(self, app, changes, field):
-        report = cases.ReportInput(
+        report = receiving.ReportInput(
             **{"urls": ["http://a.example.com/"], "source": "public", **changes}
         )
         with pytest.raises(ValidationFailed) as refused:
-            cases.receive_report(
+            receiving.receive_report(
                 db.session,
                 report,
                 now=context.now(),
@@ -274,7 +275,7 @@ class TestRefusals:
 def test_contact_viewing_is_audited(make, supervisor):
     submission = make.report(reporter_contact="call me: 012 345 678").submission
     shown = cases.reveal_contact(
-        db.session, submission, cipher=context.cipher(), actor_id=supervisor.id, now=context.now()
+        db.session, submission, cipher=context.cipher(), actor=supervisor.actor, now=context.now()
     )
     assert shown == "call me: 012 345 678"
     db.session.commit()  # the audit entry is written with the transaction
@@ -284,8 +285,8 @@ def test_contact_viewing_is_audited(make, supervisor):
 
 class TestQueue:
     def page(self, user, **filters):
-        return cases.queue(
-            db.session, cases.QueueFilter(**filters), user_id=user.id, now=context.now()
+        return queries.queue(
+            db.session, queries.QueueFilter(**filters), user_id=user.id, now=context.now()
         )
 
     def test_views(self, make, analyst, clock):
@@ -304,8 +305,13 @@ class TestQueue:
         made = [
             make.report(at=clock.now() - timedelta(hours=h)).submission.cases[0] for h in range(5)
         ]
-        page = cases.queue(
-            db.session, cases.QueueFilter(), user_id=analyst.id, now=clock.now(), page=2, per_page=2
+        page = queries.queue(
+            db.session,
+            queries.QueueFilter(),
+            user_id=analyst.id,
+            now=clock.now(),
+            page=2,
+            per_page=2,
         )
         assert (page.total, page.pages) == (5, 3)
         assert [c.id for c in page.items] == [made[2].id, made[3].id]
@@ -360,12 +366,12 @@ class TestQueueCounts:
 
     @pytest.fixture(autouse=True)
     def small_limit(self, monkeypatch):
-        monkeypatch.setattr(cases, "EXACT_COUNT_LIMIT", 2)
+        monkeypatch.setattr(queries, "EXACT_COUNT_LIMIT", 2)
 
     def page(self, user, *, page=1, per_page=3, **filters):
-        return cases.queue(
+        return queries.queue(
             db.session,
-            cases.QueueFilter(**filters),
+            queries.QueueFilter(**filters),
             user_id=user.id,
             now=context.now(),
             page=page,
@@ -418,7 +424,7 @@ def test_references_are_unique_under_concurrency(app, backend):
         with app.app_context():
             try:
                 for _ in range(count):
-                    numbers.append(cases.next_number(db.session, "race"))
+                    numbers.append(receiving.next_number(db.session, "race"))
                     db.session.commit()
             except Exception as exc:  # pragma: no cover - reported below
                 errors.append(exc)

@@ -54,9 +54,9 @@ class TestQueue:
         assert client.get(f"/cases/?{query}").status_code == 200
 
     def test_an_estimated_total_says_about(self, client, make, analyst, monkeypatch, backend):
-        from casemgr.cases import services
+        from casemgr.cases import queries
 
-        monkeypatch.setattr(services, "EXACT_COUNT_LIMIT", 2)
+        monkeypatch.setattr(queries, "EXACT_COUNT_LIMIT", 2)
         monkeypatch.setitem(client.application.config, "QUEUE_PAGE_SIZE", 2)
         for _ in range(3):
             make.case("closed")
