@@ -31,7 +31,7 @@ What it makes (the same rows on both databases for the same ``--cases`` and
   reserved names (example.com/.net/.org, .example, .test) with a skewed
   popularity (the biggest host has ~4 % of all cases); ``url_hash`` and
   ``host`` are what
-  ``casemgr.cases.services.url_hash`` and ``casemgr.intake.urls.host_of`` give;
+  ``casemgr.cases.receiving.url_hash`` and ``casemgr.intake.urls.host_of`` give;
 - case events (the workflow path that leads to the case's state) for the
   newest ``--events-for`` cases only (default 10,000): a handful per case for
   1M cases would be ~4M rows that no benchmarked page reads (the case page
@@ -716,7 +716,7 @@ def _run_chunks(raw, cursor, label: str, total: int, make_sql) -> None:
 
 def _verify(cursor, n: int) -> None:
     """Every stored URL is normalised, and url_hash and host are what the app computes."""
-    from casemgr.cases.services import url_hash
+    from casemgr.cases.receiving import url_hash
     from casemgr.intake.urls import host_of, normalise_url
 
     step = max(1, n // 2000)

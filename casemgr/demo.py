@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from casemgr import context
 from casemgr.auth import services as accounts
 from casemgr.auth.models import User
+from casemgr.cases import receiving
 from casemgr.cases import services as cases
+from casemgr.cases.models import Case
 from casemgr.cases.workflow import Action
 from casemgr.crypto import ContactCipher
 from casemgr.directory import services as directory
@@ -195,9 +197,9 @@ def load_demo(
     for index in range(48):
         received = start + timedelta(hours=index * 29 + rng.randint(0, 20))
         url = f"http://{rng.choice(HOSTS)}/demo/{index:03d}/{rng.randint(1000, 9999)}.html"
-        result = cases.receive_report(
+        result = receiving.receive_report(
             session,
-            cases.ReportInput(
+            receiving.ReportInput(
                 urls=[url],
                 source=rng.choice(("public", "public", "public", "partner", "phone")),
                 description="Found while browsing (demo data).",
@@ -228,18 +230,18 @@ def load_demo(
                 session, case, action, fields, actor=actor, now=moment, timings=timings
             )
     # One duplicate report of an open case, and one reopened case.
-    open_case = session.scalar(select(cases.Case).where(cases.Case.status == "action_required"))
+    open_case = session.scalar(select(Case).where(Case.status == "action_required"))
     if open_case is not None:
-        cases.receive_report(
+        receiving.receive_report(
             session,
-            cases.ReportInput(urls=[open_case.url], source="public"),
+            receiving.ReportInput(urls=[open_case.url], source="public"),
             now=now - timedelta(hours=3),
             timings=timings,
             cipher=cipher,
             reference_prefix=prefix,
         )
         created += 1
-    closed = session.scalar(select(cases.Case).where(cases.Case.resolution == "not_illegal"))
+    closed = session.scalar(select(Case).where(Case.resolution == "not_illegal"))
     if closed is not None:
         cases.apply_action(
             session,

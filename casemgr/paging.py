@@ -15,7 +15,7 @@ class Page(Generic[T]):  # noqa: UP046 - Python 3.11 has no PEP 695 syntax
     page: int
     per_page: int
     # True when a list was too long to count cheaply and ``total`` is the
-    # database's estimate (see casemgr.cases.services.EXACT_COUNT_LIMIT).
+    # database's estimate (see casemgr.cases.queries.EXACT_COUNT_LIMIT).
     total_is_estimate: bool = False
 
     @property

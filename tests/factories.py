@@ -12,6 +12,7 @@ from casemgr import context
 from casemgr.auth import services as accounts
 from casemgr.auth import twofactor
 from casemgr.auth.models import User
+from casemgr.cases import receiving
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
 from casemgr.cases.workflow import Status
@@ -107,10 +108,10 @@ def report(
     at: datetime | None = None,
     submitted_by: User | None = None,
     **extra,
-) -> cases.ReceiveResult:
-    result = cases.receive_report(
+) -> receiving.ReceiveResult:
+    result = receiving.receive_report(
         db.session,
-        cases.ReportInput(
+        receiving.ReportInput(
             urls=list(urls) or [f"http://site{next(_sequence)}.example.com/x"],
             source=source,
             **extra,

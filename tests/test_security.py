@@ -108,12 +108,12 @@ def test_no_template_has_inline_script_or_style(template):
 
 
 def test_an_unexpected_error_shows_no_stack_trace(app, client, analyst, monkeypatch):
-    from casemgr.cases import services
+    from casemgr.cases import queries
 
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals /work/casemgr/cases/services.py line 42")
 
-    monkeypatch.setattr(services, "queue", broken)
+    monkeypatch.setattr(queries, "queue", broken)
     login(client, analyst)
     response = client.get("/cases/")
     assert response.status_code == 500

@@ -27,7 +27,7 @@ from werkzeug.datastructures import MultiDict
 
 from casemgr.api import schemas
 from casemgr.api.errors import ApiError
-from casemgr.cases import services as cases
+from casemgr.cases import queries, receiving
 from casemgr.cases.workflow import ActionRule, Status
 from casemgr.database import MAX_ID
 from casemgr.directory import services as directory
@@ -182,7 +182,7 @@ def _given(body: Mapping[str, Any], errors: Errors) -> Json:
 
 def report_input(
     body: Mapping[str, Any], *, max_urls: int, languages: Sequence[str]
-) -> cases.ReportInput:
+) -> receiving.ReportInput:
     """A report from the body; raises ValidationFailed naming each bad field and URL.
 
     Bad URLs are named by their index in ``urls``: ``"urls[3]: message"``.
@@ -190,7 +190,7 @@ def report_input(
     errors = shape_errors(body, schemas.report_request_schema(max_urls, languages))
     given = _given(body, errors)
     raw_urls: list[Any] = given.get("urls", [])
-    report = cases.ReportInput(
+    report = receiving.ReportInput(
         urls=raw_urls,
         source=given.get("source", "partner"),
         description=given.get("description", ""),
@@ -302,7 +302,7 @@ def _if_match_version(header: str) -> int | None:
 
 @dataclass(frozen=True)
 class CaseListQuery:
-    filters: cases.QueueFilter
+    filters: queries.QueueFilter
     page: int
     per_page: int
 
@@ -343,7 +343,7 @@ def case_list_query(args: MultiDict[str, str], *, user_id: int, max_per_page: in
     )
     if errors:
         raise ValidationFailed(errors)
-    filters = cases.QueueFilter(
+    filters = queries.QueueFilter(
         view="overdue" if overdue else "all", status=status, assignee_id=assignee_id, q=q
     )
     return CaseListQuery(filters, page, per_page)

@@ -20,24 +20,24 @@ from enum import StrEnum
 from typing import Any
 
 from casemgr.auth.models import User
+from casemgr.cases import queries, receiving
 from casemgr.cases import services as cases
-from casemgr.cases.models import Case, CaseEvent, Submission
-from casemgr.cases.workflow import (
+from casemgr.cases.fields import (
     MAX_REASON_LENGTH,
-    ActionRule,
     AgeGroup,
     Classification,
     FieldSpec,
     MediaType,
-    Resolution,
     SiteType,
-    Status,
 )
+from casemgr.cases.models import Case, CaseEvent, Submission
+from casemgr.cases.workflow import ActionRule, Resolution, Status
 from casemgr.database import MAX_ID
 from casemgr.directory.models import Organisation
 from casemgr.directory.services import LANGUAGES
 from casemgr.domain import Actor, OrgKind, Role
 from casemgr.intake.urls import MAX_URL_LENGTH
+from casemgr.paging import Page
 
 Json = dict[str, Any]
 
@@ -132,7 +132,7 @@ REFERENCE_SCHEMAS: dict[str, Json] = {
             "id": ID,
             "reference": {**TEXT, "examples": ["CM-S-2026-000007"]},
             "received_at": TIME,
-            "source": enum_of(cases.SOURCES),
+            "source": enum_of(receiving.SOURCES),
             "external_reference": nullable(TEXT),
         },
         description="One report as it arrived; each of its URLs became a case.",
@@ -144,7 +144,7 @@ REFERENCE_SCHEMAS: dict[str, Json] = {
 
 
 def case_summary(case: Case, *, now: datetime) -> Json:
-    """A case as a list shows it (what ``cases.queue`` loads: no N+1)."""
+    """A case as a list shows it (what ``queries.queue`` loads: no N+1)."""
     return {
         "id": case.id,
         "reference": case.reference,
@@ -190,7 +190,7 @@ _CASE_SUMMARY_PROPERTIES: Json = {
 
 
 def case_detail(case: Case, *, actor: Actor, now: datetime) -> Json:
-    """Everything about a case (load it with ``cases.case_for_page``)."""
+    """Everything about a case (load it with ``queries.case_for_page``)."""
     return case_summary(case, now=now) | {
         "media_type": case.media_type,
         "site_type": case.site_type,
@@ -310,7 +310,7 @@ CASE_SCHEMAS: dict[str, Json] = {
             "total_is_estimate": {
                 "type": "boolean",
                 "description": f"True when the list holds more than "
-                f"{cases.EXACT_COUNT_LIMIT:,} cases and `total` is the database's "
+                f"{queries.EXACT_COUNT_LIMIT:,} cases and `total` is the database's "
                 "estimate (never below that number): page on while a page comes back "
                 "full",
             },
@@ -320,7 +320,7 @@ CASE_SCHEMAS: dict[str, Json] = {
 }
 
 
-def case_list(page: cases.Page, *, now: datetime) -> Json:
+def case_list(page: Page, *, now: datetime) -> Json:
     return {
         "items": [case_summary(case, now=now) for case in page.items],
         "total": page.total,
@@ -333,7 +333,7 @@ def case_list(page: cases.Page, *, now: datetime) -> Json:
 # --- reports
 
 
-def report_result(result: cases.ReceiveResult) -> Json:
+def report_result(result: receiving.ReceiveResult) -> Json:
     record = result.submission
     return {
         "submission": submission(record),
@@ -362,21 +362,21 @@ def report_request_schema(max_urls: int, languages: Sequence[str]) -> Json:
                 "normalised (scheme and host lower-cased, default port and fragment "
                 "dropped); repeats within one report are collapsed.",
             },
-            "description": {**nullable(TEXT), "maxLength": cases.MAX_DESCRIPTION_LENGTH},
+            "description": {**nullable(TEXT), "maxLength": receiving.MAX_DESCRIPTION_LENGTH},
             "source": {
-                **nullable(enum_of(cases.API_SOURCES)),
+                **nullable(enum_of(receiving.API_SOURCES)),
                 "default": "partner",
                 "description": "Where the report came from (`public` is the public form's only)",
             },
             "external_reference": {
                 **nullable(TEXT),
-                "maxLength": cases.MAX_EXTERNAL_REFERENCE_LENGTH,
+                "maxLength": receiving.MAX_EXTERNAL_REFERENCE_LENGTH,
                 "description": "Your own reference. Sending the same one again returns the "
                 "first submission (200) instead of creating new cases: retry safely.",
             },
             "reporter_contact": {
                 **nullable(TEXT),
-                "maxLength": cases.MAX_CONTACT_LENGTH,
+                "maxLength": receiving.MAX_CONTACT_LENGTH,
                 "description": "Stored encrypted; never returned by the API",
             },
             "feedback_requested": {**nullable({"type": "boolean"}), "default": False},

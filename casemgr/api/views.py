@@ -14,6 +14,7 @@ from casemgr.api import bp, inputs, openapi, schemas
 from casemgr.api.auth import current_api_user, token_required
 from casemgr.api.errors import ApiError
 from casemgr.auth.models import User
+from casemgr.cases import queries, receiving
 from casemgr.cases import services as cases
 from casemgr.cases.workflow import RULES, Action
 from casemgr.directory import services as directory
@@ -61,9 +62,9 @@ def submit_report():
     return answer, 201 if result.created else 200
 
 
-def _receive(report: cases.ReportInput, user: User) -> cases.ReceiveResult:
-    def receive() -> cases.ReceiveResult:
-        return cases.receive_report(
+def _receive(report: receiving.ReportInput, user: User) -> receiving.ReceiveResult:
+    def receive() -> receiving.ReceiveResult:
+        return receiving.receive_report(
             db.session,
             report,
             now=context.now(),
@@ -93,7 +94,7 @@ def list_cases():
     query = inputs.case_list_query(
         request.args, user_id=user.id, max_per_page=context.setting("API_MAX_PER_PAGE")
     )
-    page = cases.queue(
+    page = queries.queue(
         db.session,
         query.filters,
         user_id=user.id,
@@ -108,7 +109,7 @@ def list_cases():
 @token_required()
 def get_case(case_id: int):
     inputs.query_parameters(request.args, ())
-    case = cases.case_for_page(db.session, case_id)
+    case = queries.case_for_page(db.session, case_id)
     return schemas.case_detail(case, actor=current_api_user().actor, now=context.now())
 
 
@@ -118,7 +119,7 @@ def act(case_id: int, action: str):
     """404 for an unknown case or action; the workflow answers the rest (403/409/422)."""
     inputs.query_parameters(request.args, ())
     actor = current_api_user().actor
-    case = cases.case_for_page(db.session, case_id)
+    case = queries.case_for_page(db.session, case_id)
     if action not in RULES:
         allowed = cases.allowed_actions(case, actor)
         raise ApiError(
@@ -141,7 +142,7 @@ def act(case_id: int, action: str):
         expected_version=wanted.expected_version,
     )
     db.session.commit()
-    case = cases.case_for_page(db.session, case_id)
+    case = queries.case_for_page(db.session, case_id)
     return schemas.case_detail(case, actor=actor, now=context.now())
 
 

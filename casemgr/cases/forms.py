@@ -16,8 +16,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from casemgr.cases.services import MAX_CONTACT_LENGTH, MAX_DESCRIPTION_LENGTH
-from casemgr.cases.workflow import MAX_REASON_LENGTH, ActionRule, FieldSpec
+from casemgr.cases.fields import MAX_REASON_LENGTH, FieldSpec
+from casemgr.cases.receiving import MAX_CONTACT_LENGTH, MAX_DESCRIPTION_LENGTH
+from casemgr.cases.workflow import ActionRule
 from casemgr.countries import country_choices
 from casemgr.forms import select_choices
 

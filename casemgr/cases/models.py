@@ -188,6 +188,7 @@ class Case(Base):
             assignee_id=self.assignee_id,
             received_at=self.received_at,
             hosting_country=self.hosting_country,
+            first_action_at=self.first_action_at,
         )
 
     def is_overdue(self, now: datetime) -> bool:

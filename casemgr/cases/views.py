@@ -15,11 +15,12 @@ from flask_login import current_user
 from casemgr import context
 from casemgr.auth import services as accounts
 from casemgr.auth.access import staff_required
-from casemgr.cases import bp
+from casemgr.cases import bp, queries, receiving
 from casemgr.cases import services as cases
+from casemgr.cases.fields import Classification
 from casemgr.cases.forms import ManualReportForm, action_values, build_action_form
 from casemgr.cases.models import Case
-from casemgr.cases.workflow import RULES, Action, Classification, Status
+from casemgr.cases.workflow import RULES, Action, Status
 from casemgr.countries import country_choices, is_country_code
 from casemgr.directory import routing, tracing
 from casemgr.directory import services as directory
@@ -43,8 +44,10 @@ def _country_arg(value: str | None) -> str | None:
 @bp.route("/")
 @staff_required
 def queue():
-    filters = cases.QueueFilter(
-        view=request.args.get("view") if request.args.get("view") in cases.QUEUE_VIEWS else "open",
+    filters = queries.QueueFilter(
+        view=request.args.get("view")
+        if request.args.get("view") in queries.QUEUE_VIEWS
+        else "open",
         status=request.args.get("status") if request.args.get("status") in set(Status) else None,
         classification=request.args.get("classification")
         if request.args.get("classification") in set(Classification)
@@ -52,7 +55,7 @@ def queue():
         hosting_country=_country_arg(request.args.get("hosting_country")),
         q=request.args.get("q"),
     )
-    page = cases.queue(
+    page = queries.queue(
         db.session,
         filters,
         user_id=current_user.id,
@@ -64,11 +67,11 @@ def queue():
         "cases/queue.html",
         page=page,
         filters=filters,
-        views=cases.QUEUE_VIEWS,
+        views=queries.QUEUE_VIEWS,
         statuses=list(Status),
         classifications=list(Classification),
         countries=country_choices(),
-        exact_count_limit=cases.EXACT_COUNT_LIMIT,
+        exact_count_limit=queries.EXACT_COUNT_LIMIT,
         now=context.now(),
     )
 
@@ -147,7 +150,7 @@ def _render_case(case: Case, *, failed_form=None, status: int = 200, trace=None)
             suggested_label=RULES[Action(suggestion.action)].label if suggestion else None,
             suggested_organisation=_organisation_label(suggestion),
             trace=trace,
-            duplicates=cases.duplicates_of(db.session, case),
+            duplicates=queries.duplicates_of(db.session, case),
             field_names=_field_names(options),
             now=context.now(),
             can_view_contact=case.submission.reporter_contact is not None,
@@ -178,21 +181,19 @@ def _organisation_label(suggestion) -> str | None:
 @bp.route("/<int:case_id>")
 @staff_required
 def case_page(case_id: int):
-    return _render_case(cases.case_for_page(db.session, case_id))
+    return _render_case(queries.case_for_page(db.session, case_id))
 
 
 @bp.route("/<int:case_id>/actions/<action>", methods=["POST"])
 @staff_required
 def act(case_id: int, action: str):
-    case = cases.case_for_page(db.session, case_id)
+    case = queries.case_for_page(db.session, case_id)
     if action not in RULES:
         abort(404, description=f"'{action}' is not an action.")
     form = build_action_form(RULES[Action(action)], _action_options(), formdata=request.form)
     if not form.validate():
         return _render_case(case, failed_form=form, status=422)
     values = action_values(form)
-    if action == Action.MARK_DUPLICATE and values.get("duplicate_of"):
-        values["duplicate_of"] = cases.case_id_for(db.session, str(values["duplicate_of"]))
     version = form.version.data
     try:
         cases.apply_action(
@@ -207,7 +208,7 @@ def act(case_id: int, action: str):
         )
     except ValidationFailed as exc:
         db.session.rollback()
-        case = cases.case_for_page(db.session, case_id)
+        case = queries.case_for_page(db.session, case_id)
         for name, messages in exc.fields.items():
             if name in form:
                 form[name].errors = list(form[name].errors) + messages
@@ -220,7 +221,7 @@ def act(case_id: int, action: str):
             exc = exc.described()
         flash(str(exc), "error")
         return _render_case(
-            cases.case_for_page(db.session, case_id),
+            queries.case_for_page(db.session, case_id),
             status=403 if isinstance(exc, PermissionDenied) else 409,
         )
     db.session.commit()
@@ -235,7 +236,7 @@ def trace_host(case_id: int):
 
     Only on the analyst's request: the look-up is a network action. Nothing
     on the case changes; the page shows what was found. The look-up is audited."""
-    case = cases.case_for_page(db.session, case_id)
+    case = queries.case_for_page(db.session, case_id)
     result = tracing.trace_case(
         db.session,
         case_id=case.id,
@@ -253,12 +254,12 @@ def trace_host(case_id: int):
 @staff_required
 def show_contact(case_id: int):
     """Reveal the reporter's contact details; every viewing is audited."""
-    case = cases.case_for_page(db.session, case_id)
+    case = queries.case_for_page(db.session, case_id)
     contact = cases.reveal_contact(
         db.session,
         case.submission,
         cipher=context.cipher(),
-        actor_id=current_user.id,
+        actor=current_user.actor,
         now=context.now(),
         case_reference=case.reference,
     )
@@ -283,9 +284,9 @@ def new_report():
             urls = []
             form.urls.errors = [exc.message]
         if urls and not line_errors:
-            result = cases.receive_report(
+            result = receiving.receive_report(
                 db.session,
-                cases.ReportInput(
+                receiving.ReportInput(
                     urls=urls,
                     source=form.source.data,
                     description=form.description.data or "",

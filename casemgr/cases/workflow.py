@@ -3,7 +3,8 @@
 This module is the only place that knows which action moves a case from which
 state to which. It is pure Python (no Flask, no SQLAlchemy) so that the whole
 table can be tested without a database. The service layer asks it for a
-``Transition`` and then records it; templates and the API only ever show what
+``Transition`` (the new state, and what to write on the case: data, clocks
+and deadlines) and then records it; templates and the API only ever show what
 ``allowed_actions`` returns.
 
 References to other records (a user, an organisation, another case) are
@@ -12,15 +13,25 @@ looked up through a ``Resolver`` that the caller passes in.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from casemgr.clock import parse_iso
-from casemgr.countries import is_country_code
+from casemgr.cases.fields import (
+    ILLEGAL,
+    MATERIAL_DETAILS,
+    AgeGroup,
+    Classification,
+    FieldSpec,
+    MediaType,
+    SiteType,
+    choices_of,
+    illegal_only,
+    is_illegal,
+    parse_fields,
+)
 from casemgr.domain import Actor, CaseRef, OrganisationRef, OrgKind, Role, StaffRef
 from casemgr.errors import InvalidTransition, PermissionDenied, ValidationFailed
 
@@ -51,41 +62,6 @@ class Resolution(StrEnum):
     CONTENT_UNAVAILABLE = "content_unavailable"
 
 
-class Classification(StrEnum):
-    ILLEGAL_BASELINE = "illegal_baseline"
-    ILLEGAL_NATIONAL = "illegal_national"
-    NOT_ILLEGAL = "not_illegal"
-    OUT_OF_REMIT = "out_of_remit"
-
-
-ILLEGAL: frozenset[Classification] = frozenset(
-    {Classification.ILLEGAL_BASELINE, Classification.ILLEGAL_NATIONAL}
-)
-
-
-class MediaType(StrEnum):
-    IMAGE = "image"
-    VIDEO = "video"
-    MIXED = "mixed"
-    OTHER = "other"
-
-
-class SiteType(StrEnum):
-    WEBSITE = "website"
-    IMAGE_HOST = "image_host"
-    FILE_HOST = "file_host"
-    FORUM = "forum"
-    SOCIAL = "social"
-    BLOG = "blog"
-    OTHER = "other"
-
-
-class AgeGroup(StrEnum):
-    INFANT_TODDLER = "infant_toddler"
-    PREPUBESCENT = "prepubescent"
-    PUBESCENT = "pubescent"
-
-
 class Action(StrEnum):
     ASSIGN = "assign"
     ASSESS = "assess"
@@ -111,134 +87,25 @@ class CaseFacts:
     assignee_id: int | None = None
     received_at: datetime | None = None
     hosting_country: str | None = None
+    first_action_at: datetime | None = None
 
 
 class Resolver(Protocol):
     def staff(self, user_id: int) -> StaffRef | None: ...
     def organisation(self, organisation_id: int) -> OrganisationRef | None: ...
-    def case(self, case_id: int) -> CaseRef | None: ...
+    def case(self, id_or_reference: int | str) -> CaseRef | None: ...
 
 
-# --- errors
+class Durations(Protocol):
+    """How long each step may take (``casemgr.settings.Timings`` is one)."""
 
-
-# --- field parsing: each returns the clean value or raises ValueError(message)
-
-MAX_REASON_LENGTH = 2000
-
-
-def _id(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError("must be a whole number")
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    else:
-        raise ValueError("must be a whole number")
-    if not 0 < number < 2**63:
-        raise ValueError("must be a positive number")
-    return number
-
-
-def _country(value: Any) -> str:
-    if not isinstance(value, str) or not is_country_code(value.strip().upper()):
-        raise ValueError("must be an ISO 3166-1 alpha-2 country code, e.g. KH")
-    return value.strip().upper()
-
-
-def _ip(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError("must be an IPv4 or IPv6 address")
-    try:
-        return str(ipaddress.ip_address(value.strip()))
-    except ValueError:
-        raise ValueError("must be an IPv4 or IPv6 address") from None
-
-
-def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in {"true", "yes", "on", "1"}:
-        return True
-    if isinstance(value, str) and value.strip().lower() in {"false", "no", "off", "0", ""}:
-        return False
-    raise ValueError("must be true or false")
-
-
-def _datetime(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        from casemgr.clock import as_utc
-
-        return as_utc(value)
-    if not isinstance(value, str):
-        raise ValueError("must be an ISO 8601 date and time")
-    try:
-        return parse_iso(value)
-    except ValueError:
-        raise ValueError("must be an ISO 8601 date and time, e.g. 2026-11-28T09:30:00Z") from None
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError("must be text")
-    text = value.strip()
-    if len(text) > MAX_REASON_LENGTH:
-        raise ValueError(f"must be at most {MAX_REASON_LENGTH} characters")
-    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text):
-        raise ValueError("must not contain control characters")
-    return text
-
-
-_PARSERS: dict[str, Callable[[Any], Any]] = {
-    "id": _id,
-    "country": _country,
-    "ip": _ip,
-    "bool": _bool,
-    "datetime": _datetime,
-    "text": _text,
-}
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One field an action takes. ``kind`` and ``choices`` let forms and the API
-    document be generated from this table instead of repeating it."""
-
-    name: str
-    kind: str  # id | choice | country | ip | bool | datetime | text
-    required: bool = True
-    # A field needed only when the predicate over the other clean values holds.
-    required_if: Callable[[dict[str, Any]], bool] | None = None
-    label: str = ""
-    choices: tuple[str, ...] = ()
-    # For ids: what they point at ("staff", "case", or an OrgKind value).
-    refers_to: str | None = None
-    # Required only in some cases (e.g. details of illegal material): explained here.
-    required_when: str = ""
-
-    def parse(self, value: Any) -> Any:
-        if self.kind == "choice":
-            if value not in self.choices:
-                raise ValueError(f"must be one of: {', '.join(self.choices)}")
-            return value
-        return _PARSERS[self.kind](value)
-
-    def is_required(self, values: dict[str, Any]) -> bool:
-        if self.required_if is not None:
-            return self.required_if(values)
-        return self.required
-
-
-def _choices(enum: type[StrEnum]) -> tuple[str, ...]:
-    return tuple(member.value for member in enum)
-
-
-_ILLEGAL_ONLY = "the classification is illegal_baseline or illegal_national"
-
-
-def _is_illegal(values: dict[str, Any]) -> bool:
-    return values.get("classification") in ILLEGAL
+    @property
+    def assessment_due(self) -> timedelta: ...
+    @property
+    def forwarded_reminder(self) -> timedelta: ...
+    @property
+    def police_hold_review(self) -> timedelta: ...
+    def takedown_due_for(self, country: str | None) -> timedelta: ...
 
 
 # --- the table
@@ -302,37 +169,17 @@ RULES: dict[Action, ActionRule] = {
                     "classification",
                     "choice",
                     label="Classification",
-                    choices=_choices(Classification),
+                    choices=choices_of(Classification),
                 ),
-                FieldSpec(
-                    "media_type",
-                    "choice",
-                    required_if=_is_illegal,
-                    label="Media type",
-                    choices=_choices(MediaType),
-                    required_when=_ILLEGAL_ONLY,
-                ),
-                FieldSpec(
-                    "site_type",
-                    "choice",
-                    required_if=_is_illegal,
-                    label="Site type",
-                    choices=_choices(SiteType),
-                    required_when=_ILLEGAL_ONLY,
-                ),
-                FieldSpec(
-                    "hosting_country",
-                    "country",
-                    required_if=_is_illegal,
-                    label="Hosting country",
-                    required_when=_ILLEGAL_ONLY,
-                ),
+                illegal_only("media_type", "choice", "Media type", choices_of(MediaType)),
+                illegal_only("site_type", "choice", "Site type", choices_of(SiteType)),
+                illegal_only("hosting_country", "country", "Hosting country"),
                 FieldSpec(
                     "age_group",
                     "choice",
                     required=False,
                     label="Age group",
-                    choices=_choices(AgeGroup),
+                    choices=choices_of(AgeGroup),
                 ),
                 FieldSpec("hosting_ip", "ip", required=False, label="Hosting IP"),
             ),
@@ -387,14 +234,8 @@ RULES: dict[Action, ActionRule] = {
         ),
         ActionRule(
             Action.REFER_TO_POLICE,
-            frozenset(
-                {
-                    Status.ACTION_REQUIRED,
-                    Status.NOTICE_PENDING,
-                    Status.NOTICE_SENT,
-                    Status.FORWARDED,
-                }
-            ),
+            # From the assessment on, until the police have it.
+            OPEN_STATUSES - {Status.NEW, Status.TRIAGE, Status.WITH_POLICE},
             Role.ANALYST,
             (
                 FieldSpec("police_id", "id", label="Police", refers_to=OrgKind.POLICE),
@@ -441,13 +282,19 @@ STAFF_ACTIONS: tuple[Action, ...] = tuple(a for a in Action if RULES[a].role is 
 
 @dataclass(frozen=True)
 class Transition:
-    """An action the state machine has accepted, ready to be recorded."""
+    """An action the state machine has accepted, ready to be recorded.
+
+    ``values`` are the action's clean fields, as its event records them;
+    ``changes`` is what to write on the case besides its state (attribute
+    name to value): the data, who, the clocks and the deadlines.
+    """
 
     action: Action
     from_status: Status
     to_status: Status
     resolution: Resolution | None
     values: dict[str, Any]
+    changes: dict[str, Any]
 
 
 def allowed_actions(case: CaseFacts, actor: Actor) -> list[str]:
@@ -469,6 +316,7 @@ def plan(
     *,
     now: datetime,
     resolver: Resolver,
+    timings: Durations,
 ) -> Transition:
     """Check ``action`` on ``case`` by ``actor`` with fields ``raw``.
 
@@ -487,39 +335,20 @@ def plan(
     if rule.actor_guard is not None and (refusal := rule.actor_guard(case, actor)):
         raise PermissionDenied(refusal)
 
-    values, errors = _parse_fields(rule, raw)
+    values, errors = parse_fields(rule.fields, raw)
+    if values.get("classification") is not None and not is_illegal(values):
+        values = {n: v for n, v in values.items() if n not in MATERIAL_DETAILS}  # illegal only
     if not errors:
         _check_references(rule.action, case, actor, values, errors, resolver, now)
     if errors:
         raise ValidationFailed(errors)
-    to_status, resolution = _target(rule.action, case, values)
-    return Transition(rule.action, case.status, to_status, resolution, values)
+    to_status, resolution, changes = _outcome(rule.action, case, actor, values, now, timings)
+    return Transition(rule.action, case.status, to_status, resolution, values, changes)
 
 
 def _invalid(action: str, case: CaseFacts, actor: Actor) -> InvalidTransition:
     known = action in Action.__members__.values()
     return InvalidTransition(action, case.status, allowed_actions(case, actor), known=known)
-
-
-def _parse_fields(rule: ActionRule, raw: Mapping[str, Any]) -> tuple[dict, dict]:
-    values: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
-    for spec in rule.fields:
-        value = raw.get(spec.name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            continue
-        try:
-            values[spec.name] = spec.parse(value)
-        except ValueError as exc:
-            errors[spec.name] = [str(exc)]
-    for spec in rule.fields:
-        if spec.name not in values and spec.name not in errors and spec.is_required(values):
-            errors[spec.name] = ["is required"]
-    if values.get("classification") is not None and not _is_illegal(values):
-        # Details of the material only make sense for illegal material.
-        for name in ("media_type", "site_type", "hosting_country", "age_group", "hosting_ip"):
-            values.pop(name, None)
-    return values, errors
 
 
 def _check_references(
@@ -540,10 +369,13 @@ def _check_references(
         if staff is None or not staff.active or staff.role is Role.SYSTEM:
             errors["assignee_id"] = ["must be an active staff member"]
     elif action is Action.MARK_DUPLICATE:
-        if values["duplicate_of"] == case.id:
+        original = resolver.case(values["duplicate_of"])
+        if original is None:
+            errors["duplicate_of"] = ["no case with this id or reference"]
+        elif original.id == case.id:
             errors["duplicate_of"] = ["a case cannot be a duplicate of itself"]
-        elif resolver.case(values["duplicate_of"]) is None:
-            errors["duplicate_of"] = ["no case with this id"]
+        else:
+            values["duplicate_of"] = original.id  # the event records the id, however named
     elif action in _ORGANISATION_FIELDS:
         name, kind = _ORGANISATION_FIELDS[action]
         organisation = resolver.organisation(values[name])
@@ -572,31 +404,82 @@ _ORGANISATION_FIELDS: dict[Action, tuple[str, OrgKind]] = {
 }
 
 
-def _target(
-    action: Action, case: CaseFacts, values: dict[str, Any]
-) -> tuple[Status, Resolution | None]:
+def _outcome(
+    action: Action,
+    case: CaseFacts,
+    actor: Actor,
+    values: dict[str, Any],
+    now: datetime,
+    timings: Durations,
+) -> tuple[Status, Resolution | None, dict[str, Any]]:
+    """Where ``action`` takes the case, how it is resolved if it closes, and what the
+    action writes on it besides its state: the data, who, the clocks, the deadlines."""
+    resolution: Resolution | None = None
+    changes: dict[str, Any] = {}
     match action:
-        case Action.ASSIGN | Action.REOPEN:
-            return Status.TRIAGE, None
+        case Action.ASSIGN:
+            to = Status.TRIAGE
+            changes = {"assignee_id": values["assignee_id"], "assigned_at": now}
         case Action.ASSESS:
-            if values["classification"] in ILLEGAL:
-                return Status.ACTION_REQUIRED, None
-            return Status.CLOSED, Resolution(values["classification"])
+            to = Status.ACTION_REQUIRED
+            if values["classification"] not in ILLEGAL:
+                to, resolution = Status.CLOSED, Resolution(values["classification"])
+            changes = {name: values.get(name) for name in ("classification", *MATERIAL_DETAILS)}
+            changes |= {"assessed_at": now, "assessed_by_id": actor.id, "due_at": None}
         case Action.MARK_DUPLICATE:
-            return Status.CLOSED, Resolution.DUPLICATE
+            to, resolution = Status.CLOSED, Resolution.DUPLICATE
+            changes = {"duplicate_of_id": values["duplicate_of"]}
         case Action.CLOSE_UNAVAILABLE:
-            return Status.CLOSED, Resolution.CONTENT_UNAVAILABLE
+            to, resolution = Status.CLOSED, Resolution.CONTENT_UNAVAILABLE
         case Action.REQUEST_NOTICE:
-            return Status.NOTICE_PENDING, None
+            to = Status.NOTICE_PENDING
+            changes = {"provider_id": values["provider_id"], "notice_requested_at": now}
+            changes |= {"due_at": None, "next_reminder_at": None}
         case Action.FORWARD_TO_PARTNER:
-            return Status.FORWARDED, None
-        case Action.REFER_TO_POLICE | Action.RELEASE_HOLD:
-            return Status.WITH_POLICE, None
+            to = Status.FORWARDED
+            changes = {"partner_id": values["partner_id"], "forwarded_at": now}
+            changes |= _chase(now + timings.forwarded_reminder)
+        case Action.REFER_TO_POLICE:
+            to, hold = Status.WITH_POLICE, values.get("hold", False)
+            changes = {"police_id": values["police_id"], "referred_at": now, "police_hold": hold}
+            if hold:
+                # No takedown clock while the police hold it; a supervisor reviews the hold.
+                review = now + timings.police_hold_review
+                changes |= {"hold_since": now, "due_at": None, "next_reminder_at": review}
+                changes["reminder_count"] = 0
+            else:
+                changes |= _chase(now + timings.takedown_due_for(case.hosting_country))
+        case Action.RELEASE_HOLD:
+            to = Status.WITH_POLICE
+            changes = {"police_hold": False, "hold_since": None}
+            changes |= _chase(now + timings.takedown_due_for(case.hosting_country))
         case Action.CONFIRM_TAKEDOWN:
-            return Status.CLOSED, Resolution.TAKEDOWN_CONFIRMED
+            to, resolution = Status.CLOSED, Resolution.TAKEDOWN_CONFIRMED
+            changes = {"removed_at": values["removed_at"]}
+        case Action.REOPEN:
+            to = Status.TRIAGE
+            changes = {"resolution": None, "closed_at": None, "removed_at": None}
+            changes["due_at"] = now + timings.assessment_due
         case Action.SEND_NOTICE:
-            return Status.NOTICE_SENT, None
-    raise AssertionError(f"no target for {action}")  # pragma: no cover
+            to = Status.NOTICE_SENT
+            changes = {"notice_sent_at": now}
+            changes |= _chase(now + timings.takedown_due_for(case.hosting_country))
+    if action in _FIRST_ACTIONS and case.first_action_at is None:
+        changes["first_action_at"] = now
+    if to is Status.CLOSED:
+        changes |= {"resolution": resolution, "closed_at": now, "due_at": None}
+        changes["next_reminder_at"] = None
+    return to, resolution, changes
+
+
+# The actions that hand the material on for removal: the first of them is the
+# hotline's first action on the case.
+_FIRST_ACTIONS = {Action.REQUEST_NOTICE, Action.FORWARD_TO_PARTNER, Action.REFER_TO_POLICE}
+
+
+def _chase(due: datetime) -> dict[str, Any]:
+    """Start the removal clock: due then, first reminder then."""
+    return {"due_at": due, "next_reminder_at": due, "reminder_count": 0}
 
 
 def initial_state(has_open_duplicate: bool) -> tuple[Status, Resolution | None]:

@@ -50,6 +50,7 @@ from sqlalchemy.orm import Session, selectinload, undefer
 from casemgr import events
 from casemgr.alerts.services import raise_alert
 from casemgr.audit.services import record
+from casemgr.cases import receiving
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
 from casemgr.cases.workflow import Action, Status
@@ -65,7 +66,7 @@ from casemgr.notices.wording import NoticeSettings
 
 def notice_reference(session: Session, prefix: str, now: datetime) -> str:
     """``CM-N-2026-000001``: one series for letters of every kind, per year."""
-    return f"{prefix}-N-{now.year}-{cases.next_number(session, f'notice-{now.year}'):06d}"
+    return f"{prefix}-N-{now.year}-{receiving.next_number(session, f'notice-{now.year}'):06d}"
 
 
 # -------------------------------------------------------------------------- locks

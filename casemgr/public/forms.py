@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
-from casemgr.cases.services import MAX_CONTACT_LENGTH, MAX_DESCRIPTION_LENGTH, SEEN_WHERE
+from casemgr.cases.receiving import MAX_CONTACT_LENGTH, MAX_DESCRIPTION_LENGTH, SEEN_WHERE
 from casemgr.forms import select_choices
 from casemgr.intake.urls import MAX_URL_LENGTH
 

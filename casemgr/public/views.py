@@ -16,7 +16,7 @@ from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from casemgr import context
-from casemgr.cases import services as cases
+from casemgr.cases import receiving
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import csrf, db, limiter
 from casemgr.i18n import languages, public_url, selected_language
@@ -104,9 +104,9 @@ def report():
             400 if csrf_failed else 422
         )
     try:
-        result = cases.receive_report(
+        result = receiving.receive_report(
             db.session,
-            cases.ReportInput(
+            receiving.ReportInput(
                 urls=urls,
                 source="public",
                 description=form.description.data or "",

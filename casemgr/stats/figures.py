@@ -40,15 +40,9 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from casemgr.cases.fields import ILLEGAL, Classification, SiteType
 from casemgr.cases.models import Case, Submission
-from casemgr.cases.workflow import (
-    ILLEGAL,
-    OPEN_STATUSES,
-    Classification,
-    Resolution,
-    SiteType,
-    Status,
-)
+from casemgr.cases.workflow import OPEN_STATUSES, Resolution, Status
 from casemgr.directory.models import Organisation
 from casemgr.stats.analysts import AnalystFigures, per_analyst
 from casemgr.stats.cohorts import Branch, Cohorts

@@ -25,12 +25,12 @@ def test_the_list_is_newest_first_with_paging(as_analyst, make):
 
 
 def test_a_long_list_says_when_its_total_is_an_estimate(as_analyst, make, monkeypatch, backend):
-    from casemgr.cases import services
+    from casemgr.cases import queries
 
     for _ in range(3):
         make.case("new")
     assert as_analyst.get("/api/v1/cases").json["total_is_estimate"] is False
-    monkeypatch.setattr(services, "EXACT_COUNT_LIMIT", 2)
+    monkeypatch.setattr(queries, "EXACT_COUNT_LIMIT", 2)
     body = as_analyst.get("/api/v1/cases").json
     if backend == "postgresql":
         assert body["total_is_estimate"] is True and body["total"] >= 3

@@ -11,7 +11,8 @@ import pytest
 from openapi_spec_validator import validate
 
 from casemgr.api import inputs, schemas
-from casemgr.cases.workflow import RULES, FieldSpec
+from casemgr.cases.fields import FieldSpec
+from casemgr.cases.workflow import RULES
 from tests.api.contract import resolve
 from tests.api.test_auth import PROTECTED
 

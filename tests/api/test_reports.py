@@ -8,9 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casemgr import context
-from casemgr.api import views
 from casemgr.auth.models import User
-from casemgr.cases import services as cases
+from casemgr.cases import receiving
 from casemgr.cases.models import Case, CaseEvent, Submission
 from casemgr.extensions import db
 
@@ -124,7 +123,7 @@ def test_a_retry_racing_the_first_sending_gets_the_first_submission(
     """Two sendings of one external_reference at once: the loser of the unique
     constraint answers with the winner's submission."""
     body = {"urls": ["http://example.com/a"], "external_reference": "R-9"}
-    real_receive = cases.receive_report
+    real_receive = receiving.receive_report
     calls = []
 
     def receive_after_the_other_request(session, report, **kwargs):
@@ -139,7 +138,7 @@ def test_a_retry_racing_the_first_sending_gets_the_first_submission(
             raise IntegrityError("INSERT INTO submissions", {}, Exception("unique"))
         return real_receive(session, report, **kwargs)
 
-    monkeypatch.setattr(views.cases, "receive_report", receive_after_the_other_request)
+    monkeypatch.setattr(receiving, "receive_report", receive_after_the_other_request)
     response = as_analyst.post("/api/v1/reports", json=body)
     assert response.status_code == 200
     assert len(calls) == 2

@@ -1,8 +1,7 @@
-"""Receiving reports and acting on cases, against a real database."""
+"""Acting on cases (casemgr.cases.services), against a real database."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from sqlalchemy import select
 from casemgr import context
 from casemgr.audit.models import AuditEntry
 from casemgr.cases import services as cases
-from casemgr.cases.models import Case, CaseEvent, Submission
+from casemgr.cases.models import Case, CaseEvent
 from casemgr.cases.workflow import Action
 from casemgr.domain import SYSTEM_ACTOR
 from casemgr.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed
@@ -30,106 +29,6 @@ def act(case, action, fields=None, *, actor, **kwargs):
         timings=context.timings(),
         **kwargs,
     )
-
-
-class TestReceiveReport:
-    def test_one_case_per_distinct_url_with_shared_submission(self, make):
-        result = make.report(
-            "http://a.example.com/1", "http://b.example.com/2", "http://a.example.com/1"
-        )
-        submission = result.submission
-        assert result.created
-        assert [c.url for c in submission.cases] == [
-            "http://a.example.com/1",
-            "http://b.example.com/2",
-        ]
-        assert submission.reference == "CM-S-2026-000001"
-        assert [c.reference for c in submission.cases] == ["CM-2026-000001", "CM-2026-000002"]
-        assert all(c.status == "new" and c.submission_id == submission.id for c in submission.cases)
-
-    def test_receipt_sets_the_assessment_clock_and_records_an_event(self, make, clock):
-        case = make.report("http://a.example.com/1").submission.cases[0]
-        assert case.received_at == clock.now()
-        assert case.due_at == clock.now() + timedelta(hours=24)
-        assert case.host == "a.example.com"
-        [event] = case.events
-        assert (event.action, event.from_status, event.to_status) == ("receive", None, "new")
-
-    def test_a_url_with_an_open_case_becomes_a_closed_duplicate(self, make):
-        original = make.report("http://a.example.com/1").submission.cases[0]
-        again = make.report("http://a.example.com/1").submission.cases[0]
-        assert (again.status, again.resolution) == ("closed", "duplicate")
-        assert again.duplicate_of_id == original.id
-        assert again.events[0].fields["duplicate_of"] == original.reference
-
-    def test_a_url_whose_case_is_closed_is_worked_again(self, make):
-        closed = make.case("closed", url="http://a.example.com/1")
-        again = make.report("http://a.example.com/1").submission.cases[0]
-        assert closed.status == "closed"
-        assert (again.status, again.duplicate_of_id) == ("new", None)
-
-    def test_contact_is_encrypted_at_rest(self, make):
-        submission = make.report(
-            "http://a.example.com/1", reporter_contact="me@example.net", feedback_requested=True
-        ).submission
-        stored = db.session.scalar(select(Submission.reporter_contact))
-        assert b"me@example.net" not in stored
-        assert context.cipher().decrypt(stored) == "me@example.net"
-        assert submission.feedback_requested
-
-    def test_feedback_needs_a_contact(self, make):
-        submission = make.report("http://a.example.com/1", feedback_requested=True).submission
-        assert submission.feedback_requested is False
-
-    def test_same_external_reference_from_same_submitter_is_idempotent(self, make, analyst):
-        first = make.report(
-            "http://a.example.com/1",
-            submitted_by=analyst,
-            source="partner",
-            external_reference="P-1",
-        )
-        second = make.report(
-            "http://b.example.com/2",
-            submitted_by=analyst,
-            source="partner",
-            external_reference="P-1",
-        )
-        assert not second.created
-        assert second.submission.id == first.submission.id
-        assert db.session.scalar(select(db.func.count()).select_from(Case)) == 1
-
-    def test_same_external_reference_from_another_submitter_is_new(self, make, analyst, supervisor):
-        make.report(submitted_by=analyst, source="partner", external_reference="P-1")
-        other = make.report(submitted_by=supervisor, source="partner", external_reference="P-1")
-        assert other.created
-
-    @pytest.mark.parametrize(
-        ("changes", "field"),
-        [
-            ({"urls": []}, "urls"),
-            ({"urls": [f"http://e.example.com/{i}" for i in range(51)]}, "urls"),
-            ({"source": "pigeon"}, "source"),
-            ({"description": "x" * 5001}, "description"),
-            ({"external_reference": "r" * 121}, "external_reference"),
-            ({"reporter_contact": "c\x00"}, "reporter_contact"),
-        ],
-    )
-    def test_bad_reports_are_refused_whole(self, app, changes, field):
-        report = cases.ReportInput(
-            **{"urls": ["http://a.example.com/"], "source": "public", **changes}
-        )
-        with pytest.raises(ValidationFailed) as refused:
-            cases.receive_report(
-                db.session,
-                report,
-                now=context.now(),
-                timings=context.timings(),
-                cipher=context.cipher(),
-                reference_prefix="CM",
-            )
-        assert field in refused.value.fields
-        db.session.rollback()
-        assert db.session.scalar(select(db.func.count()).select_from(Submission)) == 0
 
 
 @pytest.mark.parametrize("state", STATES)
@@ -242,6 +141,16 @@ class TestEffects:
         assert event.fields == {"assignee_id": analyst.id}
 
 
+def test_every_change_the_workflow_asks_for_is_a_column_of_the_case():
+    """apply_action writes the transition's changes with setattr: a misspelt name
+    would be set on the object and silently never stored."""
+    from tests.cases.test_workflow import EFFECTS
+
+    columns = set(Case.__table__.columns.keys())
+    for action, _situation, _fields, _actor, changes in EFFECTS:
+        assert set(changes) <= columns, action
+
+
 class TestRefusals:
     def test_a_refusal_leaves_the_case_unchanged(self, make, analyst):
         case = make.case("triage", by=analyst)
@@ -274,164 +183,12 @@ class TestRefusals:
 def test_contact_viewing_is_audited(make, supervisor):
     submission = make.report(reporter_contact="call me: 012 345 678").submission
     shown = cases.reveal_contact(
-        db.session, submission, cipher=context.cipher(), actor_id=supervisor.id, now=context.now()
+        db.session, submission, cipher=context.cipher(), actor=supervisor.actor, now=context.now()
     )
     assert shown == "call me: 012 345 678"
     db.session.commit()  # the audit entry is written with the transaction
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "contact.view"))
     assert (entry.actor_id, entry.target_id) == (supervisor.id, str(submission.id))
-
-
-class TestQueue:
-    def page(self, user, **filters):
-        return cases.queue(
-            db.session, cases.QueueFilter(**filters), user_id=user.id, now=context.now()
-        )
-
-    def test_views(self, make, analyst, clock):
-        mine = make.case("triage", by=analyst, at=clock.now() - timedelta(days=2))
-        fresh = make.report(at=clock.now()).submission.cases[0]
-        old = make.case("new", at=clock.now() - timedelta(days=3))
-        closed = make.case("closed")
-        ids = lambda page: [c.id for c in page.items]  # noqa: E731
-        assert ids(self.page(analyst, view="mine")) == [mine.id]
-        assert set(ids(self.page(analyst, view="unassigned"))) == {fresh.id, old.id}
-        assert set(ids(self.page(analyst, view="overdue"))) == {mine.id, old.id}
-        assert closed.id not in ids(self.page(analyst, view="open"))
-        assert closed.id in ids(self.page(analyst, view="all"))
-
-    def test_newest_first_and_paginated(self, make, analyst, clock):
-        made = [
-            make.report(at=clock.now() - timedelta(hours=h)).submission.cases[0] for h in range(5)
-        ]
-        page = cases.queue(
-            db.session, cases.QueueFilter(), user_id=analyst.id, now=clock.now(), page=2, per_page=2
-        )
-        assert (page.total, page.pages) == (5, 3)
-        assert [c.id for c in page.items] == [made[2].id, made[3].id]
-
-    @pytest.mark.parametrize(
-        "query",
-        [
-            "CM-2026-000001",
-            "cm-2026-000001",
-            "http://a.example.com/x",
-            "A.EXAMPLE.COM/x",
-            "a.example.com",
-            "CM-S-2026-000001",
-        ],
-    )
-    def test_search(self, make, analyst, query):
-        target = make.report("http://a.example.com/x").submission.cases[0]
-        make.report("http://b.example.com/x")
-        assert [c.id for c in self.page(analyst, q=query).items] == [target.id]
-
-    def test_filters(self, make, analyst):
-        case = make.case("action_required", by=analyst)
-        make.case("triage", by=analyst)
-        found = self.page(
-            analyst,
-            status="action_required",
-            classification="illegal_baseline",
-            hosting_country="KH",
-        )
-        assert [c.id for c in found.items] == [case.id]
-
-    def test_a_closed_state_in_an_open_view_finds_nothing(self, make, analyst):
-        make.case("closed")
-        page = self.page(analyst, view="open", status="closed")
-        assert (page.items, page.total) == ([], 0)
-        assert self.page(analyst, view="all", status="closed").total == 1
-
-    def test_a_host_finds_every_case_on_it_its_root_url_too(self, make, analyst):
-        root = make.report("http://a.example.com/").submission.cases[0]
-        deeper = make.report("http://a.example.com/x").submission.cases[0]
-        make.report("http://b.example.com/")
-        found = self.page(analyst, q="a.example.com").items
-        assert sorted(c.id for c in found) == [root.id, deeper.id]
-
-    def test_text_that_is_no_reference_url_or_host_finds_nothing(self, make, analyst):
-        make.case("new")
-        assert self.page(analyst, q="nothing like it").items == []
-
-
-class TestQueueCounts:
-    """Lists are counted up to EXACT_COUNT_LIMIT; PostgreSQL estimates longer ones."""
-
-    @pytest.fixture(autouse=True)
-    def small_limit(self, monkeypatch):
-        monkeypatch.setattr(cases, "EXACT_COUNT_LIMIT", 2)
-
-    def page(self, user, *, page=1, per_page=3, **filters):
-        return cases.queue(
-            db.session,
-            cases.QueueFilter(**filters),
-            user_id=user.id,
-            now=context.now(),
-            page=page,
-            per_page=per_page,
-        )
-
-    def test_up_to_the_limit_the_total_is_exact(self, make, analyst):
-        for _ in range(2):
-            make.case("closed")
-        page = self.page(analyst, view="all")
-        assert (page.total, page.total_is_estimate, page.has_next) == (2, False, False)
-
-    def test_a_longer_list_is_estimated_on_postgresql_counted_on_sqlite(
-        self, make, analyst, backend
-    ):
-        for _ in range(4):
-            make.case("closed")
-        first, second = self.page(analyst, view="all"), self.page(analyst, view="all", page=2)
-        assert [len(first.items), len(second.items)] == [3, 1]
-        if backend == "postgresql":
-            assert first.total_is_estimate and first.total >= 3
-            assert first.has_next and not second.has_next  # full page: maybe more; short: the end
-        else:
-            assert (first.total, first.total_is_estimate) == (4, False)
-            assert first.has_next and not second.has_next
-
-    def test_a_state_in_the_open_view_counts_that_state_only(self, make, analyst):
-        make.case("triage", by=analyst)
-        for _ in range(2):
-            make.case("new")
-        page = self.page(analyst, view="open", status="triage")
-        assert (page.total, len(page.items)) == (1, 1)
-
-    def test_the_open_backlog_is_always_counted_exactly(self, make, analyst):
-        for state in ("new", "triage", "notice_sent", "with_police"):
-            make.case(state, by=analyst)
-        make.case("closed")
-        page = self.page(analyst, view="open")
-        assert (page.total, page.total_is_estimate) == (4, False)
-
-
-@pytest.mark.postgres
-def test_references_are_unique_under_concurrency(app, backend):
-    if backend != "postgresql":
-        pytest.skip("needs concurrent writers")
-    numbers: list[int] = []
-    errors: list[Exception] = []
-
-    def take(count: int) -> None:
-        with app.app_context():
-            try:
-                for _ in range(count):
-                    numbers.append(cases.next_number(db.session, "race"))
-                    db.session.commit()
-            except Exception as exc:  # pragma: no cover - reported below
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=take, args=(25,)) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
-    assert sorted(numbers) == list(range(1, 101))
 
 
 class TestRecordEvent:

@@ -54,9 +54,9 @@ class TestQueue:
         assert client.get(f"/cases/?{query}").status_code == 200
 
     def test_an_estimated_total_says_about(self, client, make, analyst, monkeypatch, backend):
-        from casemgr.cases import services
+        from casemgr.cases import queries
 
-        monkeypatch.setattr(services, "EXACT_COUNT_LIMIT", 2)
+        monkeypatch.setattr(queries, "EXACT_COUNT_LIMIT", 2)
         monkeypatch.setitem(client.application.config, "QUEUE_PAGE_SIZE", 2)
         for _ in range(3):
             make.case("closed")
@@ -201,6 +201,30 @@ class TestActionsThroughForms:
         assert response.status_code == 302
         db.session.refresh(copy)
         assert (copy.status, copy.duplicate_of_id) == ("closed", original.id)
+        assert copy.events[-1].fields == {"duplicate_of": original.id}
+
+    def test_duplicate_by_a_reference_typed_in_lower_case(self, client, make, analyst):
+        original, copy = make.case("new"), make.case("new")
+        login(client, analyst)
+        response = client.post(
+            f"/cases/{copy.id}/actions/mark_duplicate",
+            data={"mark_duplicate-duplicate_of": f" {original.reference.lower()} "},
+        )
+        assert response.status_code == 302
+        db.session.refresh(copy)
+        assert copy.duplicate_of_id == original.id
+
+    def test_a_reference_that_names_no_case_is_shown_on_the_form(self, client, make, analyst):
+        copy = make.case("new")
+        login(client, analyst)
+        response = client.post(
+            f"/cases/{copy.id}/actions/mark_duplicate",
+            data={"mark_duplicate-duplicate_of": "CM-2026-999999"},
+        )
+        assert response.status_code == 422
+        assert b"no case with this id or reference" in response.data
+        db.session.refresh(copy)
+        assert copy.status == "new"
 
 
 class TestManualEntry:

@@ -9,6 +9,7 @@ from casemgr.cases import workflow
 from casemgr.cases.workflow import Action, CaseFacts, Status
 from casemgr.domain import SYSTEM_ACTOR, Actor, CaseRef, OrganisationRef, OrgKind, Role, StaffRef
 from casemgr.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from casemgr.settings import Timings
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 RECEIVED = NOW - timedelta(days=2)
@@ -16,6 +17,13 @@ ANALYST = Actor(1, Role.ANALYST)
 OTHER_ANALYST = Actor(2, Role.ANALYST)
 SUPERVISOR = Actor(3, Role.SUPERVISOR)
 ADMIN = Actor(4, Role.ADMIN)
+TIMINGS = Timings(
+    assessment_due=timedelta(hours=24),
+    takedown_due=timedelta(hours=72),
+    takedown_due_by_country={"KH": timedelta(hours=48)},
+    forwarded_reminder=timedelta(days=7),
+    police_hold_review=timedelta(days=30),
+)
 
 
 class Directory:
@@ -40,8 +48,13 @@ class Directory:
     def organisation(self, organisation_id):
         return self.organisations.get(organisation_id)
 
-    def case(self, case_id):
-        return CaseRef(case_id) if case_id in (100, 101) else None
+    references = {"CM-2026-000100": 100, "CM-2026-000101": 101}
+
+    def case(self, id_or_reference):
+        if isinstance(id_or_reference, str):
+            found = self.references.get(id_or_reference)
+            return CaseRef(found) if found else None
+        return CaseRef(id_or_reference) if id_or_reference in (100, 101) else None
 
 
 # (state, police_hold): every situation a case can be in.
@@ -140,13 +153,21 @@ def test_every_action_from_every_state(action, status, hold):
         fields["duplicate_of"] = 101 if case.id == 100 else 100
     if (status.value, hold) in ALLOWED_FROM[action]:
         transition = workflow.plan(
-            action, case, actor_for(action), fields, now=NOW, resolver=Directory()
+            action, case, actor_for(action), fields, now=NOW, resolver=Directory(), timings=TIMINGS
         )
         assert (transition.to_status, transition.resolution) == EXPECTED_TARGET[action]
         assert transition.from_status == status
     else:
         with pytest.raises(InvalidTransition) as refused:
-            workflow.plan(action, case, actor_for(action), fields, now=NOW, resolver=Directory())
+            workflow.plan(
+                action,
+                case,
+                actor_for(action),
+                fields,
+                now=NOW,
+                resolver=Directory(),
+                timings=TIMINGS,
+            )
         assert refused.value.allowed_actions == workflow.allowed_actions(case, actor_for(action))
         assert "actions allowed now" in str(refused.value)
 
@@ -175,6 +196,7 @@ def test_supervisor_only_actions_refuse_analysts(action):
             VALID_FIELDS[action],
             now=NOW,
             resolver=Directory(),
+            timings=TIMINGS,
         )
 
 
@@ -182,7 +204,13 @@ def test_supervisor_only_actions_refuse_analysts(action):
 def test_people_cannot_take_the_notice_runs_action(actor):
     with pytest.raises(PermissionDenied):
         workflow.plan(
-            "send_notice", facts("notice_pending"), actor, {}, now=NOW, resolver=Directory()
+            "send_notice",
+            facts("notice_pending"),
+            actor,
+            {},
+            now=NOW,
+            resolver=Directory(),
+            timings=TIMINGS,
         )
 
 
@@ -195,19 +223,28 @@ def test_the_system_takes_no_human_action():
             {"assignee_id": 1},
             now=NOW,
             resolver=Directory(),
+            timings=TIMINGS,
         )
 
 
 def test_unknown_action_is_an_invalid_transition_listing_what_is_allowed():
     with pytest.raises(InvalidTransition, match="'fly' is not an action") as refused:
-        workflow.plan("fly", facts("triage"), ANALYST, {}, now=NOW, resolver=Directory())
+        workflow.plan(
+            "fly", facts("triage"), ANALYST, {}, now=NOW, resolver=Directory(), timings=TIMINGS
+        )
     assert "assess" in refused.value.allowed_actions
 
 
 class TestAssign:
     def test_analyst_takes_a_new_case_for_themselves(self):
         transition = workflow.plan(
-            "assign", facts("new", assignee_id=None), ANALYST, {}, now=NOW, resolver=Directory()
+            "assign",
+            facts("new", assignee_id=None),
+            ANALYST,
+            {},
+            now=NOW,
+            resolver=Directory(),
+            timings=TIMINGS,
         )
         assert transition.values["assignee_id"] == ANALYST.id
 
@@ -220,13 +257,20 @@ class TestAssign:
                 {"assignee_id": 2},
                 now=NOW,
                 resolver=Directory(),
+                timings=TIMINGS,
             )
         assert "assignee_id" in refused.value.fields
 
     def test_analyst_cannot_take_a_colleagues_case(self):
         with pytest.raises(PermissionDenied):
             workflow.plan(
-                "assign", facts("triage", assignee_id=2), ANALYST, {}, now=NOW, resolver=Directory()
+                "assign",
+                facts("triage", assignee_id=2),
+                ANALYST,
+                {},
+                now=NOW,
+                resolver=Directory(),
+                timings=TIMINGS,
             )
 
     def test_supervisor_gives_a_case_to_anyone_active(self):
@@ -237,6 +281,7 @@ class TestAssign:
             {"assignee_id": "2"},
             now=NOW,
             resolver=Directory(),
+            timings=TIMINGS,
         )
         assert transition.values["assignee_id"] == 2
 
@@ -250,6 +295,7 @@ class TestAssign:
                 {"assignee_id": assignee},
                 now=NOW,
                 resolver=Directory(),
+                timings=TIMINGS,
             )
         assert list(refused.value.fields) == ["assignee_id"]
 
@@ -263,6 +309,7 @@ class TestAssess:
             fields,
             now=NOW,
             resolver=Directory(),
+            timings=TIMINGS,
         )
 
     @pytest.mark.parametrize("classification", ["not_illegal", "out_of_remit"])
@@ -335,7 +382,13 @@ class TestReferences:
     def test_wrong_or_missing_references(self, action, status, field, value):
         with pytest.raises(ValidationFailed) as refused:
             workflow.plan(
-                action, facts(status), ANALYST, {field: value}, now=NOW, resolver=Directory()
+                action,
+                facts(status),
+                ANALYST,
+                {field: value},
+                now=NOW,
+                resolver=Directory(),
+                timings=TIMINGS,
             )
         assert field in refused.value.fields
 
@@ -348,6 +401,7 @@ class TestReferences:
                 {"partner_id": 11},
                 now=NOW,
                 resolver=Directory(),
+                timings=TIMINGS,
             )
         assert "reason" in refused.value.fields
 
@@ -360,6 +414,7 @@ class TestReferences:
                 {"provider_id": 10},
                 now=NOW,
                 resolver=Directory(),
+                timings=TIMINGS,
             )
 
     @pytest.mark.parametrize("hold", ["yes", "true", True, "on", "1"])
@@ -371,6 +426,7 @@ class TestReferences:
             {"police_id": 12, "hold": hold},
             now=NOW,
             resolver=Directory(),
+            timings=TIMINGS,
         )
         assert transition.values["hold"] is True
 
@@ -383,6 +439,7 @@ class TestReferences:
                 {"police_id": 12, "hold": "maybe"},
                 now=NOW,
                 resolver=Directory(),
+                timings=TIMINGS,
             )
 
 
@@ -407,6 +464,7 @@ class TestConfirmTakedown:
                 {"removed_at": removed_at},
                 now=NOW,
                 resolver=Directory(),
+                timings=TIMINGS,
             )
         assert message in " ".join(refused.value.fields["removed_at"])
 
@@ -419,6 +477,7 @@ class TestConfirmTakedown:
                 {"removed_at": value},
                 now=NOW,
                 resolver=Directory(),
+                timings=TIMINGS,
             )
             assert transition.values["removed_at"] == datetime(2026, 11, 28, 10, tzinfo=UTC)
 
@@ -435,6 +494,7 @@ def test_reasons_must_be_real_text(action, reason):
             {"reason": reason},
             now=NOW,
             resolver=Directory(),
+            timings=TIMINGS,
         )
     assert "reason" in refused.value.fields
 
@@ -447,3 +507,249 @@ def test_new_reports_start_new_and_repeats_close_as_duplicates():
 def test_no_action_is_addressed_to_a_registrar():
     targets = {spec.refers_to for rule in workflow.RULES.values() for spec in rule.fields}
     assert OrgKind.REGISTRAR not in targets
+
+
+# --- what each action writes on the case: data, who, clocks and deadlines
+
+HOUR = timedelta(hours=1)
+CLOSING = {"closed_at": NOW, "due_at": None, "next_reminder_at": None}
+KH_TAKEDOWN = NOW + 48 * HOUR  # TIMINGS: takedown due in 48 hours for KH, 72 elsewhere
+
+
+def chase(due):
+    return {"due_at": due, "next_reminder_at": due, "reminder_count": 0}
+
+
+# (action, situation, fields, actor, the changes the transition asks for)
+EFFECTS = [
+    ("assign", ("new", False), {}, ANALYST, {"assignee_id": 1, "assigned_at": NOW}),
+    (
+        "assess",
+        ("triage", False),
+        VALID_FIELDS["assess"],
+        ANALYST,
+        {
+            "classification": "illegal_baseline",
+            "media_type": "image",
+            "site_type": "forum",
+            "hosting_country": "KH",
+            "age_group": None,
+            "hosting_ip": None,
+            "assessed_at": NOW,
+            "assessed_by_id": ANALYST.id,
+            "due_at": None,
+        },
+    ),
+    (
+        "assess",
+        ("triage", False),
+        {"classification": "out_of_remit", "media_type": "image", "hosting_ip": "192.0.2.7"},
+        SUPERVISOR,
+        {
+            "classification": "out_of_remit",
+            "media_type": None,
+            "site_type": None,
+            "hosting_country": None,
+            "age_group": None,
+            "hosting_ip": None,
+            "assessed_at": NOW,
+            "assessed_by_id": SUPERVISOR.id,
+            "resolution": "out_of_remit",
+            **CLOSING,
+        },
+    ),
+    (
+        "mark_duplicate",
+        ("triage", False),
+        {"duplicate_of": 101},
+        ANALYST,
+        {"duplicate_of_id": 101, "resolution": "duplicate", **CLOSING},
+    ),
+    (
+        "mark_duplicate",
+        ("triage", False),
+        {"duplicate_of": " cm-2026-000101 "},
+        ANALYST,
+        {"duplicate_of_id": 101, "resolution": "duplicate", **CLOSING},
+    ),
+    (
+        "close_unavailable",
+        ("action_required", False),
+        {},
+        ANALYST,
+        {"resolution": "content_unavailable", **CLOSING},
+    ),
+    (
+        "request_notice",
+        ("action_required", False),
+        {"provider_id": 10},
+        ANALYST,
+        {
+            "provider_id": 10,
+            "notice_requested_at": NOW,
+            "due_at": None,
+            "next_reminder_at": None,
+            "first_action_at": NOW,
+        },
+    ),
+    (
+        "forward_to_partner",
+        ("action_required", False),
+        VALID_FIELDS["forward_to_partner"],
+        ANALYST,
+        {
+            "partner_id": 11,
+            "forwarded_at": NOW,
+            **chase(NOW + timedelta(days=7)),
+            "first_action_at": NOW,
+        },
+    ),
+    (
+        "refer_to_police",
+        ("notice_sent", False),
+        {"police_id": 12},
+        ANALYST,
+        {
+            "police_id": 12,
+            "referred_at": NOW,
+            "police_hold": False,
+            **chase(KH_TAKEDOWN),
+            "first_action_at": NOW,
+        },
+    ),
+    (
+        "refer_to_police",
+        ("action_required", False),
+        {"police_id": 12, "hold": "yes"},
+        ANALYST,
+        {
+            "police_id": 12,
+            "referred_at": NOW,
+            "police_hold": True,
+            "hold_since": NOW,
+            "due_at": None,
+            "next_reminder_at": NOW + timedelta(days=30),
+            "reminder_count": 0,
+            "first_action_at": NOW,
+        },
+    ),
+    (
+        "release_hold",
+        ("with_police", True),
+        {"reason": "Police finished"},
+        SUPERVISOR,
+        {"police_hold": False, "hold_since": None, **chase(KH_TAKEDOWN)},
+    ),
+    (
+        "confirm_takedown",
+        ("with_police", True),
+        {"removed_at": (NOW - HOUR).isoformat()},
+        ANALYST,
+        {"removed_at": NOW - HOUR, "resolution": "takedown_confirmed", **CLOSING},
+    ),
+    (
+        "reopen",
+        ("closed", False),
+        {"reason": "Material came back"},
+        SUPERVISOR,
+        {"resolution": None, "closed_at": None, "removed_at": None, "due_at": NOW + 24 * HOUR},
+    ),
+    (
+        "send_notice",
+        ("notice_pending", False),
+        {},
+        SYSTEM_ACTOR,
+        {"notice_sent_at": NOW, **chase(KH_TAKEDOWN)},
+    ),
+]
+
+
+def test_the_effects_table_covers_every_action():
+    assert {action for action, *_ in EFFECTS} == {action.value for action in Action}
+
+
+@pytest.mark.parametrize(
+    ("action", "situation", "fields", "actor", "changes"),
+    EFFECTS,
+    ids=[f"{row[0]}-{index}" for index, row in enumerate(EFFECTS)],
+)
+def test_what_each_action_writes(action, situation, fields, actor, changes):
+    status, hold = situation
+    transition = workflow.plan(
+        action,
+        facts(status, hold),
+        actor,
+        fields,
+        now=NOW,
+        resolver=Directory(),
+        timings=TIMINGS,
+    )
+    assert transition.changes == changes
+
+
+@pytest.mark.parametrize("action", ["request_notice", "forward_to_partner", "refer_to_police"])
+def test_only_the_first_hand_over_is_the_first_action(action):
+    status = "action_required"
+    earlier = NOW - timedelta(days=1)
+    case = CaseFacts(
+        id=100,
+        status=Status(status),
+        assignee_id=1,
+        received_at=RECEIVED,
+        hosting_country="KH",
+        first_action_at=earlier,
+    )
+    transition = workflow.plan(
+        action, case, ANALYST, VALID_FIELDS[action], now=NOW, resolver=Directory(), timings=TIMINGS
+    )
+    assert "first_action_at" not in transition.changes
+
+
+def test_the_takedown_clock_follows_the_hosting_country():
+    for country, due in (("KH", KH_TAKEDOWN), ("DE", NOW + 72 * HOUR), (None, NOW + 72 * HOUR)):
+        case = CaseFacts(id=100, status=Status.NOTICE_PENDING, hosting_country=country)
+        transition = workflow.plan(
+            "send_notice", case, SYSTEM_ACTOR, {}, now=NOW, resolver=Directory(), timings=TIMINGS
+        )
+        assert transition.changes["due_at"] == transition.changes["next_reminder_at"] == due
+
+
+class TestDuplicateOf:
+    """The other case is named by its id or by its reference, however the action comes."""
+
+    @pytest.mark.parametrize("named", [101, "101", "CM-2026-000101", "cm-2026-000101 "])
+    def test_an_id_or_a_reference_records_the_id(self, named):
+        transition = workflow.plan(
+            "mark_duplicate",
+            facts("triage"),
+            ANALYST,
+            {"duplicate_of": named},
+            now=NOW,
+            resolver=Directory(),
+            timings=TIMINGS,
+        )
+        assert transition.values == {"duplicate_of": 101}
+
+    @pytest.mark.parametrize(
+        ("named", "message"),
+        [
+            ("CM-2026-000100", "itself"),  # the case's own reference
+            ("CM-2026-999999", "no case with this id or reference"),
+            ("x" * 65, "case id or a case reference"),
+            ("CM-\x00", "case id or a case reference"),
+            (True, "case id or a case reference"),
+            (0, "case id or a case reference"),
+        ],
+    )
+    def test_what_names_no_other_case_is_refused(self, named, message):
+        with pytest.raises(ValidationFailed) as refused:
+            workflow.plan(
+                "mark_duplicate",
+                facts("triage"),
+                ANALYST,
+                {"duplicate_of": named},
+                now=NOW,
+                resolver=Directory(),
+                timings=TIMINGS,
+            )
+        assert message in " ".join(refused.value.fields["duplicate_of"])
