@@ -341,7 +341,7 @@ def _median_ms(fn, n: int) -> tuple[float, float, float]:
 def child_render(app) -> dict:
     from casemgr.cases.models import Case
     from casemgr.extensions import db
-    from casemgr.notices import services as notices
+    from casemgr.notices import letters
     from casemgr.notices.pdf import render_letter
     from casemgr.notices.wording import NoticeSettings
 
@@ -358,11 +358,11 @@ def child_render(app) -> dict:
     )
 
     def make():
-        notices.store_letter(
+        letters.store_letter(
             db.session,
             kind="notice",
-            reference=notices.notice_reference(db.session, "CM", NOW),
-            recipient=notices.Recipient(
+            reference=letters.notice_reference(db.session, "CM", NOW),
+            recipient=letters.Recipient(
                 1,
                 "hosting_provider",
                 "Example Hosting Ltd",
@@ -387,7 +387,7 @@ def child_render(app) -> dict:
     db.session.execute(text(PENDING_CASES), {"now": NOW, "providers": 1, "pending": 1})
     db.session.commit()
     # the counter row exists in a running system (the first letter of a year makes it)
-    notices.notice_reference(db.session, "CM", NOW)
+    letters.notice_reference(db.session, "CM", NOW)
     db.session.commit()
     made = _median_ms(make, 200)
     return {
@@ -465,14 +465,14 @@ def child_reminders(app) -> dict:
 
     from casemgr.extensions import db
     from casemgr.jobs import reminders as reminders_job
-    from casemgr.notices import services as notices
+    from casemgr.notices.reminders import due_for_reminder
     from casemgr.notices.wording import NoticeSettings
 
     settings = NoticeSettings.from_app(app)
     url = app.config["SQLALCHEMY_DATABASE_URI"].replace("+psycopg", "")
 
     def app_sweep():
-        rows = notices.due_for_reminder(db.session, NOW, settings)
+        rows = due_for_reminder(db.session, NOW, settings)
         db.session.rollback()
         return rows
 

@@ -28,7 +28,7 @@ from casemgr.crypto import ContactCipher
 from casemgr.directory import services as directory
 from casemgr.directory.models import Organisation
 from casemgr.domain import SYSTEM_ACTOR, Actor, Role
-from casemgr.notices import services as notices
+from casemgr.notices.letters import send_notice_letter
 from casemgr.notices.wording import NoticeSettings
 from casemgr.settings import Timings
 
@@ -219,7 +219,7 @@ def load_demo(
             if moment > now:
                 break
             if action == "send_notice" and notice_settings is not None:
-                notices.send_notice_letter(
+                send_notice_letter(
                     session, case.provider_id, [case.id], now=moment, settings=notice_settings
                 )
                 continue

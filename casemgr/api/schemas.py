@@ -237,7 +237,7 @@ def notices(case: Case) -> list[Json]:
     """The letters about ``case``, as the notice engine serialises them."""
     from sqlalchemy.orm import object_session
 
-    from casemgr.notices.services import notices_for_case
+    from casemgr.notices.queries import notices_for_case
 
     return notices_for_case(object_session(case), case.id)
 

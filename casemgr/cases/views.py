@@ -28,7 +28,7 @@ from casemgr.directory.models import Organisation
 from casemgr.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed
 from casemgr.extensions import db
 from casemgr.intake.urls import TooManyURLs, parse_url_lines
-from casemgr.notices.services import letters_for_case
+from casemgr.notices.queries import letters_for_case
 
 
 def _int_arg(name: str, default: int, *, low: int = 1, high: int = 10**6) -> int:

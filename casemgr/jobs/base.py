@@ -18,7 +18,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from casemgr.notices.services import flag_cases, try_lock
+from casemgr.notices.locks import try_lock
+from casemgr.notices.reminders import flag_cases
 
 log = logging.getLogger("casemgr.jobs")
 

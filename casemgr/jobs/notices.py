@@ -13,7 +13,7 @@ referred to it since its last referral.
 
 One transaction per letter (see :mod:`casemgr.jobs.base`); how two servers
 running this at once never make a letter twice is explained in
-:mod:`casemgr.notices.services`.
+:mod:`casemgr.notices.locks`.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ from casemgr.cases.models import Case
 from casemgr.cases.workflow import Status
 from casemgr.directory.models import Organisation
 from casemgr.jobs.base import JobSummary, flag_orphans, run_batch
-from casemgr.notices import services as notices
+from casemgr.notices.letters import send_notice_letter
 from casemgr.notices.models import Notice
+from casemgr.notices.referrals import cases_awaiting_referral, send_referral_letter
 from casemgr.notices.wording import NoticeSettings, Renderer
 
 NAME = "notices"
@@ -64,12 +65,10 @@ def send_all(session: Session, now: datetime, settings: NoticeSettings) -> JobSu
             by_provider[row.provider_id].append(row.id)
         else:
             orphans.append(row.id)
-    awaiting = notices.cases_awaiting_referral(session) if settings.referrals else []
+    awaiting = cases_awaiting_referral(session) if settings.referrals else []
     session.commit()  # the reading is done: each letter has a transaction of its own
 
-    _send_letters(
-        session, summary, "notice", by_provider, notices.send_notice_letter, now, settings
-    )
+    _send_letters(session, summary, "notice", by_provider, send_notice_letter, now, settings)
     flag_orphans(
         session, summary, orphans, kind="needs_provider", label="cases without a provider", now=now
     )
@@ -78,9 +77,7 @@ def send_all(session: Session, now: datetime, settings: NoticeSettings) -> JobSu
     for case_id, recipient_id in awaiting:
         if recipient_id is not None:
             by_recipient[recipient_id].append(case_id)
-    _send_letters(
-        session, summary, "referral", by_recipient, notices.send_referral_letter, now, settings
-    )
+    _send_letters(session, summary, "referral", by_recipient, send_referral_letter, now, settings)
     return summary
 
 

@@ -29,8 +29,14 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from casemgr.jobs.base import JobSummary, flag_orphans, run_batch
-from casemgr.notices import services as notices
-from casemgr.notices.services import ReminderStep
+from casemgr.notices.reminders import (
+    HOLD_REVIEW,
+    NEEDS_RECIPIENT,
+    ReminderStep,
+    due_for_reminder,
+    review_holds,
+    send_reminder_letter,
+)
 from casemgr.notices.wording import NoticeSettings, Renderer
 
 NAME = "reminders"
@@ -47,24 +53,24 @@ def run(
 def send_all(session: Session, now: datetime, settings: NoticeSettings) -> JobSummary:
     summary = JobSummary(NAME, now)
     groups: dict[ReminderStep, list[int]] = defaultdict(list)
-    for case_id, step in notices.due_for_reminder(session, now, settings):
+    for case_id, step in due_for_reminder(session, now, settings):
         groups[step].append(case_id)
     session.commit()  # the reading is done: each letter has a transaction of its own
 
-    holds = groups.pop(ReminderStep("hold_review", None), [])
+    holds = groups.pop(HOLD_REVIEW, [])
     if holds:
         raised = run_batch(
             session,
             summary,
             label="police hold reviews",
             lock=(NAME, _HOLD_REVIEW_LOCK),
-            work=lambda: notices.review_holds(session, holds, now=now, settings=settings),
+            work=lambda: review_holds(session, holds, now=now, settings=settings),
         )
         if raised is not None:
             summary.counts["hold_reviews"] += len(holds)
             summary.counts["alerts"] += raised
 
-    orphans = groups.pop(ReminderStep("needs_recipient", None), [])
+    orphans = groups.pop(NEEDS_RECIPIENT, [])
     flag_orphans(
         session,
         summary,
@@ -83,7 +89,7 @@ def send_all(session: Session, now: datetime, settings: NoticeSettings) -> JobSu
         )
 
         def batch(step: ReminderStep = step, case_ids: list[int] = case_ids):
-            notice = notices.send_reminder_letter(
+            notice = send_reminder_letter(
                 session, step.kind, step.recipient_id, case_ids, now=now, settings=settings
             )
             return notice and (notice.reference, notice.case_count)

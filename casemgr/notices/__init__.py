@@ -1,4 +1,4 @@
-"""Letters: notices, referrals, reminders and escalations; supervisors' alerts."""
+"""Letters: notices, referrals, reminders and escalations."""
 
 from flask import Blueprint
 

@@ -18,11 +18,12 @@ from casemgr import context
 from casemgr.api import bp
 from casemgr.api.auth import token_required
 from casemgr.clock import parse_iso
-from casemgr.errors import NotFound, ValidationFailed
+from casemgr.database import MAX_ID, get_or_raise
+from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
-from casemgr.notices import services as notices
-from casemgr.notices.models import KINDS
-from casemgr.notices.views import MAX_ID, send_letter
+from casemgr.http import stored_pdf_response
+from casemgr.notices import queries
+from casemgr.notices.models import KINDS, Notice
 
 PARAMETERS = ("case", "kind", "recipient", "from", "to", "page", "per_page")
 DEFAULT_PER_PAGE = 50
@@ -38,10 +39,10 @@ def list_notices():
     filters, page, per_page = notice_list_query(
         request.args, max_per_page=context.setting("API_MAX_PER_PAGE")
     )
-    result = notices.list_notices(db.session, filters, page=page, per_page=per_page)
+    result = queries.list_notices(db.session, filters, page=page, per_page=per_page)
     return jsonify(
         {
-            "items": [notices.notice_as_dict(n) for n in result.items],
+            "items": [queries.notice_as_dict(n) for n in result.items],
             "total": result.total,
             "page": result.page,
             "per_page": result.per_page,
@@ -53,14 +54,15 @@ def list_notices():
 @token_required()
 def notice_pdf(notice_id: int):
     """The stored PDF, byte for byte as it was sent."""
-    if notice_id > MAX_ID:
-        raise NotFound(f"no letter with id {notice_id}")
-    return send_letter(notices.get_notice(db.session, notice_id, with_pdf=True))
+    notice = get_or_raise(db.session, Notice, notice_id, what="letter")
+    return stored_pdf_response(
+        notice.pdf, filename=notice.filename, sha256=notice.sha256, created_at=notice.created_at
+    )
 
 
 def notice_list_query(
     args: MultiDict[str, str], *, max_per_page: int
-) -> tuple[notices.NoticeFilter, int, int]:
+) -> tuple[queries.NoticeFilter, int, int]:
     """The filters and page of ``GET /notices``; raises ValidationFailed (422)
     naming each bad, unknown or repeated parameter."""
     errors: dict[str, list[str]] = {}
@@ -84,7 +86,7 @@ def notice_list_query(
     )
     if errors:
         raise ValidationFailed(errors)
-    filters = notices.NoticeFilter(
+    filters = queries.NoticeFilter(
         case_id=case_id, kind=kind, recipient_id=recipient_id, start=start, end=end
     )
     return filters, page, per_page

@@ -9,9 +9,10 @@ import click
 from flask.cli import with_appcontext
 
 from casemgr import context
+from casemgr.domain import SYSTEM_ACTOR
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
-from casemgr.notices import services as notices
+from casemgr.notices.export import ExportRequest, NothingToExport, export_letters
 from casemgr.notices.models import KINDS
 
 
@@ -61,7 +62,7 @@ def export_command(first, last, output, kind, recipient, as_zip) -> None:
     Exit 1, writing nothing, when the period holds no letter.
     """
     try:
-        request = notices.ExportRequest(
+        request = ExportRequest(
             first=first.date(),
             last=last.date(),
             kind=kind,
@@ -79,18 +80,18 @@ def export_command(first, last, output, kind, recipient, as_zip) -> None:
         raise click.BadParameter(f"cannot write there: {exc}", param_hint="--output") from None
     try:
         with os.fdopen(handle, "wb") as out:
-            result = notices.export_letters(
+            result = export_letters(
                 db.session,
                 request,
                 out,
                 now=context.now(),
-                actor_id=None,
+                actor=SYSTEM_ACTOR,
                 max_merged=context.setting("NOTICE_EXPORT_MAX_LETTERS"),
                 via="cli",
             )
         os.replace(partial, target)
         db.session.commit()
-    except (notices.NothingToExport, ValidationFailed) as exc:
+    except (NothingToExport, ValidationFailed) as exc:
         db.session.rollback()
         click.echo(f"Error: {exc}", err=True)
         raise click.exceptions.Exit(1) from None

@@ -9,8 +9,8 @@ from wtforms import DateField, SelectField
 from wtforms.validators import DataRequired, ValidationError
 
 from casemgr.forms import select_choices
+from casemgr.notices.export import EXPORT_FORMATS
 from casemgr.notices.models import KINDS
-from casemgr.notices.services import EXPORT_FORMATS
 
 FORMAT_LABELS = {"pdf": "One merged PDF", "zip": "Zip of the separate PDFs"}
 

@@ -4,7 +4,7 @@ A :class:`Notice` is one generated PDF letter, stored with its SHA-256 so that
 what was sent can be proven later; it is never rendered again. Which cases a
 letter covers is in :class:`NoticeCase`, whose unique key (case, kind, step)
 is the database's guarantee that no case is covered twice by letters of the
-same kind for the same step of its life (see ``casemgr.notices.services``).
+same kind for the same step of its life (see ``casemgr.notices.locks``).
 """
 
 from __future__ import annotations

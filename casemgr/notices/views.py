@@ -1,15 +1,16 @@
-"""Letters and alerts screens: the case page's letters, downloads, exports, alerts."""
+"""Letters screens: downloads of the stored PDFs, the letters page, exports, delivery by hand."""
 
 from __future__ import annotations
 
 import tempfile
 from datetime import UTC, datetime, time, timedelta
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from casemgr import context
 from casemgr.auth.access import staff_required, supervisor_required
+from casemgr.database import get_or_raise, is_valid_id
 from casemgr.directory import services as directory
 from casemgr.domain import Role
 from casemgr.errors import Conflict, ValidationFailed
@@ -17,26 +18,13 @@ from casemgr.extensions import db
 from casemgr.http import stored_pdf_response
 from casemgr.navigation import register_nav_item
 from casemgr.notices import bp
-from casemgr.notices import services as notices
+from casemgr.notices.export import ExportRequest, NothingToExport, export_letters
 from casemgr.notices.forms import ExportForm
+from casemgr.notices.letters import mark_delivered
 from casemgr.notices.models import KINDS, Notice
+from casemgr.notices.queries import NoticeFilter, list_notices
 
-MAX_ID = 2**31 - 1  # ids are INTEGER: anything larger names nothing
 PAGE_SIZE = 50
-
-
-def send_letter(notice: Notice):
-    """The stored PDF, byte for byte, as an attachment named after its reference."""
-    return stored_pdf_response(
-        notice.pdf, filename=notice.filename, sha256=notice.sha256, created_at=notice.created_at
-    )
-
-
-def _notice_or_404(notice_id: int, *, with_pdf: bool = False) -> Notice:
-    """The letter; 404 when there is none (any id past INTEGER included)."""
-    if notice_id > MAX_ID:
-        abort(404, description="No such letter.")
-    return notices.get_notice(db.session, notice_id, with_pdf=with_pdf)
 
 
 register_nav_item("Letters", "notices.letters", Role.SUPERVISOR)
@@ -45,7 +33,10 @@ register_nav_item("Letters", "notices.letters", Role.SUPERVISOR)
 @bp.route("/<int:notice_id>/pdf")
 @staff_required
 def download(notice_id: int):
-    return send_letter(_notice_or_404(notice_id, with_pdf=True))
+    notice = get_or_raise(db.session, Notice, notice_id, what="letter")
+    return stored_pdf_response(
+        notice.pdf, filename=notice.filename, sha256=notice.sha256, created_at=notice.created_at
+    )
 
 
 def _recipients() -> list[tuple[str, str]]:
@@ -69,13 +60,15 @@ def _render_letters(form: ExportForm, status: int = 200):
     first, last = _date_arg("from"), _date_arg("to")
     page_arg = request.args.get("page", "")
     page = min(int(page_arg), 10**6) if page_arg.isdigit() and int(page_arg) > 0 else 1
-    filters = notices.NoticeFilter(
+    filters = NoticeFilter(
         kind=kind,
-        recipient_id=int(recipient) if recipient.isdigit() and int(recipient) <= MAX_ID else None,
+        recipient_id=int(recipient)
+        if recipient.isdigit() and is_valid_id(int(recipient))
+        else None,
         start=datetime.combine(first, time(), tzinfo=UTC) if first else None,
         end=datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC) if last else None,
     )
-    result = notices.list_notices(db.session, filters, page=page, per_page=PAGE_SIZE)
+    result = list_notices(db.session, filters, page=page, per_page=PAGE_SIZE)
     return (
         render_template(
             "notices/letters.html",
@@ -105,23 +98,23 @@ def export():
         return _render_letters(form, 422)
     out = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 - sent below
     try:
-        export_request = notices.ExportRequest(
+        export_request = ExportRequest(
             first=form.first.data,
             last=form.last.data,
             kind=form.kind.data or None,
             recipient_id=int(form.recipient.data) if form.recipient.data else None,
             format=form.format.data,
         )
-        result = notices.export_letters(
+        result = export_letters(
             db.session,
             export_request,
             out,
             now=context.now(),
-            actor_id=current_user.id,
+            actor=current_user.actor,
             max_merged=context.setting("NOTICE_EXPORT_MAX_LETTERS"),
             via="web",
         )
-    except notices.NothingToExport as exc:
+    except NothingToExport as exc:
         out.close()
         db.session.rollback()
         flash(f"{exc}.", "error")
@@ -146,9 +139,9 @@ def export():
 @bp.route("/<int:notice_id>/delivered", methods=["POST"])
 @supervisor_required
 def delivered(notice_id: int):
-    notice = _notice_or_404(notice_id)
+    notice = get_or_raise(db.session, Notice, notice_id, what="letter")
     try:
-        notices.mark_delivered(db.session, notice, actor_id=current_user.id, now=context.now())
+        mark_delivered(db.session, notice, actor=current_user.actor, now=context.now())
     except Conflict as exc:
         db.session.rollback()
         flash(str(exc), "error")

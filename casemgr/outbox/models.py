@@ -1,7 +1,7 @@
 """The outbox: one row per e-mail to send, with its delivery state.
 
 A row is written in the transaction that made what it sends (a letter by
-``casemgr.notices.services.store_letter``, a reporter's feedback by the
+``casemgr.notices.letters.store_letter``, a reporter's feedback by the
 closing of the last case of a submission), so a message is never lost
 between "made" and "queued". The delivery job (``casemgr.jobs.outbox``)
 moves it on; see ``casemgr.outbox.services`` for the states and the

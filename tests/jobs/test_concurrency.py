@@ -3,7 +3,7 @@
 Real concurrent runs on PostgreSQL: two threads, each with its own app
 context, session and connection, start the same job at the same moment over
 the same data (a slow renderer keeps their batches overlapping). Then the
-layers of the guarantee (see casemgr/notices/services.py) are taken away one
+layers of the guarantee (see casemgr/notices/locks.py) are taken away one
 by one to show that each remaining one still holds.
 """
 
@@ -23,7 +23,7 @@ from casemgr.extensions import db
 from casemgr.jobs import base as jobs_base
 from casemgr.jobs import notices as notices_job
 from casemgr.jobs import reminders as reminders_job
-from casemgr.notices import services as notice_services
+from casemgr.notices import locks
 from casemgr.notices.models import Notice, NoticeCase
 from casemgr.notices.pdf import render_letter
 from tests.conftest import NOW
@@ -134,7 +134,7 @@ def test_without_any_lock_the_database_still_refuses_a_second_letter(app, pendin
         )
 
     monkeypatch.setattr(jobs_base, "try_lock", lambda *args: True)
-    monkeypatch.setattr(notice_services, "_lock_cases", no_lock)
+    monkeypatch.setattr(locks, "lock_cases", no_lock)
     summaries = run_at_once(app, notices_job, NOW)
 
     assert_each_case_covered_once("notice")

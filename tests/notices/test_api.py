@@ -10,7 +10,6 @@ import pytest
 from casemgr import context
 from casemgr.auth import services as accounts
 from casemgr.extensions import db
-from casemgr.notices import services as notices
 from casemgr.notices.api import OPENAPI_PATHS, OPENAPI_SCHEMAS
 from tests.conftest import NOW
 from tests.jobs.conftest import letters, run_notices, run_reminders
@@ -144,13 +143,6 @@ def test_pdf_of_no_letter_is_404_json(client, sent, token, notice_id):
     response = get(client, token, f"/api/v1/notices/{notice_id}/pdf")
     assert response.status_code == 404
     assert response.json["error"] == "not_found"
-
-
-def test_notices_for_case_serialise_without_the_case_list(app, sent):
-    items = notices.notices_for_case(db.session, sent[2].id)
-    assert [i["reference"] for i in items] == ["CM-N-2026-000004", "CM-N-2026-000002"]
-    assert set(items[0]) == set(OPENAPI_SCHEMAS["Notice"]["properties"])
-    assert notices.notices_for_case(db.session, 10**6) == []
 
 
 def test_openapi_fragment_names_both_paths():

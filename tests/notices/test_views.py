@@ -1,4 +1,6 @@
-"""Letters screens: the case page, downloads (the stored bytes), exports, alerts, access."""
+"""Letters screens: the case page, downloads (the stored bytes), exports, access.
+
+The alerts page (under /notices/alerts) is tested in tests/alerts/test_views.py."""
 
 from __future__ import annotations
 
@@ -12,12 +14,10 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from casemgr.alerts.models import Alert
 from casemgr.audit.models import AuditEntry
 from casemgr.extensions import db
-from casemgr.notices.models import Notice
 from tests.conftest import NOW, login
-from tests.jobs.conftest import alerts, letters, pdf_text, run_notices, run_reminders
+from tests.jobs.conftest import letters, pdf_text, run_notices, run_reminders
 
 H = timedelta(hours=1)
 
@@ -34,11 +34,10 @@ def sent(app, make, queue):
 
 # ---------------------------------------------------------------------- access
 
-GET_SUPERVISOR = ["/notices/", "/notices/alerts", "/notices/alerts?show=resolved"]
+GET_SUPERVISOR = ["/notices/"]
 POST_SUPERVISOR = [
     ("/notices/export", {"first": "2026-11-01", "last": "2026-11-30", "format": "pdf"}),
     ("/notices/1/delivered", {}),
-    ("/notices/alerts/1/resolve", {}),
 ]
 
 
@@ -60,20 +59,11 @@ def test_analysts_cannot_open_supervisor_pages(client, sent, analyst, path):
 
 
 @pytest.mark.parametrize(("path", "data"), POST_SUPERVISOR)
-def test_analysts_cannot_export_deliver_or_resolve(client, sent, analyst, path, data):
-    make_alert()
+def test_analysts_cannot_export_or_deliver(client, sent, analyst, path, data):
     response = login(client, analyst).post(path, data=data)
     assert response.status_code == 403
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action.like("notice%"))) is None
     assert all(n.exported_at is None and n.sent_at is None for n in letters())
-    assert all(a.resolved_at is None for a in alerts())
-
-
-def make_alert() -> Alert:
-    alert = Alert(kind="hold_review", key="test:1", message="Look at this", created_at=NOW)
-    db.session.add(alert)
-    db.session.commit()
-    return alert
 
 
 # --------------------------------------------------------------- case page, download
@@ -266,37 +256,3 @@ def test_merged_export_has_a_limit(client, sent, supervisor, app):
     assert response.status_code == 422
     assert "choose a shorter period or the zip format" in response.get_data(as_text=True)
     assert export(client, format="zip").status_code == 200
-
-
-# ------------------------------------------------------------------------ alerts
-
-
-def test_alerts_count_in_the_nav_and_resolving(client, sent, supervisor, analyst, app):
-    for hours in (72, 144, 216):
-        run_reminders(app, NOW + hours * H)
-    make_alert()
-    open_alerts = alerts()
-    # both providers' cases escalate to the supervisors: one letter, one alert
-    assert [a.kind for a in open_alerts] == ["escalation", "hold_review"]
-    login(client, supervisor)
-    html = client.get("/cases/").get_data(as_text=True)
-    assert "Alerts (2)" in html and "Letters" in html
-    page = client.get("/notices/alerts").get_data(as_text=True)
-    assert open_alerts[0].message in page
-    escalation = db.session.get(Notice, open_alerts[0].notice_id)
-    assert f"/notices/{escalation.id}/pdf" in page
-    response = client.post(f"/notices/alerts/{open_alerts[0].id}/resolve")
-    assert response.status_code == 302
-    assert "Alerts (1)" in client.get("/cases/").get_data(as_text=True)
-    resolved = client.get("/notices/alerts?show=resolved").get_data(as_text=True)
-    assert open_alerts[0].message in resolved and supervisor.name in resolved
-    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "alert.resolve"))
-    assert entry.actor_id == supervisor.id
-    again = client.post(f"/notices/alerts/{open_alerts[0].id}/resolve", follow_redirects=True)
-    assert "resolved already" in again.get_data(as_text=True)
-    assert client.post("/notices/alerts/99999/resolve").status_code == 404
-    assert client.post(f"/notices/alerts/{2**40}/resolve").status_code == 404
-
-    client.post("/logout")
-    analyst_page = login(client, analyst).get("/cases/").get_data(as_text=True)
-    assert "Alerts (" not in analyst_page

@@ -381,11 +381,11 @@ def test_a_lost_claim_is_not_sent(app, smtp, letters):
 
 
 def test_a_letter_delivered_by_hand_meanwhile_is_not_e_mailed(app, smtp, letters, supervisor):
-    from casemgr.notices import services as notices
+    from casemgr.notices.letters import mark_delivered
 
     smtp.start()
     (notice,) = letters(1)
-    notices.mark_delivered(db.session, notice, actor_id=supervisor.id, now=NOW)
+    mark_delivered(db.session, notice, actor=supervisor.actor, now=NOW)
     db.session.commit()
     summary = run_outbox(app, NOW + MINUTE)
     assert summary.counts["cancelled"] == 1

@@ -16,7 +16,7 @@ from casemgr.alerts.models import Alert
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case, Submission
 from casemgr.extensions import db
-from casemgr.notices import services as notices
+from casemgr.notices.letters import send_notice_letter
 from casemgr.notices.wording import NoticeSettings
 from casemgr.outbox.models import CANCELLED, FAILED, QUEUED, SENT
 from tests.conftest import NOW
@@ -34,9 +34,7 @@ def test_the_row_is_written_in_the_transaction_that_makes_the_letter(app, make, 
     provider = make.organisation()
     case = queue(provider)
     settings = NoticeSettings.from_app(app)
-    notice = notices.send_notice_letter(
-        db.session, provider.id, [case.id], now=NOW, settings=settings
-    )
+    notice = send_notice_letter(db.session, provider.id, [case.id], now=NOW, settings=settings)
     assert notice is not None
     [row] = messages()
     assert (row.kind, row.notice_id, row.recipient, row.status) == (

@@ -1,0 +1,236 @@
+"""Exporting a period's letters: one merged PDF, or a zip of the stored files.
+
+Its own module because an export writes a file of its own (streamed to the
+caller's ``out``, hashed as it goes) and is audited with that hash; the web
+page and ``flask notices export`` both call :func:`export_letters`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import IO, Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, undefer
+
+from casemgr.audit.services import record
+from casemgr.domain import Actor
+from casemgr.errors import NotFound, ValidationFailed
+from casemgr.notices.models import KINDS, Notice
+from casemgr.notices.queries import NoticeFilter, iso
+
+EXPORT_FORMATS = ("pdf", "zip")
+
+
+class NothingToExport(NotFound):
+    """The export period holds no letter: nothing is written."""
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """Letters made from ``first`` to ``last`` (UTC days, both included)."""
+
+    first: date
+    last: date
+    kind: str | None = None
+    recipient_id: int | None = None
+    format: str = "pdf"
+
+    def __post_init__(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if self.last < self.first:
+            errors["to"] = ["must not be before the start of the period"]
+        if self.kind is not None and self.kind not in KINDS:
+            errors["kind"] = [f"must be one of: {', '.join(KINDS)}"]
+        if self.format not in EXPORT_FORMATS:
+            errors["format"] = [f"must be one of: {', '.join(EXPORT_FORMATS)}"]
+        if errors:
+            raise ValidationFailed(errors)
+
+    @property
+    def filter(self) -> NoticeFilter:
+        return NoticeFilter(
+            kind=self.kind,
+            recipient_id=self.recipient_id,
+            start=datetime.combine(self.first, time(), tzinfo=UTC),
+            end=datetime.combine(self.last + timedelta(days=1), time(), tzinfo=UTC),
+        )
+
+    @property
+    def filename(self) -> str:
+        kind = f"-{self.kind}" if self.kind else ""
+        return f"letters{kind}-{self.first.isoformat()}-to-{self.last.isoformat()}.{self.format}"
+
+    @property
+    def description(self) -> str:
+        parts = [f"{self.first.isoformat()} to {self.last.isoformat()}"]
+        if self.kind:
+            parts.append(f"kind {self.kind}")
+        if self.recipient_id is not None:
+            parts.append(f"recipient {self.recipient_id}")
+        return ", ".join(parts)
+
+
+@dataclass
+class ExportResult:
+    filename: str
+    count: int
+    sha256: str
+    references: list[str] = field(default_factory=list)
+
+
+class _HashingWriter(io.RawIOBase):
+    """Writes through to ``out`` and hashes what passes."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.digest = hashlib.sha256()
+        self.position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def tell(self) -> int:  # pypdf records object offsets; seeking stays unsupported
+        return self.position
+
+    def write(self, data: Any) -> int:
+        view = bytes(data)
+        self.digest.update(view)
+        self.out.write(view)
+        self.position += len(view)
+        return len(view)
+
+
+def export_letters(
+    session: Session,
+    request: ExportRequest,
+    out: IO[bytes],
+    *,
+    now: datetime,
+    actor: Actor,
+    max_merged: int,
+    via: str,
+) -> ExportResult:
+    """Write the letters of a period to ``out``: one merged PDF (with a bookmark
+    per letter) or a zip of the stored files with ``SHA256SUMS`` and
+    ``index.csv``. Sets ``exported_at`` and audits the export with the SHA-256
+    of what was written.
+
+    Raises NothingToExport when the period holds no letter and ValidationFailed
+    when a merged PDF would exceed ``max_merged`` letters; ``out`` is then
+    left untouched.
+    """
+    conditions = request.filter.conditions()
+    count = session.scalar(select(func.count(Notice.id)).where(*conditions)) or 0
+    if count == 0:
+        raise NothingToExport(f"no letters from {request.description}: nothing to export")
+    if request.format == "pdf" and count > max_merged:
+        raise ValidationFailed(
+            {
+                "format": [
+                    f"{count} letters are more than the {max_merged} a merged PDF may hold: "
+                    "choose a shorter period or the zip format"
+                ]
+            }
+        )
+    notices = session.scalars(
+        select(Notice)
+        .where(*conditions)
+        .options(undefer(Notice.pdf))
+        .order_by(Notice.created_at, Notice.id)
+        .execution_options(yield_per=100)
+    )
+    sink = _HashingWriter(out)
+    references: list[str] = []
+    if request.format == "pdf":
+        _write_merged(notices, sink, references, request)
+    else:
+        _write_zip(notices, sink, references)
+    session.execute(
+        update(Notice).where(*conditions).values(exported_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    record(
+        session,
+        action="notices.export",
+        now=now,
+        actor_id=actor.id,
+        target_type="notice",
+        details={
+            "via": via,
+            "from": request.first.isoformat(),
+            "to": request.last.isoformat(),
+            "kind": request.kind,
+            "recipient_id": request.recipient_id,
+            "format": request.format,
+            "count": len(references),
+            "sha256": sink.digest.hexdigest(),
+            "references": references[:500],
+        },
+    )
+    session.flush()
+    return ExportResult(request.filename, len(references), sink.digest.hexdigest(), references)
+
+
+def _write_merged(
+    notices: Iterable[Notice], sink: IO[bytes], references: list[str], request: ExportRequest
+) -> None:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for notice in notices:
+        writer.append(PdfReader(io.BytesIO(notice.pdf)), outline_item=notice.reference)
+        references.append(notice.reference)
+    writer.add_metadata({"/Title": f"Letters {request.description}", "/Producer": "casemgr"})
+    writer.write(sink)
+
+
+_INDEX_COLUMNS = (
+    "reference",
+    "kind",
+    "created_at",
+    "recipient_id",
+    "recipient_name",
+    "recipient_email",
+    "manual_delivery",
+    "sent_at",
+    "cases",
+    "sha256",
+    "file",
+)
+
+
+def _write_zip(notices: Iterable[Notice], sink: IO[bytes], references: list[str]) -> None:
+    sums = io.StringIO()
+    index = io.StringIO()
+    writer = csv.writer(index)
+    writer.writerow(_INDEX_COLUMNS)
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for notice in notices:
+            stamp = notice.created_at.astimezone(UTC).timetuple()[:6]
+            archive.writestr(zipfile.ZipInfo(notice.filename, date_time=stamp), notice.pdf)
+            sums.write(f"{notice.sha256}  {notice.filename}\n")
+            writer.writerow(
+                (
+                    notice.reference,
+                    notice.kind,
+                    notice.created_at.isoformat(),
+                    notice.recipient_id or "",
+                    notice.recipient_name,
+                    notice.recipient_email or "",
+                    "yes" if notice.manual_delivery else "no",
+                    iso(notice.sent_at) or "",
+                    notice.case_count,
+                    notice.sha256,
+                    notice.filename,
+                )
+            )
+            references.append(notice.reference)
+        archive.writestr("SHA256SUMS", sums.getvalue())
+        archive.writestr("index.csv", index.getvalue())
