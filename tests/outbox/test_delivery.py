@@ -11,9 +11,11 @@ from sqlalchemy import select
 
 from casemgr.alerts.models import Alert
 from casemgr.extensions import db
+from casemgr.jobs import outbox as outbox_job
 from casemgr.notices.models import Notice
-from casemgr.outbox import services as outbox
+from casemgr.outbox import claims, delivery, staff_actions
 from casemgr.outbox.models import CANCELLED, FAILED, QUEUED, SENDING, SENT, UNKNOWN
+from casemgr.outbox.settings import OutboxSettings
 from tests.conftest import NOW
 from tests.jobs.conftest import run_notices
 from tests.outbox.conftest import HOTLINE_DOMAIN, messages, run_outbox
@@ -234,7 +236,7 @@ def test_a_supervisors_retry_of_an_unknown_message_sends_the_same_message_id(
     letters(1)
     run_outbox(app, NOW)
     [row] = messages()
-    outbox.retry(db.session, row.id, actor_id=supervisor.id, now=NOW + MINUTE)
+    staff_actions.retry(db.session, row.id, actor=supervisor.actor, now=NOW + MINUTE)
     db.session.commit()
     run_outbox(app, NOW + 2 * MINUTE)
     first, second = smtp.received
@@ -308,8 +310,8 @@ def socket_listener(port: int):
 def test_a_claim_abandoned_before_hand_over_is_sent_once_when_its_lease_expires(app, smtp, letters):
     smtp.start()
     letters(1)
-    settings = outbox.OutboxSettings.from_app(app)
-    claimed = outbox.claim_next(
+    settings = OutboxSettings.from_app(app)
+    claimed = claims.claim_next(
         db.session, now=NOW, lease=settings.lease, token="dead", message_id_domain="x.example"
     )
     db.session.commit()  # ... and the process dies here
@@ -328,11 +330,11 @@ def test_a_claim_abandoned_before_hand_over_is_sent_once_when_its_lease_expires(
 def test_a_claim_abandoned_after_hand_over_is_held(app, smtp, letters):
     smtp.start()
     letters(1)
-    settings = outbox.OutboxSettings.from_app(app)
-    claimed = outbox.claim_next(
+    settings = OutboxSettings.from_app(app)
+    claimed = claims.claim_next(
         db.session, now=NOW, lease=settings.lease, token="dead", message_id_domain="x.example"
     )
-    assert outbox.mark_handed_over(db.session, claimed, "dead", now=NOW)
+    assert claims.mark_handed_over(db.session, claimed, "dead", now=NOW)
     db.session.commit()  # ... the message may have gone; the process dies
     summary = run_outbox(app, NOW + timedelta(minutes=2))
     assert summary.counts["unknown"] == 1 and summary.counts["sent"] == 0
@@ -344,17 +346,17 @@ def test_a_late_answer_after_the_lease_expired_is_still_recorded(app, smtp, lett
     """A process that hung past its lease, then got the server's answer."""
     smtp.start()
     letters(1)
-    settings = outbox.OutboxSettings.from_app(app)
-    claimed = outbox.claim_next(
+    settings = OutboxSettings.from_app(app)
+    claimed = claims.claim_next(
         db.session, now=NOW, lease=settings.lease, token="slow", message_id_domain="x.example"
     )
-    outbox.mark_handed_over(db.session, claimed, "slow", now=NOW)
+    claims.mark_handed_over(db.session, claimed, "slow", now=NOW)
     db.session.commit()
     run_outbox(app, NOW + timedelta(minutes=2))  # another run finds the lease expired
     assert messages()[0].status == UNKNOWN
     from casemgr.outbox.mailer import Attempt
 
-    status = outbox.record_attempt(
+    status = delivery.record_attempt(
         db.session,
         claimed,
         "slow",
@@ -370,14 +372,14 @@ def test_a_lost_claim_is_not_sent(app, smtp, letters):
     """A process whose claim was taken back never hands the message over."""
     smtp.start()
     letters(1)
-    settings = outbox.OutboxSettings.from_app(app)
-    claimed = outbox.claim_next(
+    settings = OutboxSettings.from_app(app)
+    claimed = claims.claim_next(
         db.session, now=NOW, lease=settings.lease, token="old", message_id_domain="x.example"
     )
     db.session.commit()
-    outbox.recover_expired(db.session, now=NOW + timedelta(hours=1), settings=settings)
+    delivery.recover_expired(db.session, now=NOW + timedelta(hours=1), settings=settings)
     db.session.commit()
-    assert not outbox.mark_handed_over(db.session, claimed, "old", now=NOW)
+    assert not claims.mark_handed_over(db.session, claimed, "old", now=NOW)
 
 
 def test_a_letter_delivered_by_hand_meanwhile_is_not_e_mailed(app, smtp, letters, supervisor):
@@ -408,7 +410,7 @@ def test_a_process_killed_after_an_answer_holds_that_one_message(app, smtp, lett
     process killed in between leaves that message held (never resent)."""
     smtp.start()
     letters(3)
-    real_prepare = outbox.prepare
+    real_prepare = outbox_job.prepare
     calls = []
 
     def dying_prepare(*args, **kwargs):
@@ -417,11 +419,11 @@ def test_a_process_killed_after_an_answer_holds_that_one_message(app, smtp, lett
             raise KeyboardInterrupt  # the process is killed while composing the second
         return real_prepare(*args, **kwargs)
 
-    monkeypatch.setattr(outbox, "prepare", dying_prepare)
+    monkeypatch.setattr(outbox_job, "prepare", dying_prepare)
     with pytest.raises(KeyboardInterrupt):
         run_outbox(app, NOW)
     db.session.rollback()
-    monkeypatch.setattr(outbox, "prepare", real_prepare)
+    monkeypatch.setattr(outbox_job, "prepare", real_prepare)
     assert len(smtp.received) == 1
 
     summary = run_outbox(app, NOW + timedelta(minutes=2))  # the lease (60 s) has expired

@@ -8,7 +8,7 @@ import pytest
 
 from casemgr.jobs import cli as jobs_cli
 from casemgr.jobs.scheduler import intervals
-from casemgr.outbox.services import OutboxSettings
+from casemgr.outbox.settings import OutboxSettings
 from casemgr.outbox.wording import MailWording
 from config import Config
 from tests.conftest import NOW
