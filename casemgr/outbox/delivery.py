@@ -200,7 +200,8 @@ def _hold(session: Session, row: OutboxMessage, detail: str, *, now: datetime) -
     _raise(session, row, "delivery_unknown", message, now=now)
 
 
-def _raise(session: Session, row: OutboxMessage, kind: str, message: str, *, now: datetime):
+def _raise(session: Session, row: OutboxMessage, kind: str, message: str, *, now: datetime) -> None:
+    """The supervisors' alert, and a notification to whoever is assigned the message's cases."""
     case_ids = _case_ids(session, row)
     raise_alert(
         session,
