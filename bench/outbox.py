@@ -145,7 +145,7 @@ def fresh_database(kind: str, pg_url: str, folder: str) -> str:
 def queue_letters(count: int, pdf: bytes, run: int) -> None:
     from casemgr.extensions import db
     from casemgr.notices.models import Notice
-    from casemgr.outbox.services import enqueue_letter
+    from casemgr.outbox.queueing import enqueue_letter
 
     digest = hashlib.sha256(pdf).hexdigest()
     for i in range(count):

@@ -130,7 +130,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_walker_sees_imports_inside_functions():
-    assert "casemgr.outbox.services" in GRAPH["casemgr.outbox.subscribers"]
+    assert "casemgr.outbox.queueing" in GRAPH["casemgr.outbox.subscribers"]
     assert "casemgr.errors" in GRAPH["casemgr.database"]
 
 

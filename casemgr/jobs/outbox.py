@@ -12,12 +12,12 @@ for each message:
    later, ``failed``, ``unknown``).
 
 Before sending, claims whose lease expired are dealt with (see
-:func:`casemgr.outbox.services.recover_expired`). A run stops at the first
+:func:`casemgr.outbox.delivery.recover_expired`). A run stops at the first
 message it cannot even connect for (the server is down: the messages
 claimed after it are given back untried), after ``OUTBOX_BATCH_LIMIT``
 messages, or when none is due. Why two runs at once never send one message
 twice, and what SMTP itself cannot promise, is in
-:mod:`casemgr.outbox.services`.
+:mod:`casemgr.outbox`.
 """
 
 from __future__ import annotations
@@ -34,9 +34,13 @@ from sqlalchemy.orm import Session
 
 from casemgr.crypto import ContactCipher
 from casemgr.jobs.base import JobSummary
-from casemgr.outbox import services as outbox
+from casemgr.outbox.claims import claim, mark_handed_over, release
+from casemgr.outbox.composing import NotSendable, prepare, scrub
+from casemgr.outbox.delivery import give_up, record_attempt, recover_expired
 from casemgr.outbox.mailer import Attempt, Mailer
 from casemgr.outbox.models import FAILED, QUEUED, SENT, UNKNOWN
+from casemgr.outbox.queries import due_count
+from casemgr.outbox.settings import OutboxSettings
 
 NAME = "outbox"
 # Messages claimed at once. A claim is one statement and one commit for them
@@ -79,7 +83,7 @@ def run(
     monotonic: Callable[[], float] = time.monotonic,
 ) -> OutboxSummary:
     """Deliver as of ``now`` with the settings of ``app``; ``mailer`` replaces the SMTP client."""
-    settings = outbox.OutboxSettings.from_app(app)
+    settings = OutboxSettings.from_app(app)
     return deliver(
         session,
         now,
@@ -93,17 +97,17 @@ def run(
 def deliver(
     session: Session,
     now: datetime,
-    settings: outbox.OutboxSettings,
+    settings: OutboxSettings,
     *,
     cipher: ContactCipher,
     mailer: Mailer | None = None,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> OutboxSummary:
     summary = OutboxSummary(NAME, now)
-    summary.counts.update(outbox.recover_expired(session, now=now, settings=settings))
+    summary.counts.update(recover_expired(session, now=now, settings=settings))
     session.commit()
     if not settings.smtp.host:
-        summary.counts["waiting_for_SMTP_HOST"] = outbox.due_count(session, now)
+        summary.counts["waiting_for_SMTP_HOST"] = due_count(session, now)
         session.commit()
         return summary
 
@@ -119,7 +123,7 @@ def deliver(
     tried = 0
     try:
         while tried < settings.batch_limit:
-            claimed = outbox.claim(
+            claimed = claim(
                 session,
                 now=clock(),
                 lease=settings.lease,
@@ -138,7 +142,7 @@ def deliver(
                 )
                 if attempt is not None and attempt.unreachable:
                     log.warning("%s: %s; the other messages wait", NAME, attempt.detail)
-                    outbox.release(session, claimed[position + 1 :], token)
+                    release(session, claimed[position + 1 :], token)
                     stop = True
                     break
             session.commit()  # the answer to the last message of the claim
@@ -155,15 +159,15 @@ def _send_one(
     message_id: int,
     token: str,
     mailer: Mailer,
-    settings: outbox.OutboxSettings,
+    settings: OutboxSettings,
     cipher: ContactCipher,
     clock: Callable[[], datetime],
     summary: OutboxSummary,
 ) -> Attempt | None:
     try:
-        prepared = outbox.prepare(session, message_id, settings=settings, cipher=cipher)
-    except outbox.NotSendable as reason:
-        status = outbox.give_up(session, message_id, token, reason, now=clock())
+        prepared = prepare(session, message_id, settings=settings, cipher=cipher)
+    except NotSendable as reason:
+        status = give_up(session, message_id, token, reason, now=clock())
         summary.counts["failed" if status == FAILED else "cancelled"] += 1
         return None
     except Exception as exc:
@@ -177,7 +181,7 @@ def _send_one(
 
     def before_data() -> bool:
         # Committed with the answer to the message before: one commit a message.
-        held = outbox.mark_handed_over(session, message_id, token, now=clock())
+        held = mark_handed_over(session, message_id, token, now=clock())
         session.commit()
         return held
 
@@ -185,16 +189,14 @@ def _send_one(
         settings.sender, prepared.recipient, prepared.payload, before_data=before_data
     )
     if prepared.secret:
-        attempt = replace(attempt, detail=outbox.scrub(attempt.detail, prepared.secret))
+        attempt = replace(attempt, detail=scrub(attempt.detail, prepared.secret))
     _record(session, message_id, token, attempt, settings, clock, summary)
     return attempt
 
 
 def _record(session, message_id, token, attempt, settings, clock, summary) -> None:
     # Not committed here: with the next message's hand-over, or at the end of the claim.
-    status = outbox.record_attempt(
-        session, message_id, token, attempt, now=clock(), settings=settings
-    )
+    status = record_attempt(session, message_id, token, attempt, now=clock(), settings=settings)
     if status is None:
         summary.counts["claim_lost"] += 1
         log.warning(

@@ -19,7 +19,7 @@ can do; it answers with an :class:`Attempt` whose ``outcome`` is one of:
     connection dropped or timed out): the server may have accepted it.
     No protocol answers "did you get it?" afterwards: this is the case that
     SMTP cannot settle, and the outbox treats it with care (see
-    ``casemgr.outbox.services``);
+    ``casemgr.outbox``);
 ``aborted``
     ``before_data`` said no (the job lost its claim on the message): nothing
     was handed over.

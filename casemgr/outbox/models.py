@@ -4,8 +4,8 @@ A row is written in the transaction that made what it sends (a letter by
 ``casemgr.notices.letters.store_letter``, a reporter's feedback by the
 closing of the last case of a submission), so a message is never lost
 between "made" and "queued". The delivery job (``casemgr.jobs.outbox``)
-moves it on; see ``casemgr.outbox.services`` for the states and the
-guarantees.
+moves it on; see the package, ``casemgr.outbox``, for the states and
+the guarantees.
 """
 
 from __future__ import annotations

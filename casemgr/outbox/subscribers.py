@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from casemgr import events
 from casemgr.cases.workflow import Status
-from casemgr.outbox import services as outbox
+from casemgr.outbox.queueing import enqueue_feedback, enqueue_letter
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 def queue_letter(session: Session, *, notice: Notice, now: datetime, **_: object) -> None:
     """The letter's e-mail is queued, or the letter marked for delivery by hand."""
-    outbox.enqueue_letter(session, notice, now=now)
+    enqueue_letter(session, notice, now=now)
 
 
 def queue_feedback(
@@ -30,7 +30,7 @@ def queue_feedback(
 ) -> None:
     """A case that closes may owe its reporter the feedback they asked for."""
     if event.to_status == Status.CLOSED and event.from_status != Status.CLOSED:
-        outbox.enqueue_feedback(session, case, now=now)
+        enqueue_feedback(session, case, now=now)
 
 
 def subscribe() -> None:

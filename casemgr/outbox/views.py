@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from collections.abc import Callable
+
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from casemgr import context
@@ -10,11 +12,16 @@ from casemgr.auth.access import supervisor_required
 from casemgr.domain import Role
 from casemgr.errors import Conflict
 from casemgr.extensions import db
-from casemgr.outbox import bp
-from casemgr.outbox import services as outbox
-from casemgr.outbox.models import CANCELLED, FAILED, NEEDS_ATTENTION, QUEUED, SENDING, SENT
-
-MAX_ID = 2**31 - 1  # ids are INTEGER: anything larger names nothing
+from casemgr.outbox import bp, queries, staff_actions
+from casemgr.outbox.models import (
+    CANCELLED,
+    FAILED,
+    NEEDS_ATTENTION,
+    QUEUED,
+    SENDING,
+    SENT,
+    OutboxMessage,
+)
 
 
 @bp.app_context_processor
@@ -22,7 +29,7 @@ def navigation() -> dict:
     """Supervisors' menu item: the outbox, with what waits for them."""
     if not (current_user.is_authenticated and current_user.has_role(Role.SUPERVISOR)):
         return {}
-    waiting = outbox.attention_count(db.session) + outbox.manual_delivery_count(db.session)
+    waiting = queries.attention_count(db.session) + queries.manual_delivery_count(db.session)
     return {"outbox_nav_items": [{"label": f"Outbox ({waiting})", "url": url_for("outbox.index")}]}
 
 
@@ -31,12 +38,12 @@ def navigation() -> dict:
 def index():
     return render_template(
         "outbox/index.html",
-        counts=outbox.status_counts(db.session),
-        attention=outbox.list_messages(db.session, NEEDS_ATTENTION),
-        waiting=outbox.list_messages(db.session, (QUEUED, SENDING), limit=50),
-        sent=outbox.list_messages(db.session, (SENT,), limit=20),
-        cancelled=outbox.list_messages(db.session, (CANCELLED,), limit=20),
-        manual_count=outbox.manual_delivery_count(db.session),
+        counts=queries.status_counts(db.session),
+        attention=queries.list_messages(db.session, NEEDS_ATTENTION),
+        waiting=queries.list_messages(db.session, (QUEUED, SENDING), limit=50),
+        sent=queries.list_messages(db.session, (SENT,), limit=20),
+        cancelled=queries.list_messages(db.session, (CANCELLED,), limit=20),
+        manual_count=queries.manual_delivery_count(db.session),
         failed=FAILED,
     )
 
@@ -46,16 +53,17 @@ def index():
 def manual():
     """Letters to deliver by hand (no usable e-mail address, or e-mail given up)."""
     return render_template(
-        "outbox/manual.html", letters=outbox.awaiting_manual_delivery(db.session)
+        "outbox/manual.html", letters=queries.awaiting_manual_delivery(db.session)
     )
 
 
-def _act(message_id: int, action, done: str):
-    """Run a supervisor's ``action`` on a message, commit, and go back to the outbox."""
-    if message_id > MAX_ID:
-        abort(404, description="No such message.")
+def _act(message_id: int, action: Callable[..., OutboxMessage], done: str):
+    """Run a supervisor's ``action`` on a message, commit, and go back to the outbox.
+
+    An unknown id (however large) is the service's NotFound: a 404 page.
+    """
     try:
-        row = action(db.session, message_id, actor_id=current_user.id, now=context.now())
+        row = action(db.session, message_id, actor=current_user.actor, now=context.now())
     except Conflict as exc:
         db.session.rollback()
         flash(f"{exc}.", "error")
@@ -69,16 +77,16 @@ def _act(message_id: int, action, done: str):
 @bp.route("/<int:message_id>/retry", methods=["POST"])
 @supervisor_required
 def retry(message_id: int):
-    return _act(message_id, outbox.retry, "{reference}: queued again (same Message-ID).")
+    return _act(message_id, staff_actions.retry, "{reference}: queued again (same Message-ID).")
 
 
 @bp.route("/<int:message_id>/confirm", methods=["POST"])
 @supervisor_required
 def confirm(message_id: int):
-    return _act(message_id, outbox.confirm_delivered, "{reference}: recorded as delivered.")
+    return _act(message_id, staff_actions.confirm_delivered, "{reference}: recorded as delivered.")
 
 
 @bp.route("/<int:message_id>/cancel", methods=["POST"])
 @supervisor_required
 def cancel(message_id: int):
-    return _act(message_id, outbox.cancel, "{reference}: no longer e-mailed.")
+    return _act(message_id, staff_actions.cancel, "{reference}: no longer e-mailed.")

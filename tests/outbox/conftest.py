@@ -1,5 +1,6 @@
 """A real SMTP server on 127.0.0.1 (aiosmtpd) that records what it receives and
-misbehaves on demand; helpers to make letters and run the outbox job."""
+misbehaves on demand; helpers to make letters (the ``letters`` fixture) and run
+the outbox job."""
 
 from __future__ import annotations
 
@@ -22,8 +23,13 @@ from sqlalchemy import select
 
 from casemgr.extensions import db
 from casemgr.jobs import outbox as outbox_job
+from casemgr.notices.models import Notice
 from casemgr.outbox.models import OutboxMessage
-from tests.jobs.conftest import queue  # noqa: F401 - a fixture
+from tests.conftest import NOW
+from tests.jobs.conftest import (
+    queue,  # noqa: F401 - a fixture
+    run_notices,
+)
 
 HOTLINE_DOMAIN = "hotline.example.org"
 
@@ -182,6 +188,24 @@ def run_outbox(app, now: dt.datetime, **kwargs):
 def messages() -> list[OutboxMessage]:
     db.session.expire_all()
     return list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all())
+
+
+@pytest.fixture
+def letters(app, make, queue):  # noqa: F811 - the queue fixture imported above
+    """``letters(n)``: n notice letters, one per provider, made by the notice run."""
+
+    def build(count: int = 1, *, language: str = "en", email: str | None = None) -> list[Notice]:
+        for number in range(count):
+            provider = make.organisation(
+                name=f"Provider {number}", email=email or f"abuse{number}@provider{number}.example"
+            )
+            provider.language = language
+            db.session.commit()
+            queue(provider)
+        run_notices(app, NOW)
+        return list(db.session.scalars(select(Notice).order_by(Notice.id)).all())
+
+    return build
 
 
 # ------------------------------------------------------------------ TLS material

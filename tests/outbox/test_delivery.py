@@ -11,32 +11,13 @@ from sqlalchemy import select
 
 from casemgr.alerts.models import Alert
 from casemgr.extensions import db
+from casemgr.jobs import outbox as outbox_job
 from casemgr.notices.models import Notice
-from casemgr.outbox import services as outbox
-from casemgr.outbox.models import CANCELLED, FAILED, QUEUED, SENDING, SENT, UNKNOWN
+from casemgr.outbox.models import CANCELLED, FAILED, QUEUED, SENT, UNKNOWN
 from tests.conftest import NOW
-from tests.jobs.conftest import run_notices
 from tests.outbox.conftest import HOTLINE_DOMAIN, messages, run_outbox
 
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture
-def letters(app, make, queue):
-    """``letters(n)``: n notice letters, one per provider, made by the notice run."""
-
-    def build(count: int = 1, *, language: str = "en", email: str | None = None) -> list[Notice]:
-        for number in range(count):
-            provider = make.organisation(
-                name=f"Provider {number}", email=email or f"abuse{number}@provider{number}.example"
-            )
-            provider.language = language
-            db.session.commit()
-            queue(provider)
-        run_notices(app, NOW)
-        return list(db.session.scalars(select(Notice).order_by(Notice.id)).all())
-
-    return build
 
 
 def pdf_of(notice: Notice) -> bytes:
@@ -226,24 +207,6 @@ def test_connection_dropped_after_data_is_held_never_sent_twice(app, smtp, recor
     assert smtp.handler.message_ids() == [row.message_id]
 
 
-def test_a_supervisors_retry_of_an_unknown_message_sends_the_same_message_id(
-    app, smtp, recorder, letters, supervisor
-):
-    recorder.drop_after_data = 1
-    smtp.start()
-    letters(1)
-    run_outbox(app, NOW)
-    [row] = messages()
-    outbox.retry(db.session, row.id, actor_id=supervisor.id, now=NOW + MINUTE)
-    db.session.commit()
-    run_outbox(app, NOW + 2 * MINUTE)
-    first, second = smtp.received
-    assert first.message_id == second.message_id == row.message_id
-    assert first.data == second.data  # the same message, Date header included
-    [row] = messages()
-    assert row.status == SENT and row.manual_retries == 1
-
-
 def test_with_the_resend_policy_an_unknown_message_goes_again_with_its_message_id(
     app, smtp, recorder, letters
 ):
@@ -302,84 +265,6 @@ def socket_listener(port: int):
     return listener
 
 
-# ------------------------------------------------------------ crashed processes
-
-
-def test_a_claim_abandoned_before_hand_over_is_sent_once_when_its_lease_expires(app, smtp, letters):
-    smtp.start()
-    letters(1)
-    settings = outbox.OutboxSettings.from_app(app)
-    claimed = outbox.claim_next(
-        db.session, now=NOW, lease=settings.lease, token="dead", message_id_domain="x.example"
-    )
-    db.session.commit()  # ... and the process dies here
-    assert run_outbox(app, NOW + MINUTE).counts["sent"] == 0  # the lease still holds
-    [row] = messages()
-    assert row.status == SENDING and row.id == claimed
-
-    summary = run_outbox(app, NOW + timedelta(minutes=2))
-    assert summary.counts["requeued"] == 1 and summary.counts["sent"] == 1
-    [received] = smtp.received
-    [row] = messages()
-    assert row.status == SENT and received.message_id == row.message_id
-    assert row.message_id.endswith("@x.example>")  # fixed by the first claim
-
-
-def test_a_claim_abandoned_after_hand_over_is_held(app, smtp, letters):
-    smtp.start()
-    letters(1)
-    settings = outbox.OutboxSettings.from_app(app)
-    claimed = outbox.claim_next(
-        db.session, now=NOW, lease=settings.lease, token="dead", message_id_domain="x.example"
-    )
-    assert outbox.mark_handed_over(db.session, claimed, "dead", now=NOW)
-    db.session.commit()  # ... the message may have gone; the process dies
-    summary = run_outbox(app, NOW + timedelta(minutes=2))
-    assert summary.counts["unknown"] == 1 and summary.counts["sent"] == 0
-    assert messages()[0].status == UNKNOWN
-    assert smtp.received == []
-
-
-def test_a_late_answer_after_the_lease_expired_is_still_recorded(app, smtp, letters):
-    """A process that hung past its lease, then got the server's answer."""
-    smtp.start()
-    letters(1)
-    settings = outbox.OutboxSettings.from_app(app)
-    claimed = outbox.claim_next(
-        db.session, now=NOW, lease=settings.lease, token="slow", message_id_domain="x.example"
-    )
-    outbox.mark_handed_over(db.session, claimed, "slow", now=NOW)
-    db.session.commit()
-    run_outbox(app, NOW + timedelta(minutes=2))  # another run finds the lease expired
-    assert messages()[0].status == UNKNOWN
-    from casemgr.outbox.mailer import Attempt
-
-    status = outbox.record_attempt(
-        db.session,
-        claimed,
-        "slow",
-        Attempt("sent", "250 ok", 250),
-        now=NOW + timedelta(minutes=3),
-        settings=settings,
-    )
-    db.session.commit()
-    assert status == SENT and messages()[0].status == SENT
-
-
-def test_a_lost_claim_is_not_sent(app, smtp, letters):
-    """A process whose claim was taken back never hands the message over."""
-    smtp.start()
-    letters(1)
-    settings = outbox.OutboxSettings.from_app(app)
-    claimed = outbox.claim_next(
-        db.session, now=NOW, lease=settings.lease, token="old", message_id_domain="x.example"
-    )
-    db.session.commit()
-    outbox.recover_expired(db.session, now=NOW + timedelta(hours=1), settings=settings)
-    db.session.commit()
-    assert not outbox.mark_handed_over(db.session, claimed, "old", now=NOW)
-
-
 def test_a_letter_delivered_by_hand_meanwhile_is_not_e_mailed(app, smtp, letters, supervisor):
     from casemgr.notices.letters import mark_delivered
 
@@ -408,7 +293,7 @@ def test_a_process_killed_after_an_answer_holds_that_one_message(app, smtp, lett
     process killed in between leaves that message held (never resent)."""
     smtp.start()
     letters(3)
-    real_prepare = outbox.prepare
+    real_prepare = outbox_job.prepare
     calls = []
 
     def dying_prepare(*args, **kwargs):
@@ -417,11 +302,11 @@ def test_a_process_killed_after_an_answer_holds_that_one_message(app, smtp, lett
             raise KeyboardInterrupt  # the process is killed while composing the second
         return real_prepare(*args, **kwargs)
 
-    monkeypatch.setattr(outbox, "prepare", dying_prepare)
+    monkeypatch.setattr(outbox_job, "prepare", dying_prepare)
     with pytest.raises(KeyboardInterrupt):
         run_outbox(app, NOW)
     db.session.rollback()
-    monkeypatch.setattr(outbox, "prepare", real_prepare)
+    monkeypatch.setattr(outbox_job, "prepare", real_prepare)
     assert len(smtp.received) == 1
 
     summary = run_outbox(app, NOW + timedelta(minutes=2))  # the lease (60 s) has expired
