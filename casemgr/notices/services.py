@@ -57,7 +57,7 @@ from casemgr.directory.models import Organisation
 from casemgr.domain import SYSTEM_ACTOR
 from casemgr.errors import Conflict, NotFound, ValidationFailed
 from casemgr.notices.models import KINDS, SUPERVISORS, Notice, NoticeCase
-from casemgr.notices.pdf import Letter, LetterLine
+from casemgr.notices.pdf.letter import Letter, LetterLine
 from casemgr.notices.wording import NoticeSettings
 
 # --------------------------------------------------------------------- references

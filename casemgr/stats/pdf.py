@@ -31,7 +31,7 @@ from reportlab.platypus import (
 from reportlab.platypus.flowables import Flowable
 
 from casemgr.countries import country_name
-from casemgr.notices.pdf import Letterhead
+from casemgr.pdf.letterhead import Letterhead
 from casemgr.stats import charts
 from casemgr.stats.charts import seconds_text, share_text
 from casemgr.stats.services import NOT_REMOVED, TIME_LABELS, Figures

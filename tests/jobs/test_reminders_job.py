@@ -11,7 +11,7 @@ from sqlalchemy import select
 from casemgr.cases.models import CaseEvent
 from casemgr.extensions import db
 from casemgr.notices import services as notices
-from casemgr.notices.pdf import render_letter
+from casemgr.notices.pdf.layout import render_letter
 from tests.conftest import NOW
 from tests.jobs.conftest import act, alerts, flat, letters, pdf_text, run_notices, run_reminders
 
