@@ -32,6 +32,7 @@ from casemgr.audit.services import record
 from casemgr.auth.models import User
 from casemgr.database import savepoint
 from casemgr.errors import NotFound, ValidationFailed
+from casemgr.pdf.letterhead import Letterhead
 from casemgr.stats import pdf
 from casemgr.stats.models import MonthlyReport
 from casemgr.stats.services import Period, compute_figures, parse_month
@@ -84,7 +85,7 @@ def store_monthly_report(
     *,
     now: datetime,
     actor: User | None = None,
-    letterhead: pdf.Letterhead,
+    letterhead: Letterhead,
     replace: bool = False,
 ) -> StoreResult:
     """Make and store the report of the month ``period`` as of ``now``, unless one
@@ -124,9 +125,7 @@ def _stored(session: Session, month: date) -> MonthlyReport | None:
     return session.scalar(select(MonthlyReport).where(MonthlyReport.month == month))
 
 
-def _render(
-    session: Session, period: Period, *, now: datetime, letterhead: pdf.Letterhead
-) -> bytes:
+def _render(session: Session, period: Period, *, now: datetime, letterhead: Letterhead) -> bytes:
     figures = compute_figures(session, period, now=now, include_analysts=False)
     return pdf.monthly_report(figures, letterhead=letterhead)
 

@@ -11,7 +11,7 @@ from sqlalchemy import Integer, literal, select, union_all
 from casemgr.database import UTCDateTime
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
-from casemgr.stats.charts import bar_chart, nice_ticks
+from casemgr.stats.charts import bar_chart, nice_ticks, shorten
 from casemgr.stats.services import Period, default_period, parse_month, parse_period
 from casemgr.stats.sql import Summary, interpolate, percentiles, seconds_between
 
@@ -171,3 +171,17 @@ def test_seconds_between_cuts_each_time_to_its_second(app, start, end, expected)
 
     value = db.session.scalar(select(seconds_between(moment(end), moment(start))))
     assert value == expected
+
+
+def test_shorten_never_cuts_inside_a_khmer_cluster():
+    assert shorten("Beta Cloud", 22) == "Beta Cloud"
+    assert shorten("Example Hosting Company Ltd", 10) == "Example H…"
+    # "ក្រុមហ៊ុនបង្ហោះ": a cut may not end on a coeng (U+17D2) nor leave a
+    # vowel sign without its consonant; it moves back to the start of the cluster
+    name = "ក្រុមហ៊ុនបង្ហោះ"
+    for limit in range(5, len(name)):
+        kept = shorten(name, limit).removesuffix("…")
+        assert 0 < len(kept) < limit
+        assert not kept.endswith("\u17d2")
+        assert name[len(kept)] not in "\u17d2\u17bb\u17ca\u17c4\u17c7"
+    assert shorten(name, 3) == "ក្រុ…"  # the first cluster is kept whole
