@@ -256,7 +256,7 @@ def child(scenario: str, url: str) -> dict:
 
 
 def _one_url_letter():
-    from casemgr.notices.pdf import Letter, LetterLine
+    from casemgr.notices.pdf.letter import Letter, LetterLine
 
     return Letter(
         kind="notice",
@@ -292,7 +292,7 @@ def _bare_reportlab_letter() -> bytes:
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
     if "BenchSans" not in pdfmetrics.getRegisteredFontNames():
-        fonts = ROOT / "casemgr" / "notices" / "fonts"
+        fonts = ROOT / "casemgr" / "pdf" / "fonts"
         pdfmetrics.registerFont(TTFont("BenchSans", str(fonts / "NotoSans-Regular.ttf")))
     body = ParagraphStyle("body", fontName="BenchSans", fontSize=10, leading=14)
     out = BytesIO()
@@ -342,7 +342,7 @@ def child_render(app) -> dict:
     from casemgr.cases.models import Case
     from casemgr.extensions import db
     from casemgr.notices import letters
-    from casemgr.notices.pdf import render_letter
+    from casemgr.notices.pdf.layout import render_letter
     from casemgr.notices.wording import NoticeSettings
 
     settings = NoticeSettings.from_app(app)
@@ -401,7 +401,8 @@ def child_render(app) -> dict:
 def child_notices(app) -> dict:
     from casemgr.extensions import db
     from casemgr.jobs import notices as notices_job
-    from casemgr.notices.pdf import Letter, LetterLine, render_letter
+    from casemgr.notices.pdf.layout import render_letter
+    from casemgr.notices.pdf.letter import Letter, LetterLine
     from casemgr.notices.wording import NoticeSettings
 
     settings = NoticeSettings.from_app(app)

@@ -85,7 +85,9 @@ class SmtpServer:
 
 
 def one_page_pdf() -> bytes:
-    from casemgr.notices.pdf import Letter, Letterhead, LetterLine, render_letter
+    from casemgr.notices.pdf.layout import render_letter
+    from casemgr.notices.pdf.letter import Letter, LetterLine
+    from casemgr.pdf.letterhead import Letterhead
 
     letter = Letter(
         kind="notice",

@@ -7,7 +7,7 @@ Two settings hold every word of a letter that a hotline may want to change:
     "request_escalation": ..., "request_supervisors": ..., "closing": ...,
     "labels": {...}, "titles": {...}}}``. A language may give only some keys: the others come from
     English. ``labels`` override the renderer's fixed wording
-    (:data:`casemgr.notices.pdf.DEFAULT_LABELS`), ``titles`` its titles by
+    (:data:`casemgr.notices.pdf.letter.DEFAULT_LABELS`), ``titles`` its titles by
     kind. In the prose keys, ``{hotline}``, ``{hotline_email}``,
     ``{reference}`` (the letter's reference) and ``{notified}`` (who got the
     notice a reminder or escalation follows up) are filled in.
@@ -32,7 +32,9 @@ from typing import Any
 
 from flask import Flask
 
-from casemgr.notices.pdf import DEFAULT_LABELS, KINDS, Letter, Letterhead, render_letter
+from casemgr.notices.pdf.layout import render_letter
+from casemgr.notices.pdf.letter import DEFAULT_LABELS, KINDS, Letter
+from casemgr.pdf.letterhead import Letterhead
 from casemgr.settings import Timings
 
 Renderer = Callable[[Letter, Letterhead], bytes]
@@ -254,7 +256,7 @@ def _check_wording(wording: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Map
         labels = values.get("labels", {})
         if not isinstance(labels, Mapping) or set(labels) - set(DEFAULT_LABELS):
             raise ValueError(
-                f"{where}['labels'] must map labels of casemgr.notices.pdf.DEFAULT_LABELS "
+                f"{where}['labels'] must map labels of casemgr.notices.pdf.letter.DEFAULT_LABELS "
                 f"to text; unknown: {sorted(set(labels) - set(DEFAULT_LABELS))}"
             )
         titles = values.get("titles", {})

@@ -7,6 +7,7 @@ is escaped (provider names come from the directory, typed by people).
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
@@ -19,6 +20,8 @@ BAR_MUTED = "#9aa7bb"
 GRID = "#e3e7ee"
 AXIS = "#5b6475"
 INK = "#1d2330"
+# A character after which a cluster goes on: Khmer coeng, zero-width (non-)joiner.
+_JOINERS = frozenset("\u17d2\u200c\u200d")
 
 
 def nice_ticks(top: float, most: int = 5) -> list[float]:
@@ -51,8 +54,23 @@ def share_text(share) -> str:
     return f"{share.share:.0%} ({share.removed} of {share.measurable})"
 
 
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with "…", never inside a cluster (a
+    Khmer subscript consonant or vowel sign stays with its consonant)."""
+    if len(text) <= limit:
+        return text
+
+    def inside(cut: int) -> bool:
+        return unicodedata.category(text[cut])[0] == "M" or text[cut - 1] in _JOINERS
+
+    cut = limit - 1
+    while cut > 0 and inside(cut):
+        cut -= 1
+    if cut == 0:  # the first cluster alone is longer than the limit: keep it whole
+        cut = 1
+        while cut < len(text) and inside(cut):
+            cut += 1
+    return text[:cut] + "…"
 
 
 def bar_chart(
@@ -160,7 +178,7 @@ def _axis_label(x: float, y: float, label: str, room: float) -> str:
         lines = split_in_two(label)
     spans = "".join(
         f'<tspan x="{x:.1f}" dy="{0 if n == 0 else 13}">'
-        f"{escape(_short(line, max(fits, 4)))}</tspan>"
+        f"{escape(shorten(line, max(fits, 4)))}</tspan>"
         for n, line in enumerate(lines)
     )
     return f'<text x="{x:.1f}" y="{y}" text-anchor="middle" fill="{AXIS}">{spans}</text>'
@@ -181,7 +199,7 @@ def _horizontal(bars, width, value_format, muted, empty_message) -> tuple[str, i
         colour = BAR_MUTED if label in muted else BAR
         parts.append(
             f'<text x="{label_w - 8}" y="{y + row / 2:.1f}" text-anchor="end" '
-            f'dominant-baseline="middle" fill="{INK}">{escape(_short(label, 26))}</text>'
+            f'dominant-baseline="middle" fill="{INK}">{escape(shorten(label, 26))}</text>'
             f'<rect x="{label_w}" y="{y + 4}" width="{max(w, 1):.1f}" height="{row - 8}" '
             f'fill="{colour}" rx="2"><title>{escape(label)}: {escape(value_format(value))}'
             f"</title></rect>"

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from casemgr.audit.services import record
 from casemgr.database import savepoint
 from casemgr.domain import Actor, Role
+from casemgr.pdf.letterhead import Letterhead
 from casemgr.stats import exports, pdf
 from casemgr.stats.figures import compute_figures
 from casemgr.stats.models import MonthlyReport
@@ -123,7 +124,7 @@ def store_monthly_report(
     *,
     now: datetime,
     actor: Actor,
-    letterhead: pdf.Letterhead,
+    letterhead: Letterhead,
     replace: bool = False,
 ) -> StoreResult:
     """Make and store the report of the month ``period`` as of ``now``, unless one
@@ -162,9 +163,7 @@ def _stored(session: Session, month: date) -> MonthlyReport | None:
     return session.scalar(select(MonthlyReport).where(MonthlyReport.month == month))
 
 
-def _render(
-    session: Session, period: Period, *, now: datetime, letterhead: pdf.Letterhead
-) -> bytes:
+def _render(session: Session, period: Period, *, now: datetime, letterhead: Letterhead) -> bytes:
     figures = compute_figures(session, period, now=now, include_analysts=False)
     return pdf.monthly_report(figures, letterhead=letterhead)
 

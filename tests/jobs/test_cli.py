@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from casemgr.extensions import db
 from casemgr.jobs import cli as jobs_cli
-from casemgr.notices.pdf import render_letter
+from casemgr.notices.pdf.layout import render_letter
 from tests.jobs.conftest import letters
 
 

@@ -25,7 +25,7 @@ from casemgr.jobs import notices as notices_job
 from casemgr.jobs import reminders as reminders_job
 from casemgr.notices import locks
 from casemgr.notices.models import Notice, NoticeCase
-from casemgr.notices.pdf import render_letter
+from casemgr.notices.pdf.layout import render_letter
 from tests.conftest import NOW
 from tests.jobs.conftest import letters, links, run_notices
 

@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from casemgr.extensions import db
-from casemgr.notices.pdf import render_letter
+from casemgr.notices.pdf.layout import render_letter
 from tests.conftest import NOW
 from tests.jobs.conftest import (
     alerts,
@@ -23,7 +23,8 @@ from tests.jobs.conftest import (
     pdf_text,
     run_notices,
 )
-from tests.notices.test_pdf import squash, url_column
+from tests.notices.pdf.conftest import url_column
+from tests.pdf.conftest import squash
 
 KHMER = "ព្រះរាជាណាចក្រកម្ពុជា"
 HEBREW = "שלום"

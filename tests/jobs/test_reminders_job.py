@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from casemgr.extensions import db
-from casemgr.notices.pdf import render_letter
+from casemgr.notices.pdf.layout import render_letter
 from tests.conftest import NOW
 from tests.jobs.conftest import act, alerts, flat, letters, pdf_text, run_notices, run_reminders
 from tests.notices.test_reminders import history

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from casemgr.audit.models import AuditEntry
 from casemgr.extensions import db
-from tests.notices.test_pdf import png_bytes
+from tests.pdf.conftest import png_bytes
 
 
 def test_report_writes_the_pdf(runner, data, tmp_path):

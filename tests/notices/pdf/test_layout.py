@@ -1,139 +1,34 @@
-"""The PDF letter renderer: content, pagination, determinism, scripts.
+"""The PDF letter layout: content, pagination, determinism, scripts, letterhead.
 
 Content is checked by reading the PDF back with pypdf, on its Latin parts
 (references, URLs, dates): text extracted from shaped Khmer is not reliable,
-so Khmer is checked by the fonts embedded and by the shaping itself.
+so Khmer is checked by the fonts embedded and by the shaping itself
+(tests/pdf/test_fonts.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 import re
-import struct
 import subprocess
 import sys
-import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
-from reportlab.pdfbase import pdfmetrics
 
-from casemgr.notices import pdf
-from casemgr.notices.pdf import (
-    TITLES,
-    Letter,
-    Letterhead,
-    LetterLine,
-    render_letter,
+from casemgr.notices.pdf.layout import render_letter
+from casemgr.notices.pdf.letter import TITLES, LetterLine
+from tests.notices.pdf.conftest import (
+    BASIS,
+    KHMER,
+    LETTERHEAD,
+    make_letter,
+    make_line,
+    url_column,
 )
-
-T0 = datetime(2026, 11, 28, 10, 15, tzinfo=UTC)
-DEADLINE = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
-BASIS = "Child sexual abuse material (international baseline)"
-KHMER = "ព្រះរាជាណាចក្រកម្ពុជា"
-
-LETTERHEAD = Letterhead(
-    name="Internet Hotline Cambodia",
-    address="APLE Cambodia\nPhnom Penh, Cambodia",
-    email="report@hotline.example",
-    phone="+855 23 000 000",
-    website="https://hotline.example",
-)
-
-
-def make_line(i: int, url: str | None = None, basis: str = BASIS) -> LetterLine:
-    return LetterLine(
-        case_reference=f"CM-2026-{i:06d}",
-        url=url or f"https://cdn{i % 7}.example-host.net/gallery/{i * 7919:x}/view.php?img={i}",
-        first_seen=T0 + timedelta(minutes=37 * i),
-        classification_basis=basis,
-    )
-
-
-def make_letter(lines: list[LetterLine] | None = None, **changes: object) -> Letter:
-    fields: dict[str, object] = {
-        "kind": "notice",
-        "reference": "CM-N-2026-000042",
-        "date": datetime(2026, 11, 28, 17, 0, tzinfo=UTC),
-        "recipient_name": "Example Hosting Ltd",
-        "recipient_address": "12 Server Road\nSingapore",
-        "recipient_email": "abuse@example-host.net",
-        "lines": lines if lines is not None else [make_line(i) for i in range(1, 4)],
-        "deadline": DEADLINE,
-        "legal_basis": "Distributing such material is an offence.\n\nSecond paragraph.",
-        "request": "Please remove the content and preserve all related data for the police.",
-        "closing": "Yours faithfully,\nThe analysts",
-    }
-    fields.update(changes)
-    return Letter(**fields)  # type: ignore[arg-type]
-
-
-def read(data: bytes) -> PdfReader:
-    return PdfReader(io.BytesIO(data))
-
-
-def texts(data: bytes) -> list[str]:
-    return [page.extract_text() for page in read(data).pages]
-
-
-def squash(text: str) -> str:
-    """Text without whitespace and zero-width characters, to compare URLs
-    that the letter broke across lines."""
-    return re.sub(r"[\s\u200b\u200c\u200d\u2060\ufeff]+", "", text)
-
-
-def url_column(data: bytes) -> str:
-    """The text drawn in the URL column of the table, on all pages, in order
-    (pypdf's plain extraction interleaves the other cells of a row and the
-    page footers with a URL that spans several rows or pages)."""
-    x0 = pdf._MARGIN_X + pdf._COLUMNS[0] + pdf._COLUMNS[1]
-    x1 = x0 + pdf._COLUMNS[2]
-    parts: list[str] = []
-    in_table = [False]
-
-    def visit(text: str, cm: list[float], tm: list[float], *_: object) -> None:
-        x = cm[0] * tm[4] + cm[2] * tm[5] + cm[4]
-        if not (x0 <= x < x1 and text.strip()):
-            return
-        if text.strip() == "URL":  # the column header, repeated on each page
-            in_table[0] = True
-        elif in_table[0]:
-            parts.append(text)
-
-    for page in read(data).pages:
-        in_table[0] = False
-        page.extract_text(visitor_text=visit)
-    return squash("".join(parts))
-
-
-def embedded_fonts(data: bytes) -> set[str]:
-    names: set[str] = set()
-    for page in read(data).pages:
-        for font in page["/Resources"]["/Font"].values():
-            names.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
-    return names
-
-
-def png_bytes(width: int = 4, height: int = 2) -> bytes:
-    """A tiny opaque RGB PNG, written by hand."""
-
-    def chunk(kind: bytes, payload: bytes) -> bytes:
-        body = kind + payload
-        return struct.pack(">I", len(payload)) + body + struct.pack(">I", zlib.crc32(body))
-
-    raw = b"".join(b"\x00" + b"\x20\x46\x8c" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
-
+from tests.pdf.conftest import embedded_fonts, png_bytes, read, squash, texts
 
 # ------------------------------------------------------------------- content
 
@@ -265,40 +160,6 @@ def test_url_of_two_thousand_characters_wraps_and_is_complete() -> None:
     assert url_column(data) == squash(letter.lines[0].url + long_url + unbroken)
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "https://files.example-host.net/share/" + "/".join(f"d{i:03d}" for i in range(300)),
-        "https://example-host.net/?t=" + "W" * 1990,
-        "https://forum.example.kh/" + KHMER * 20 + "/topic",
-    ],
-)
-def test_url_lines_fit_the_column(url: str) -> None:
-    typesetter = pdf._Typesetter(pdf._fonts(), "en")
-    width = pdf._COLUMNS[2] - 2 * pdf._CELL_PAD
-
-    lines = typesetter.url_lines(url, width)
-
-    assert "".join(lines) == url
-    assert len(lines) > 1
-    for line in lines:
-        font_width = sum(
-            pdfmetrics.stringWidth(run, font, 8)
-            for font, run in typesetter.runs(line, pdf._CHAINS[(True, False)])
-        )
-        assert font_width <= width
-        # never inside a Khmer cluster
-        assert not line.startswith("\u17d2")
-        assert not line.endswith("\u17d2")
-
-
-def test_url_breaks_after_a_slash_when_it_can() -> None:
-    typesetter = pdf._Typesetter(pdf._fonts(), "en")
-    url = "https://img.example-host.net/u/8f3a9c/index.php?id=12345&s=full"
-    lines = typesetter.url_lines(url, pdf._COLUMNS[2] - 2 * pdf._CELL_PAD)
-    assert lines == ["https://img.example-host.net/u/8f3a9c/", "index.php?id=12345&s=full"]
-
-
 # --------------------------------------------------------------- determinism
 
 
@@ -317,15 +178,15 @@ def test_same_bytes_whatever_the_process_rendered_before() -> None:
     """The bytes depend on the letter only: not on hash seeds, the clock, or
     the letters (and so the glyphs) the process rendered before."""
     code = (
-        "import hashlib, sys; sys.path.insert(0, 'tests/notices'); "
-        "from test_pdf import make_letter, make_line, LETTERHEAD; "
-        "from casemgr.notices.pdf import render_letter; "
+        "import hashlib, sys; "
+        "from tests.notices.pdf.conftest import make_letter, make_line, LETTERHEAD; "
+        "from casemgr.notices.pdf.layout import render_letter; "
         "before = make_letter([make_line(1, 'https://ex.kh/ខ្លឹមសារ/منتدى')]); "
         "letter = make_letter([make_line(1, 'https://ex.kh/ភ្នំពេញ/مرحبا')]); "
         "render_letter(before, LETTERHEAD) if sys.argv[1] == 'after' else None; "
         "print(hashlib.sha256(render_letter(letter, LETTERHEAD)).hexdigest())"
     )
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     digests = {
         subprocess.run(
             [sys.executable, "-c", code, history],
@@ -382,36 +243,6 @@ def test_khmer_letter_is_set_in_the_khmer_font() -> None:
         assert squash(line.url) in flat
 
 
-def test_mixed_script_word_is_shaped_run_by_run() -> None:
-    """A word that mixes Latin and Khmer without a space gets each run shaped
-    with its own font (reportlab alone shapes the Khmer with the Latin font,
-    which gives .notdef boxes)."""
-    typesetter = pdf._Typesetter(pdf._fonts(), "en")
-    para = typesetter.para(f"https://ex.kh/{KHMER}?q=ថ្ងៃទី28", "url", latin_first=True)
-    para.wrap(1000, 100)
-
-    khmer_glyphs = 0
-    for line in para.blPara.lines:
-        for frag in line.words:
-            font = pdfmetrics.getFont(frag.fontName)
-            for ch in frag.text:
-                assert font.face.charToGlyph.get(ord(ch), 0) != 0, (frag.fontName, ch)
-                khmer_glyphs += frag.fontName == "CasemgrKhmer"
-    assert khmer_glyphs >= len(KHMER) // 2
-
-
-def test_text_rise_is_reset_after_a_folded_rise() -> None:
-    """reportlab 5.1 folds ``a Ts b Ts`` but keeps ``a`` as the current rise."""
-    canvas = pdf._LetterCanvas(io.BytesIO(), footer=lambda *_: None, created=T0, invariant=1)
-    tx = canvas.beginText(0, 0)
-    tx.setRise(-0.78)
-    tx._code.append("(x) Tj")
-    tx.setRise(0)
-    tx.setRise(-8.88)
-    assert tx._rise == -8.88
-    assert tx._code[-1] == "-8.88 Ts"
-
-
 # ---------------------------------------------------------- letterhead, input
 
 
@@ -435,26 +266,6 @@ def test_missing_logo_file_is_an_error(tmp_path: Path) -> None:
     letterhead = dataclasses.replace(LETTERHEAD, logo_path=str(tmp_path / "missing.png"))
     with pytest.raises(OSError):
         render_letter(make_letter(), letterhead)
-
-
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [
-        ({"kind": "memo"}, "unknown letter kind"),
-        ({"date": datetime(2026, 11, 28, 17, 0)}, "date must be a timezone-aware"),
-        ({"deadline": datetime(2026, 12, 1, 10, 0)}, "deadline must be a timezone-aware"),
-        ({"lines": []}, "at least one URL"),
-        ({"labels": {"no_such_label": "x"}}, "unknown labels"),
-    ],
-)
-def test_invalid_letters_are_refused(changes: dict[str, object], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        make_letter(**changes)  # type: ignore[arg-type]
-
-
-def test_first_seen_must_be_aware() -> None:
-    with pytest.raises(ValueError, match="first_seen"):
-        LetterLine("CM-1", "https://example.net/", datetime(2026, 1, 1), BASIS)
 
 
 def test_times_are_shown_in_utc() -> None:
