@@ -29,7 +29,7 @@ from casemgr.domain import SYSTEM_ACTOR, Actor
 from casemgr.errors import Conflict
 from casemgr.notices import locks
 from casemgr.notices.models import SUPERVISORS, Notice, NoticeCase
-from casemgr.notices.pdf import Letter, LetterLine
+from casemgr.notices.pdf.letter import Letter, LetterLine
 from casemgr.notices.wording import NoticeSettings
 
 

@@ -11,19 +11,12 @@ import dataclasses
 from datetime import UTC, datetime
 
 import pytest
-from casemgr.stats.services import (
-    NOT_REMOVED,
-    TIME_LABELS,
-    AnalystFigures,
-    Figures,
-    Period,
-    ProviderCount,
-    RemovalShare,
-    StatsFilter,
-)
 
 from casemgr.pdf.letterhead import Letterhead
 from casemgr.stats import pdf
+from casemgr.stats.analysts import AnalystFigures
+from casemgr.stats.figures import NOT_REMOVED, TIME_LABELS, Figures, ProviderCount, RemovalShare
+from casemgr.stats.selection import Period, StatsFilter
 from casemgr.stats.sql import Summary
 from tests.pdf.conftest import embedded_fonts, png_bytes, read, squash, texts
 
