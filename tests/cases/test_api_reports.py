@@ -8,8 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casemgr import context
-from casemgr.api import views
 from casemgr.auth.models import User
+from casemgr.cases import api
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case, CaseEvent, Submission
 from casemgr.extensions import db
@@ -139,7 +139,7 @@ def test_a_retry_racing_the_first_sending_gets_the_first_submission(
             raise IntegrityError("INSERT INTO submissions", {}, Exception("unique"))
         return real_receive(session, report, **kwargs)
 
-    monkeypatch.setattr(views.cases, "receive_report", receive_after_the_other_request)
+    monkeypatch.setattr(api.cases, "receive_report", receive_after_the_other_request)
     response = as_analyst.post("/api/v1/reports", json=body)
     assert response.status_code == 200
     assert len(calls) == 2
