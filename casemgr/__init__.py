@@ -155,9 +155,16 @@ def _register_blueprints(app: Flask) -> None:
         "casemgr.notifications.views",
     ):
         __import__(module)
-    __import__("casemgr.api.views")
-    __import__("casemgr.stats.api")
-    __import__("casemgr.notices.api")
+    # Each feature serves its API resources on the API blueprint; the document
+    # assembles their parts.
+    for module in (
+        "casemgr.cases.api",
+        "casemgr.directory.api",
+        "casemgr.stats.api",
+        "casemgr.notices.api",
+        "casemgr.api.openapi",
+    ):
+        __import__(module)
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)

@@ -3,7 +3,7 @@
 Only the ``Authorization: Bearer <token>`` header authenticates an API call.
 The session cookie of a signed-in browser is never looked at here, so a page
 on another site cannot make a browser act through the API (which is why the
-API needs no CSRF token).
+API needs no CSRF token: the blueprint is exempted here).
 """
 
 from __future__ import annotations
@@ -12,20 +12,32 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, request
+from flask import Response, g, request
 
 from casemgr import context
+from casemgr.api import bp
 from casemgr.api.errors import ApiError
 from casemgr.auth.models import User
 from casemgr.auth.services import user_for_token
 from casemgr.domain import Role
-from casemgr.extensions import db
+from casemgr.extensions import csrf, db
 
 View = TypeVar("View", bound=Callable[..., Any])
 
 # Tokens issued by casemgr are about 46 characters; anything far longer is not one.
 MAX_TOKEN_LENGTH = 256
 REALM = 'Bearer realm="casemgr"'
+
+# Only a bearer token authenticates the API, and a browser never sends one on
+# its own: there is no ambient credential for a CSRF token to protect.
+csrf.exempt(bp)
+
+
+@bp.after_request
+def never_cache(response: Response) -> Response:
+    """What a token may read is no cache's to keep (nor to serve to another token)."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def token_required(role: Role = Role.ANALYST) -> Callable[[View], View]:

@@ -1,4 +1,7 @@
-"""Refusals the API answers by itself, before any service is called."""
+"""Refusals the API answers by itself, before any service is called.
+
+Every route on the API blueprint answers an ``ApiError`` as its JSON envelope.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any
 
 from flask import Response
 
+from casemgr.api import bp
 from casemgr.http import json_error
 
 
@@ -37,3 +41,8 @@ class ApiError(Exception):
         response = json_error(self.status, self.error, self.message, **self.extra)
         response.headers.update(self.headers)
         return response
+
+
+@bp.errorhandler(ApiError)
+def api_error(exc: ApiError) -> Response:
+    return exc.response()

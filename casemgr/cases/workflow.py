@@ -191,7 +191,14 @@ RULES: dict[Action, ActionRule] = {
             Action.MARK_DUPLICATE,
             frozenset({Status.NEW, Status.TRIAGE}),
             Role.ANALYST,
-            (FieldSpec("duplicate_of", "id", label="Duplicate of (case id)", refers_to="case"),),
+            (
+                FieldSpec(
+                    "duplicate_of",
+                    "id",
+                    label="Duplicate of (case id or reference)",
+                    refers_to="case",
+                ),
+            ),
             label="Mark as duplicate",
         ),
         ActionRule(

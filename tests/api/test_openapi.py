@@ -10,7 +10,7 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
-from casemgr.api import inputs, schemas
+from casemgr.cases import api_inputs
 from casemgr.cases.fields import FieldSpec
 from casemgr.cases.workflow import RULES
 from tests.api.contract import resolve
@@ -94,7 +94,7 @@ def test_action_bodies_are_the_workflow_fields(document, action):
 def test_every_field_kind_of_the_workflow_has_a_schema():
     kinds = {spec.kind for rule in RULES.values() for spec in rule.fields}
     for kind in kinds:
-        assert schemas.action_field_schema(FieldSpec("x", kind, choices=("a",)))
+        assert api_inputs.action_field_schema(FieldSpec("x", kind, choices=("a",)))
 
 
 def test_the_protected_operations_are_those_the_auth_tests_try(document):
@@ -123,7 +123,7 @@ def test_documented_query_parameters_are_the_ones_read(document):
         parameters = document["paths"][path][method].get("parameters", [])
         return {p["name"] for p in parameters if p["in"] == "query"}
 
-    assert query_names("/api/v1/cases") == set(inputs.CASE_LIST_PARAMETERS)
+    assert query_names("/api/v1/cases") == set(api_inputs.CASE_LIST_PARAMETERS)
     assert query_names("/api/v1/organizations") == {"kind"}
 
 

@@ -1,0 +1,261 @@
+"""API v1 of cases: POST /reports, GET /cases, GET /cases/<id>, POST /cases/<id>/actions/<action>.
+
+Thin routes on the API blueprint: read the request (``api_inputs``), call a
+service, commit, answer with what ``schemas`` builds. Domain errors are
+answered by ``casemgr/http.py``. :func:`openapi_paths` is this part of the
+API document, beside the routes it describes; ``casemgr/api/openapi.py``
+assembles it with the other features'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import request
+from sqlalchemy.exc import IntegrityError
+
+from casemgr import context
+from casemgr.api import bp, operations
+from casemgr.api.auth import current_api_user, token_required
+from casemgr.api.errors import ApiError
+from casemgr.api.inputs import json_object, query_parameters
+from casemgr.api.schemas import ID, Json, enum_of, ref
+from casemgr.auth.models import User
+from casemgr.cases import api_inputs as inputs
+from casemgr.cases import queries, receiving, schemas
+from casemgr.cases import services as cases
+from casemgr.cases.workflow import RULES, Action, ActionRule, Status
+from casemgr.domain import Role
+from casemgr.extensions import db
+
+
+@bp.post("/reports")
+@token_required()
+def submit_report():
+    query_parameters(request.args, ())
+    report = inputs.report_input(
+        json_object(),
+        max_urls=context.setting("MAX_URLS_PER_SUBMISSION"),
+        languages=context.setting("LANGUAGES"),
+    )
+    result = _receive(report, current_api_user())
+    answer = schemas.report_result(result)  # before the commit expires what it reads
+    db.session.commit()
+    return answer, 201 if result.created else 200
+
+
+def _receive(report: receiving.ReportInput, user: User) -> receiving.ReceiveResult:
+    def receive() -> receiving.ReceiveResult:
+        return receiving.receive_report(
+            db.session,
+            report,
+            now=context.now(),
+            timings=context.timings(),
+            cipher=context.cipher(),
+            reference_prefix=context.reference_prefix(),
+            max_urls=context.setting("MAX_URLS_PER_SUBMISSION"),
+            languages=context.setting("LANGUAGES"),
+            submitted_by=user,
+        )
+
+    try:
+        return receive()
+    except IntegrityError:
+        if not report.external_reference:
+            raise
+        # Two sendings of one external_reference at the same moment: the other
+        # one won the unique constraint. Asked again, the service finds it.
+        db.session.rollback()
+        return receive()
+
+
+@bp.get("/cases")
+@token_required()
+def list_cases():
+    user = current_api_user()
+    wanted = inputs.case_list_query(
+        request.args, user_id=user.id, max_per_page=context.setting("API_MAX_PER_PAGE")
+    )
+    page = queries.queue(
+        db.session,
+        wanted.filters,
+        user_id=user.id,
+        now=context.now(),
+        page=wanted.page,
+        per_page=wanted.per_page,
+    )
+    return schemas.case_list(page, now=context.now())
+
+
+@bp.get("/cases/<int:case_id>")
+@token_required()
+def get_case(case_id: int):
+    query_parameters(request.args, ())
+    case = queries.case_for_page(db.session, case_id)
+    return schemas.case_detail(case, actor=current_api_user().actor, now=context.now())
+
+
+@bp.post("/cases/<int:case_id>/actions/<action>")
+@token_required()
+def act(case_id: int, action: str):
+    """404 for an unknown case or action; the workflow answers the rest (403/409/422)."""
+    query_parameters(request.args, ())
+    actor = current_api_user().actor
+    case = queries.case_for_page(db.session, case_id)
+    if action not in RULES:
+        allowed = cases.allowed_actions(case, actor)
+        raise ApiError(
+            404,
+            "unknown_action",
+            f"'{action[:100]}' is not an action; allowed now: {', '.join(allowed) or 'none'}",
+            allowed_actions=allowed,
+        )
+    wanted = inputs.action_request(
+        json_object(), RULES[Action(action)], if_match=request.headers.get("If-Match")
+    )
+    cases.apply_action(
+        db.session,
+        case,
+        action,
+        wanted.fields,
+        actor=actor,
+        now=context.now(),
+        timings=context.timings(),
+        expected_version=wanted.expected_version,
+    )
+    db.session.commit()
+    case = queries.case_for_page(db.session, case_id)
+    return schemas.case_detail(case, actor=actor, now=context.now())
+
+
+# --- this part of the API document
+
+_CASE_ID = {
+    "name": "case_id",
+    "in": "path",
+    "required": True,
+    "schema": ID,
+    "description": "The case's id (not its reference)",
+}
+
+_IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "pattern": '^(\\*|"?[0-9]+"?)$'},
+    "description": "Optional optimistic lock: the case's `version` as you last saw it (plain "
+    'or quoted: `3`, `"3"`). If the case changed since, nothing is done and the answer '
+    "is 409 stale_version. Not a number: 422. Leave it out for no check.",
+}
+
+
+def openapi_paths(*, max_urls: int, max_per_page: int, languages: Sequence[str]) -> Json:
+    """The operations above, by path relative to the API's root (``/api/v1``);
+    the limits and languages are the app's settings."""
+    paths: Json = {
+        "/reports": {
+            "post": {
+                "operationId": "submit_report",
+                "tags": ["reports"],
+                "summary": "Hand over a report: one case per URL",
+                "description": "Each distinct URL becomes a case. A URL that has an open "
+                "case already becomes a case closed as its duplicate (`duplicate_of`). "
+                "If any URL is not acceptable nothing is saved (422). A repeated "
+                "`external_reference` from the same user returns the first submission "
+                "with 200 and creates nothing.",
+                "requestBody": operations.body(inputs.report_request_schema(max_urls, languages)),
+                "responses": {
+                    "201": operations.ok(
+                        "Received: the submission and its new cases", "ReportResult"
+                    ),
+                    "200": operations.ok(
+                        "Already received with this external_reference: the first submission",
+                        "ReportResult",
+                    ),
+                    **operations.errors(*operations.BODY_ERRORS),
+                },
+            }
+        },
+        "/cases": {
+            "get": {
+                "operationId": "list_cases",
+                "tags": ["cases"],
+                "summary": "Cases, newest first",
+                "parameters": [
+                    operations.query("status", enum_of(Status), "Only cases in this state"),
+                    operations.query(
+                        "assignee",
+                        {"type": "string", "pattern": "^(me|[0-9]+)$"},
+                        "Only cases assigned to this user id, or to the caller (`me`)",
+                    ),
+                    operations.query(
+                        "overdue",
+                        {"type": "string", "enum": ["true"]},
+                        "Only open cases past their current deadline",
+                    ),
+                    operations.query(
+                        "q",
+                        {"type": "string", "maxLength": inputs.MAX_QUERY_LENGTH},
+                        "A case or submission reference, a full URL, or a host name",
+                    ),
+                    *operations.paging_parameters(max_per_page, items="Cases"),
+                ],
+                "responses": {
+                    "200": operations.ok("A page of cases", "CaseList"),
+                    **operations.errors(401, 422),
+                },
+            }
+        },
+        "/cases/{case_id}": {
+            "get": {
+                "operationId": "get_case",
+                "tags": ["cases"],
+                "summary": "A case with its history and the actions the caller may take",
+                "parameters": [_CASE_ID],
+                "responses": {
+                    "200": operations.ok("The case", "Case"),
+                    **operations.errors(401, 404, 422),
+                },
+            }
+        },
+    }
+    for action, rule in RULES.items():
+        paths[f"/cases/{{case_id}}/actions/{action}"] = {"post": _action_operation(action, rule)}
+    return paths
+
+
+def _action_operation(action: str, rule: ActionRule) -> Json:
+    return {
+        "operationId": f"case_action_{action}",
+        "tags": ["cases"],
+        "summary": rule.label or action,
+        "description": action_description(rule),
+        "parameters": [_CASE_ID, _IF_MATCH],
+        "requestBody": operations.body(inputs.action_request_schema(rule), required=False),
+        "responses": {
+            "200": operations.ok("Done: the case as it is now", "Case"),
+            "409": {
+                "description": "The action is not possible in the case's state "
+                "(`invalid_transition`, with `allowed_actions`), or the case changed since "
+                "the version given (`stale_version`)",
+                "content": {
+                    "application/json": {
+                        "schema": {"oneOf": [ref("InvalidTransition"), ref("StaleVersion")]}
+                    }
+                },
+            },
+            **operations.errors(*operations.BODY_ERRORS, 403, 404),
+        },
+    }
+
+
+def action_description(rule: ActionRule) -> str:
+    """What the table says about an action, in words, for the API document."""
+    sources = ", ".join(sorted(rule.sources))
+    lines = [rule.description] if rule.description else []
+    lines.append(f"Possible while the case is: {sources}.")
+    if rule.role is Role.SYSTEM:
+        lines.append("Taken by the scheduled notice run only: people are refused with 403.")
+    else:
+        lines.append(f"Needs the {rule.role} role (or a higher one).")
+    return " ".join(lines)

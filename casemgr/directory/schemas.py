@@ -1,0 +1,82 @@
+"""What the organisations API says and hears, and the JSON Schema of each, side by side.
+
+The bodies of ``casemgr/directory/api.py`` are built here, next to the schemas
+that ``casemgr/api/openapi.py`` publishes for them (:data:`SCHEMAS`) and the
+schema of the request that creates an organisation (:data:`ORGANISATION_REQUEST`),
+from which the request is read too. Objects are closed: the tests validate every
+answer against the document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from casemgr.api.schemas import (
+    COUNTRY,
+    ID,
+    TEXT,
+    TIME,
+    Json,
+    closed_object,
+    enum_of,
+    iso,
+    nullable,
+    ref,
+)
+from casemgr.directory.models import Organisation
+from casemgr.directory.services import LANGUAGES
+from casemgr.domain import OrgKind
+
+
+def organisation(record: Organisation) -> Json:
+    return {
+        "id": record.id,
+        "kind": record.kind,
+        "name": record.name,
+        "country": record.country,
+        "email": record.email,
+        "language": record.language,
+        "address": record.address,
+        "created_at": iso(record.created_at),
+    }
+
+
+def organisation_list(records: Iterable[Organisation]) -> Json:
+    return {"items": [organisation(record) for record in records]}
+
+
+ORGANISATION_REQUEST: Json = closed_object(
+    {
+        "kind": enum_of(OrgKind),
+        "name": {**TEXT, "maxLength": 200},
+        "country": nullable(COUNTRY),
+        "email": nullable({**TEXT, "format": "email"}),
+        "language": {
+            **enum_of(LANGUAGES),
+            "default": "en",
+            "description": "Language of the notices",
+        },
+        "address": {**TEXT, "maxLength": 1000, "default": ""},
+    },
+    optional=("country", "email", "language", "address"),
+)
+
+SCHEMAS: dict[str, Json] = {
+    "Organisation": closed_object(
+        {
+            "id": ID,
+            "kind": enum_of(OrgKind),
+            "name": TEXT,
+            "country": nullable(COUNTRY),
+            "email": nullable(TEXT),
+            "language": TEXT,
+            "address": TEXT,
+            "created_at": TIME,
+        },
+        description="A partner hotline, a police unit or a hosting provider.",
+    ),
+    "OrganisationList": closed_object(
+        {"items": {"type": "array", "items": ref("Organisation")}},
+        description="Active organisations by name.",
+    ),
+}
