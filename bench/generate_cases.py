@@ -369,9 +369,9 @@ class Plan:
 
 
 def make_directory_and_staff(session, now: datetime) -> dict:
-    from casemgr.auth import services as accounts
+    from casemgr.auth import accounts
     from casemgr.directory import services as directory
-    from casemgr.domain import Role
+    from casemgr.domain import SYSTEM_ACTOR, Role
 
     def org(kind, name, country):
         slug = name.lower().replace(" ", "-").replace("(", "").replace(")", "")
@@ -401,6 +401,7 @@ def make_directory_and_staff(session, now: datetime) -> dict:
             session,
             accounts.AccountInput(email=email, name=name, role=role, password=PASSWORD),
             now=now,
+            actor=SYSTEM_ACTOR,
         ).id
 
     user("admin@bench.example.org", "Ada Admin", Role.ADMIN)

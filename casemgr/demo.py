@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casemgr import context
-from casemgr.auth import services as accounts
+from casemgr.auth import accounts
 from casemgr.auth.models import User
 from casemgr.cases import services as cases
 from casemgr.cases.workflow import Action
@@ -126,6 +126,7 @@ def load_demo(
             session,
             accounts.AccountInput(email=email, name=name, role=role, password=DEMO_PASSWORD),
             now=start,
+            actor=SYSTEM_ACTOR,
         )
         for email, name, role in STAFF
     ]

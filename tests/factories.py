@@ -9,8 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 
 from casemgr import context
-from casemgr.auth import services as accounts
-from casemgr.auth import twofactor
+from casemgr.auth import accounts, signin, twofactor
 from casemgr.auth.models import User
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
@@ -45,9 +44,10 @@ def user(
             active=active,
         ),
         now=context.now(),
+        actor=SYSTEM_ACTOR,
     )
     if two_factor is None:
-        two_factor = accounts.two_factor_required(created, context.login_policy())
+        two_factor = signin.two_factor_required(created, context.login_policy())
     if two_factor:
         enrol(created)
     db.session.commit()

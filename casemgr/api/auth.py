@@ -17,7 +17,7 @@ from flask import g, request
 from casemgr import context
 from casemgr.api.errors import ApiError
 from casemgr.auth.models import User
-from casemgr.auth.services import user_for_token
+from casemgr.auth.tokens import user_for_token
 from casemgr.domain import Role
 from casemgr.extensions import db
 

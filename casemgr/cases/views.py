@@ -13,7 +13,7 @@ from flask import (
 from flask_login import current_user
 
 from casemgr import context
-from casemgr.auth import services as accounts
+from casemgr.auth import accounts
 from casemgr.auth.access import staff_required
 from casemgr.cases import bp
 from casemgr.cases import services as cases
