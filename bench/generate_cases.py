@@ -370,18 +370,19 @@ class Plan:
 
 def make_directory_and_staff(session, now: datetime) -> dict:
     from casemgr.auth import accounts
-    from casemgr.directory import services as directory
+    from casemgr.directory.inputs import OrganisationInput
+    from casemgr.directory.operations import create_organisation
     from casemgr.domain import SYSTEM_ACTOR, Role
 
     def org(kind, name, country):
         slug = name.lower().replace(" ", "-").replace("(", "").replace(")", "")
-        return directory.create_organisation(
+        return create_organisation(
             session,
-            directory.OrganisationInput(
+            OrganisationInput(
                 kind=kind, name=name, country=country, email=f"abuse@{slug}.example.org"
             ),
             now=now,
-            actor_id=None,
+            actor=SYSTEM_ACTOR,
         ).id
 
     ids: dict = {"providers": {}, "hotlines": {}}

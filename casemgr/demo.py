@@ -23,8 +23,9 @@ from casemgr.auth.models import User
 from casemgr.cases import services as cases
 from casemgr.cases.workflow import Action
 from casemgr.crypto import ContactCipher
-from casemgr.directory import services as directory
+from casemgr.directory.inputs import OrganisationInput
 from casemgr.directory.models import Organisation
+from casemgr.directory.operations import create_organisation
 from casemgr.domain import SYSTEM_ACTOR, Actor, Role
 from casemgr.notices import services as notices
 from casemgr.notices.wording import NoticeSettings
@@ -133,9 +134,9 @@ def load_demo(
     admin, supervisor_user, analyst_user = staff[0], staff[1], staff[2]
     orgs: dict[str, list[Organisation]] = {}
     for kind, name, country, email, domains, networks in ORGANISATIONS:
-        organisation = directory.create_organisation(
+        organisation = create_organisation(
             session,
-            directory.OrganisationInput(
+            OrganisationInput(
                 kind=kind,
                 name=name,
                 country=country,
@@ -144,7 +145,7 @@ def load_demo(
                 networks=networks,
             ),
             now=start,
-            actor_id=admin.id,
+            actor=admin.actor,
         )
         orgs.setdefault(kind, []).append(organisation)
 

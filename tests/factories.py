@@ -14,8 +14,9 @@ from casemgr.auth.models import User
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
 from casemgr.cases.workflow import Status
-from casemgr.directory import services as directory
+from casemgr.directory.inputs import OrganisationInput
 from casemgr.directory.models import Organisation
+from casemgr.directory.operations import create_organisation
 from casemgr.domain import SYSTEM_ACTOR, Actor
 from casemgr.extensions import db
 
@@ -84,9 +85,9 @@ def organisation(
     domains: str | list[str] = (),
     networks: str | list[str] = (),
 ) -> Organisation:
-    created = directory.create_organisation(
+    created = create_organisation(
         db.session,
-        directory.OrganisationInput(
+        OrganisationInput(
             kind=kind,
             name=name or f"{kind} {next(_sequence)}",
             country=country,
@@ -95,7 +96,7 @@ def organisation(
             networks=networks,
         ),
         now=context.now(),
-        actor_id=None,
+        actor=SYSTEM_ACTOR,
     )
     db.session.commit()
     return created

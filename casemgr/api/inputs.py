@@ -30,7 +30,7 @@ from casemgr.api.errors import ApiError
 from casemgr.cases import services as cases
 from casemgr.cases.workflow import ActionRule, Status
 from casemgr.database import MAX_ID
-from casemgr.directory import services as directory
+from casemgr.directory import inputs as directory
 from casemgr.errors import ValidationFailed
 from casemgr.intake.urls import InvalidURL, normalise_url
 

@@ -34,8 +34,8 @@ from casemgr.cases.workflow import (
     Status,
 )
 from casemgr.database import MAX_ID
+from casemgr.directory.inputs import LANGUAGES
 from casemgr.directory.models import Organisation
-from casemgr.directory.services import LANGUAGES
 from casemgr.domain import Actor, OrgKind, Role
 from casemgr.intake.urls import MAX_URL_LENGTH
 

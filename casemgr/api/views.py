@@ -16,7 +16,8 @@ from casemgr.api.errors import ApiError
 from casemgr.auth.models import User
 from casemgr.cases import services as cases
 from casemgr.cases.workflow import RULES, Action
-from casemgr.directory import services as directory
+from casemgr.directory.operations import create_organisation
+from casemgr.directory.queries import list_organisations
 from casemgr.domain import Role
 from casemgr.extensions import csrf, db
 
@@ -149,18 +150,18 @@ def act(case_id: int, action: str):
 @token_required()
 def list_organizations():
     kind = inputs.organisation_kind(request.args)
-    return schemas.organisation_list(directory.list_organisations(db.session, kind))
+    return schemas.organisation_list(list_organisations(db.session, kind))
 
 
 @bp.post("/organizations")
 @token_required(Role.SUPERVISOR)
 def create_organization():
     inputs.query_parameters(request.args, ())
-    organisation = directory.create_organisation(
+    organisation = create_organisation(
         db.session,
         inputs.organisation_input(inputs.json_object()),
         now=context.now(),
-        actor_id=current_api_user().id,
+        actor=current_api_user().actor,
     )
     db.session.commit()
     return schemas.organisation(organisation), 201
