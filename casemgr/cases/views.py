@@ -26,7 +26,7 @@ from casemgr.directory.models import Organisation
 from casemgr.directory.queries import by_kind, routing_candidates
 from casemgr.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed
 from casemgr.extensions import db
-from casemgr.intake.urls import TooManyURLs, parse_url_lines
+from casemgr.intake.url_lists import TooManyURLs, parse_url_lines
 from casemgr.notices.services import letters_for_case
 
 
