@@ -369,19 +369,20 @@ class Plan:
 
 
 def make_directory_and_staff(session, now: datetime) -> dict:
-    from casemgr.auth import services as accounts
-    from casemgr.directory import services as directory
-    from casemgr.domain import Role
+    from casemgr.auth import accounts
+    from casemgr.directory.inputs import OrganisationInput
+    from casemgr.directory.operations import create_organisation
+    from casemgr.domain import SYSTEM_ACTOR, Role
 
     def org(kind, name, country):
         slug = name.lower().replace(" ", "-").replace("(", "").replace(")", "")
-        return directory.create_organisation(
+        return create_organisation(
             session,
-            directory.OrganisationInput(
+            OrganisationInput(
                 kind=kind, name=name, country=country, email=f"abuse@{slug}.example.org"
             ),
             now=now,
-            actor_id=None,
+            actor=SYSTEM_ACTOR,
         ).id
 
     ids: dict = {"providers": {}, "hotlines": {}}
@@ -401,6 +402,7 @@ def make_directory_and_staff(session, now: datetime) -> dict:
             session,
             accounts.AccountInput(email=email, name=name, role=role, password=PASSWORD),
             now=now,
+            actor=SYSTEM_ACTOR,
         ).id
 
     user("admin@bench.example.org", "Ada Admin", Role.ADMIN)

@@ -6,7 +6,7 @@
 Needs a database filled by ``bench/generate_cases.py``. In-process, through
 Flask's test client with the production configuration: a signed-in analyst
 for the screens (the whole request: session, user, query, template), a
-bearer token (``casemgr.auth.services.issue_token``) for the API.
+bearer token (``casemgr.auth.tokens.issue_token``) for the API.
 
 For each page, each run: ``--warmup`` requests, then ``--requests`` timed
 requests (median, p90, min), then the same number of replays of **every SQL
@@ -201,7 +201,7 @@ def main() -> None:
     from sqlalchemy import event
 
     from casemgr.auth.models import User
-    from casemgr.auth.services import issue_token
+    from casemgr.auth.tokens import issue_token
     from casemgr.extensions import db
 
     app = make_app(args.db_url)

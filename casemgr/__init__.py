@@ -139,11 +139,13 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.ops import bp as ops_bp
     from casemgr.outbox import bp as outbox_bp
     from casemgr.public import bp as public_bp
+    from casemgr.staff import bp as staff_bp
     from casemgr.stats import bp as stats_bp
 
     for module in (
         "casemgr.audit.views",
         "casemgr.auth.views",
+        "casemgr.staff.views",
         "casemgr.ops.views",
         "casemgr.cases.views",
         "casemgr.directory.views",
@@ -168,6 +170,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(staff_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(directory_bp)
     app.register_blueprint(audit_bp)

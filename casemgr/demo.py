@@ -18,15 +18,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casemgr import context
-from casemgr.auth import services as accounts
+from casemgr.auth import accounts
 from casemgr.auth.models import User
 from casemgr.cases import receiving
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
 from casemgr.cases.workflow import Action
 from casemgr.crypto import ContactCipher
-from casemgr.directory import services as directory
+from casemgr.directory.inputs import OrganisationInput
 from casemgr.directory.models import Organisation
+from casemgr.directory.operations import create_organisation
 from casemgr.domain import SYSTEM_ACTOR, Actor, Role
 from casemgr.notices.letters import send_notice_letter
 from casemgr.notices.wording import NoticeSettings
@@ -128,15 +129,16 @@ def load_demo(
             session,
             accounts.AccountInput(email=email, name=name, role=role, password=DEMO_PASSWORD),
             now=start,
+            actor=SYSTEM_ACTOR,
         )
         for email, name, role in STAFF
     ]
     admin, supervisor_user, analyst_user = staff[0], staff[1], staff[2]
     orgs: dict[str, list[Organisation]] = {}
     for kind, name, country, email, domains, networks in ORGANISATIONS:
-        organisation = directory.create_organisation(
+        organisation = create_organisation(
             session,
-            directory.OrganisationInput(
+            OrganisationInput(
                 kind=kind,
                 name=name,
                 country=country,
@@ -145,7 +147,7 @@ def load_demo(
                 networks=networks,
             ),
             now=start,
-            actor_id=admin.id,
+            actor=admin.actor,
         )
         orgs.setdefault(kind, []).append(organisation)
 

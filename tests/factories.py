@@ -9,15 +9,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 
 from casemgr import context
-from casemgr.auth import services as accounts
-from casemgr.auth import twofactor
+from casemgr.auth import accounts, signin, twofactor
 from casemgr.auth.models import User
 from casemgr.cases import receiving
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
 from casemgr.cases.workflow import Status
-from casemgr.directory import services as directory
+from casemgr.directory.inputs import OrganisationInput
 from casemgr.directory.models import Organisation
+from casemgr.directory.operations import create_organisation
 from casemgr.domain import SYSTEM_ACTOR, Actor
 from casemgr.extensions import db
 
@@ -46,9 +46,10 @@ def user(
             active=active,
         ),
         now=context.now(),
+        actor=SYSTEM_ACTOR,
     )
     if two_factor is None:
-        two_factor = accounts.two_factor_required(created, context.login_policy())
+        two_factor = signin.two_factor_required(created, context.login_policy())
     if two_factor:
         enrol(created)
     db.session.commit()
@@ -85,9 +86,9 @@ def organisation(
     domains: str | list[str] = (),
     networks: str | list[str] = (),
 ) -> Organisation:
-    created = directory.create_organisation(
+    created = create_organisation(
         db.session,
-        directory.OrganisationInput(
+        OrganisationInput(
             kind=kind,
             name=name or f"{kind} {next(_sequence)}",
             country=country,
@@ -96,7 +97,7 @@ def organisation(
             networks=networks,
         ),
         now=context.now(),
-        actor_id=None,
+        actor=SYSTEM_ACTOR,
     )
     db.session.commit()
     return created

@@ -21,7 +21,7 @@ def app_config() -> dict:
 def registry(monkeypatch):
     monkeypatch.setattr(navigation, "_items", {})
     register_nav_item("Everyone", "cases.queue", "analyst")
-    register_nav_item("Admins", "auth.users", "admin")
+    register_nav_item("Admins", "staff.users", "admin")
     register_nav_item("Elsewhere", "nowhere.page", "analyst")  # endpoint not in this app
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import pytest
 
 from casemgr import context, create_app
-from casemgr.auth.services import issue_api_token, issue_token
+from casemgr.auth.tokens import issue_api_token, issue_token
+from casemgr.domain import SYSTEM_ACTOR
 from casemgr.extensions import db
 from tests.conftest import login
 
@@ -198,7 +199,9 @@ def _concrete(rule: str, make) -> str:
 
 
 def _token_id(user) -> int:
-    issued = issue_api_token(db.session, user, label="matrix", actor=None, now=context.now())
+    issued = issue_api_token(
+        db.session, user, label="matrix", actor=SYSTEM_ACTOR, now=context.now()
+    )
     db.session.commit()
     return issued.token.id
 

@@ -179,7 +179,7 @@ class TestRequestLog:
 
     def test_api_calls_log_the_tokens_user(self, client, analyst, lines):
         from casemgr import context
-        from casemgr.auth.services import issue_token
+        from casemgr.auth.tokens import issue_token
 
         token = issue_token(db.session, analyst, now=context.now())
         db.session.commit()

@@ -141,7 +141,6 @@ def test_no_import_cycles():
     assert _cycles(GRAPH) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 splits the big modules")
 def test_no_module_over_the_size_limit():
     sizes = {name: module.source.count("\n") for name, module in MODULES.items()}
     assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}

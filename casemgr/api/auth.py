@@ -18,7 +18,7 @@ from casemgr import context
 from casemgr.api import bp
 from casemgr.api.errors import ApiError
 from casemgr.auth.models import User
-from casemgr.auth.services import user_for_token
+from casemgr.auth.tokens import user_for_token
 from casemgr.domain import Role
 from casemgr.extensions import csrf, db
 

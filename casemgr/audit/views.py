@@ -8,7 +8,7 @@ from flask import render_template, request
 
 from casemgr.audit import bp
 from casemgr.audit import services as audit
-from casemgr.auth import services as accounts
+from casemgr.auth import accounts
 from casemgr.auth.access import admin_required
 from casemgr.extensions import db
 

@@ -4,9 +4,9 @@ import click
 from flask.cli import with_appcontext
 
 from casemgr import context
-from casemgr.auth import services as accounts
+from casemgr.auth import accounts, tokens
 from casemgr.auth.models import ApiToken
-from casemgr.domain import STAFF_ROLES
+from casemgr.domain import STAFF_ROLES, SYSTEM_ACTOR
 from casemgr.errors import NotFound, ValidationFailed
 from casemgr.extensions import db
 
@@ -29,6 +29,7 @@ def create_command(email: str, name: str, role: str, password: str):
             db.session,
             accounts.AccountInput(email=email, name=name, role=role, password=password),
             now=context.now(),
+            actor=SYSTEM_ACTOR,
         )
     except ValidationFailed as exc:
         for field, messages in exc.fields.items():
@@ -49,8 +50,8 @@ def token_command(email: str, label: str):
         click.echo(f"No active account with e-mail {email}.", err=True)
         raise SystemExit(1)
     try:
-        issued = accounts.issue_api_token(
-            db.session, user, label=label, actor=None, now=context.now()
+        issued = tokens.issue_api_token(
+            db.session, user, label=label, actor=SYSTEM_ACTOR, now=context.now()
         )
     except ValidationFailed as exc:
         for field, messages in exc.fields.items():
@@ -69,12 +70,12 @@ def tokens_command(email: str):
     user = accounts.find_by_email(db.session, email)
     if user is None:
         raise click.BadParameter(f"no account with e-mail {email}", param_hint="'EMAIL'")
-    tokens = accounts.list_tokens(db.session, user)
-    if not tokens:
+    issued = tokens.list_tokens(db.session, user)
+    if not issued:
         click.echo(f"{user.email} has no API tokens.")
         return
     click.echo("ID\tISSUED\tLAST USED\tSTATUS\tLABEL")
-    for token in tokens:
+    for token in issued:
         click.echo(
             "\t".join(
                 [
@@ -96,7 +97,7 @@ def revoke_token_command(token_id: int):
     with it gets 401. Revoking a revoked token changes nothing."""
     now = context.now()
     try:
-        token = accounts.revoke_token(db.session, token_id, actor=None, now=now)
+        token = tokens.revoke_token(db.session, token_id, actor=SYSTEM_ACTOR, now=now)
     except NotFound:
         raise click.BadParameter(
             f"no API token with id {token_id}", param_hint="'TOKEN_ID'"

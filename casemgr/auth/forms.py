@@ -1,11 +1,11 @@
+"""The forms of signing in and of the user's own account."""
+
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from casemgr.auth.passwords import MAX_LENGTH, MIN_LENGTH
-from casemgr.auth.services import MAX_TOKEN_LABEL_LENGTH
-from casemgr.domain import STAFF_ROLES
-from casemgr.forms import select_choices
+from casemgr.errors import ValidationFailed
 
 POLICY_HINT = (
     f"At least {MIN_LENGTH} characters; a few unrelated words make a good one. "
@@ -50,24 +50,11 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class AccountForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    role = SelectField(
-        "Role", choices=select_choices((role.value, role.value.title()) for role in STAFF_ROLES)
-    )
-    active = BooleanField("Active", default=True)
-    password = PasswordField(
-        "Password",
-        validators=[Optional(), Length(max=MAX_LENGTH)],
-        description=f"{POLICY_HINT} Leave empty to keep it.",
-    )
-
-
-class TokenForm(FlaskForm):
-    label = StringField(
-        "Label",
-        validators=[DataRequired(), Length(max=MAX_TOKEN_LABEL_LENGTH)],
-        description="Who or what the token is for, e.g. the partner's name and system. "
-        "Shown in the token list and the audit log.",
-    )
+def attach_errors(form: FlaskForm, exc: ValidationFailed) -> None:
+    """Show a service's field errors next to the form's fields."""
+    for name, messages in exc.fields.items():
+        field = getattr(form, name, None)
+        target = list(field.errors) if field is not None else form.form_errors
+        target.extend(messages)
+        if field is not None:
+            field.errors = target

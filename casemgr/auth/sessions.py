@@ -52,7 +52,7 @@ def _check_session():
         flash("Your session has ended. Please sign in again.", "info")
         return None  # on as anonymous: pages that need a sign-in send to it
     session[SEEN_AT] = now
-    from casemgr.auth.services import two_factor_required
+    from casemgr.auth.signin import two_factor_required
 
     if (
         current_user.is_authenticated

@@ -139,26 +139,6 @@ def _replace_recovery_codes(session: Session, user: User, *, now: datetime) -> l
     return codes
 
 
-def reset(session: Session, user: User, *, now: datetime, actor_id: int) -> None:
-    """An admin removes a user's second factor (a lost phone): the user enrols
-    again at the next sign-in, and every session of theirs ends."""
-    user.totp_secret = None
-    user.totp_enrolled_at = None
-    user.totp_last_step = None
-    user.session_token = secrets.token_hex(16)
-    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    session.flush()
-    record(
-        session,
-        action="auth.2fa_reset",
-        now=now,
-        actor_id=actor_id,
-        target_type="user",
-        target_id=user.id,
-        details={"email": user.email},
-    )
-
-
 # --- signing in
 
 
@@ -167,7 +147,7 @@ def verify(
 ) -> str | None:
     """``"totp"`` or ``"recovery_code"`` if ``code`` is a good second factor for
     ``user`` now (and uses it up), else None. Audits success; the caller
-    audits and counts a failure (auth.services.login_failed)."""
+    audits and counts a failure (auth.signin.login_failed)."""
     text = normalise(code)
     secret = secret_of(user, cipher)
     if secret is None:

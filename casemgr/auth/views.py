@@ -1,5 +1,5 @@
-"""Signing in (password, then a second factor), the user's own account, and
-the admins' staff screens.
+"""Signing in (password, then a second factor) and the user's own account.
+The admins' staff screens are in :mod:`casemgr.staff`.
 
 Signing in has two steps. The password step never signs anyone in: it leaves
 a short-lived pending state in the (signed) session cookie naming the user,
@@ -15,28 +15,17 @@ import secrets
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import flash, make_response, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 
 from casemgr import context
 from casemgr.audit.services import record
-from casemgr.auth import bp, sessions, twofactor
-from casemgr.auth import services as accounts
-from casemgr.auth.access import admin_required
-from casemgr.auth.forms import (
-    AccountForm,
-    CodeForm,
-    EnrolForm,
-    LoginForm,
-    PasswordChangeForm,
-    TokenForm,
-)
+from casemgr.auth import accounts, bp, sessions, signin, twofactor
+from casemgr.auth.forms import CodeForm, EnrolForm, LoginForm, PasswordChangeForm, attach_errors
 from casemgr.auth.models import User
 from casemgr.database import is_valid_id
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db, login_manager
-from casemgr.templating import format_datetime
 
 WRONG_PASSWORD = "E-mail or password is wrong."  # noqa: S105 - a message
 ENROL_SECRET = "enrol_secret"  # noqa: S105 - a session key
@@ -44,7 +33,7 @@ ENROL_SECRET = "enrol_secret"  # noqa: S105 - a session key
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    user = accounts.load_session_user(db.session, user_id)
+    user = signin.load_session_user(db.session, user_id)
     if user is None:
         _audit_stale_session(user_id)
     return user
@@ -78,7 +67,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         policy = context.login_policy()
-        result = accounts.authenticate(
+        result = signin.authenticate(
             db.session, form.email.data, form.password.data, now=context.now(), policy=policy
         )
         db.session.commit()
@@ -89,7 +78,7 @@ def login():
         if user.has_two_factor:
             _begin_pending(user, "code", target)
             return redirect(url_for("auth.login_code"))
-        if accounts.two_factor_required(user, policy):
+        if signin.two_factor_required(user, policy):
             _begin_pending(user, "enrol", target)
             return redirect(url_for("auth.login_enrol"))
         _sign_in(user, second_factor=None)
@@ -105,7 +94,7 @@ def login_code():
     form = CodeForm()
     if form.validate_on_submit():
         now = context.now()
-        method, lock = accounts.second_step(
+        method, lock = signin.second_step(
             db.session,
             user,
             "second_factor",
@@ -143,7 +132,7 @@ def login_enrol():
     form = EnrolForm()
     if form.validate_on_submit():
         now = context.now()
-        codes, lock = accounts.second_step(
+        codes, lock = signin.second_step(
             db.session,
             user,
             "enrolment_code",
@@ -221,7 +210,7 @@ def _restart():
 def _sign_in(user: User, *, second_factor: str | None) -> None:
     """Sign ``user`` in on a fresh session, and audit it (commits)."""
     now = context.now()
-    accounts.clear_failures(db.session, user.email)
+    signin.clear_failures(db.session, user.email)
     session.clear()
     login_user(user)
     sessions.start(now.timestamp())
@@ -301,7 +290,7 @@ def change_password():
             )
         except ValidationFailed as exc:
             db.session.commit()  # the audit entry of a wrong current password
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         else:
             db.session.commit()
             login_user(user)  # this session goes on; every other one has ended
@@ -371,158 +360,3 @@ def recovery_codes():
         form=form,
         codes_left=twofactor.recovery_codes_left(db.session, user),
     ), 422
-
-
-# --- staff administration
-
-
-@bp.route("/admin/users")
-@admin_required
-def users():
-    return render_template("auth/users.html", users=accounts.list_staff(db.session))
-
-
-@bp.route("/admin/users/new", methods=["GET", "POST"])
-@admin_required
-def new_user():
-    form = AccountForm()
-    if form.validate_on_submit():
-        try:
-            accounts.create_user(
-                db.session, _account_input(form), now=context.now(), actor_id=current_user.id
-            )
-        except ValidationFailed as exc:
-            _attach_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(f"Account for {form.email.data} created.", "success")
-            return redirect(url_for("auth.users"))
-    return render_template("auth/user_form.html", form=form, user=None), (
-        422 if form.errors else 200
-    )
-
-
-@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
-@admin_required
-def edit_user(user_id: int):
-    user = accounts.get_user(db.session, user_id)
-    form = AccountForm(obj=user)
-    if form.validate_on_submit():
-        try:
-            accounts.update_user(
-                db.session, user, _account_input(form), now=context.now(), actor_id=current_user.id
-            )
-        except ValidationFailed as exc:
-            _attach_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(f"Account of {user.email} saved.", "success")
-            return redirect(url_for("auth.users"))
-    return _account_page(user, form=form), (422 if form.errors else 200)
-
-
-@bp.route("/admin/users/<int:user_id>/two-factor/reset", methods=["POST"])
-@admin_required
-def reset_two_factor(user_id: int):
-    """Remove a user's second factor (a lost phone): they enrol again at their next
-    sign-in; every session of theirs ends. Audited."""
-    user = accounts.get_user(db.session, user_id)
-    twofactor.reset(db.session, user, now=context.now(), actor_id=current_user.id)
-    db.session.commit()
-    flash(
-        f"The second factor of {user.email} is removed and their sessions are ended; "
-        "they set up a new one at their next sign-in.",
-        "success",
-    )
-    return redirect(url_for("auth.edit_user", user_id=user.id))
-
-
-# --- API tokens (admins issue and revoke them for any account)
-
-
-@bp.route("/admin/tokens")
-@admin_required
-def tokens():
-    return render_template("auth/tokens.html", tokens=accounts.list_all_tokens(db.session))
-
-
-@bp.route("/admin/users/<int:user_id>/tokens", methods=["POST"])
-@admin_required
-def issue_token(user_id: int):
-    """Issue a token and show it on this answer, the only time it is ever shown:
-    no redirect (the token would have to travel in a URL or the session
-    cookie), and never cached."""
-    user = accounts.get_user(db.session, user_id)
-    form = TokenForm()
-    if form.validate_on_submit():
-        try:
-            issued = accounts.issue_api_token(
-                db.session,
-                user,
-                label=form.label.data,
-                actor=current_user._get_current_object(),
-                now=context.now(),
-            )
-        except ValidationFailed as exc:
-            _attach_errors(form, exc)
-        else:
-            db.session.commit()
-            response = make_response(
-                render_template("auth/token_issued.html", user=user, issued=issued)
-            )
-            response.headers["Cache-Control"] = "no-store"
-            return response
-    return _account_page(user, token_form=form), 422
-
-
-@bp.route("/admin/tokens/<int:token_id>/revoke", methods=["GET", "POST"])
-@admin_required
-def revoke_token(token_id: int):
-    """GET asks to confirm (the app has no script for a confirm dialog); POST revokes."""
-    token = accounts.get_token(db.session, token_id)
-    form = FlaskForm()  # the CSRF token alone
-    if form.validate_on_submit():
-        accounts.revoke_token(
-            db.session, token.id, actor=current_user._get_current_object(), now=context.now()
-        )
-        db.session.commit()
-        flash(
-            f"API token #{token.id} ({token.label or 'no label'}) of {token.user.email} is "
-            f"revoked since {format_datetime(token.revoked_at)}: every call with it is refused.",
-            "success",
-        )
-        return redirect(url_for("auth.edit_user", user_id=token.user_id))
-    return render_template("auth/revoke_token.html", token=token, form=form)
-
-
-def _account_page(
-    user: User, *, form: AccountForm | None = None, token_form: TokenForm | None = None
-) -> str:
-    """The page of an account: its details, second factor and API tokens."""
-    return render_template(
-        "auth/user_form.html",
-        user=user,
-        form=form or AccountForm(formdata=None, obj=user),
-        token_form=token_form or TokenForm(formdata=None),
-        tokens=accounts.list_tokens(db.session, user),
-    )
-
-
-def _account_input(form: AccountForm) -> accounts.AccountInput:
-    return accounts.AccountInput(
-        email=form.email.data,
-        name=form.name.data,
-        role=form.role.data,
-        password=form.password.data or None,
-        active=form.active.data,
-    )
-
-
-def _attach_errors(form, exc: ValidationFailed) -> None:
-    """Show a service's field errors next to the form's fields."""
-    for name, messages in exc.fields.items():
-        field = getattr(form, name, None)
-        target = list(field.errors) if field is not None else form.form_errors
-        target.extend(messages)
-        if field is not None:
-            field.errors = target

@@ -13,7 +13,7 @@ from flask import (
 from flask_login import current_user
 
 from casemgr import context
-from casemgr.auth import services as accounts
+from casemgr.auth import accounts
 from casemgr.auth.access import staff_required
 from casemgr.cases import bp, queries, receiving
 from casemgr.cases import services as cases
@@ -23,11 +23,11 @@ from casemgr.cases.models import Case
 from casemgr.cases.workflow import RULES, Action, Status
 from casemgr.countries import country_choices, is_country_code
 from casemgr.directory import routing, tracing
-from casemgr.directory import services as directory
 from casemgr.directory.models import Organisation
+from casemgr.directory.queries import by_kind, routing_candidates
 from casemgr.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed
 from casemgr.extensions import db
-from casemgr.intake.urls import TooManyURLs, parse_url_lines
+from casemgr.intake.url_lists import TooManyURLs, parse_url_lines
 from casemgr.notices.queries import letters_for_case
 
 
@@ -80,7 +80,7 @@ def _action_options() -> dict[str, list[tuple[str, str]]]:
     options = {
         "staff": [(str(u.id), f"{u.name} ({u.role})") for u in accounts.active_staff(db.session)]
     }
-    for kind, organisations in directory.by_kind(db.session).items():
+    for kind, organisations in by_kind(db.session).items():
         options[kind] = [(str(o.id), o.label) for o in organisations]
     return options
 
@@ -110,7 +110,7 @@ def _suggestion(case: Case, allowed: list[str], prefill: dict[str, str]):
             allowed_actions=allowed,
             provider_id=provider_id,
         ),
-        directory.routing_candidates(db.session, provider_id=provider_id),
+        routing_candidates(db.session, provider_id=provider_id),
         routing.Policy(
             hotline_country=context.setting("HOTLINE_COUNTRY"),
             police_first_in_own_country=context.setting("POLICE_FIRST_IN_OWN_COUNTRY"),

@@ -25,8 +25,10 @@ from casemgr.api.inputs import (
     unknown_or_repeated,
 )
 from casemgr.api.schemas import Json, enum_of
+from casemgr.directory import inputs as directory
 from casemgr.directory import schemas
-from casemgr.directory import services as directory
+from casemgr.directory.operations import create_organisation
+from casemgr.directory.queries import list_organisations
 from casemgr.domain import OrgKind, Role
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
@@ -36,18 +38,18 @@ from casemgr.extensions import db
 @token_required()
 def list_organizations():
     kind = organisation_kind(request.args)
-    return schemas.organisation_list(directory.list_organisations(db.session, kind))
+    return schemas.organisation_list(list_organisations(db.session, kind))
 
 
 @bp.post("/organizations")
 @token_required(Role.SUPERVISOR)
 def create_organization():
     query_parameters(request.args, ())
-    organisation = directory.create_organisation(
+    organisation = create_organisation(
         db.session,
         organisation_input(json_object()),
         now=context.now(),
-        actor_id=current_api_user().id,
+        actor=current_api_user().actor,
     )
     db.session.commit()
     return schemas.organisation(organisation), 201

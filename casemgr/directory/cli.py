@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from casemgr import context
 from casemgr.directory.csvio import ImportFailed, export_csv, import_csv
+from casemgr.domain import SYSTEM_ACTOR
 from casemgr.extensions import db
 
 
@@ -25,7 +26,7 @@ def import_command(path: str, dry_run: bool):
         data = handle.read()
     try:
         result = import_csv(
-            db.session, data, now=context.now(), actor_id=None, source="cli", dry_run=dry_run
+            db.session, data, now=context.now(), actor=SYSTEM_ACTOR, source="cli", dry_run=dry_run
         )
     except ImportFailed as exc:
         db.session.rollback()
@@ -46,7 +47,7 @@ def import_command(path: str, dry_run: bool):
 @with_appcontext
 def export_command(path: str):
     """Write every organisation to FILE ("-" for standard output)."""
-    text = export_csv(db.session, now=context.now(), actor_id=None, source="cli")
+    text = export_csv(db.session, now=context.now(), actor=SYSTEM_ACTOR, source="cli")
     if path == "-":
         click.echo(text, nl=False)
     else:

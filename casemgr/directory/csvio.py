@@ -18,8 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from casemgr.audit.services import record
-from casemgr.directory import services as directory
+from casemgr.directory.inputs import OrganisationInput, validate
 from casemgr.directory.models import Organisation
+from casemgr.directory.operations import apply_update, insert, update_problems
+from casemgr.directory.queries import duplicate_message, key_of
+from casemgr.domain import Actor
 from casemgr.errors import ValidationFailed
 
 COLUMNS = (
@@ -78,7 +81,7 @@ class ImportResult:
 # --- export
 
 
-def export_csv(session: Session, *, now: datetime, actor_id: int | None, source: str) -> str:
+def export_csv(session: Session, *, now: datetime, actor: Actor, source: str) -> str:
     """Every organisation, active or not, as CSV text (the caller encodes it;
     UTF-8 with a byte order mark opens correctly in spreadsheets). Audited."""
     organisations = session.scalars(
@@ -109,7 +112,7 @@ def export_csv(session: Session, *, now: datetime, actor_id: int | None, source:
         session,
         action="directory.export",
         now=now,
-        actor_id=actor_id,
+        actor_id=actor.id,
         target_type="directory",
         details={"organisations": len(organisations), "source": source},
     )
@@ -124,7 +127,7 @@ def export_csv(session: Session, *, now: datetime, actor_id: int | None, source:
 class _Row:
     line: int
     id: int | None
-    clean: directory.OrganisationInput
+    clean: OrganisationInput
     target: Organisation | None = None
 
 
@@ -133,7 +136,7 @@ def import_csv(
     data: bytes | str,
     *,
     now: datetime,
-    actor_id: int | None,
+    actor: Actor,
     source: str,
     dry_run: bool = False,
 ) -> ImportResult:
@@ -164,17 +167,15 @@ def import_csv(
 
     for row in rows:  # updates first, so that names swapped between rows never clash
         if row.target is not None:
-            directory.apply_update(
-                session, row.target, row.clean, now=now, actor_id=actor_id, source="import"
-            )
+            apply_update(session, row.target, row.clean, now=now, actor=actor, source="import")
     for row in rows:
         if row.target is None:
-            directory.insert(session, row.clean, now=now, actor_id=actor_id, source="import")
+            insert(session, row.clean, now=now, actor=actor, source="import")
     record(
         session,
         action="directory.import",
         now=now,
-        actor_id=actor_id,
+        actor_id=actor.id,
         target_type="directory",
         details={
             "rows": result.rows,
@@ -285,7 +286,7 @@ def _parse_row(
     elif raw_active:
         found.append(f"active: '{raw_active}' must be yes or no")
 
-    data = directory.OrganisationInput(
+    data = OrganisationInput(
         kind=values["kind"],
         name=values["name"],
         country=values["country"],
@@ -299,7 +300,7 @@ def _parse_row(
     )
     clean = None
     try:
-        clean = directory.validate(data)
+        clean = validate(data)
     except ValidationFailed as exc:
         found.extend(f"{name}: {' '.join(messages)}" for name, messages in exc.fields.items())
 
@@ -312,7 +313,7 @@ def _parse_row(
                 "(leave id empty to add a new organisation)"
             )
         elif clean is not None:
-            blocked = directory.update_problems(session, target, clean, check_duplicates=False)
+            blocked = update_problems(session, target, clean, check_duplicates=False)
             found.extend(f"{name}: {' '.join(msgs)}" for name, msgs in blocked.items())
     problems.extend(Problem(line, message) for message in found)
     if found or clean is None:
@@ -338,11 +339,11 @@ def _check_across_rows(session: Session, rows: list[_Row], problems: list[Proble
     untouched: dict[tuple[str, str, str], Organisation] = {}
     for organisation in session.scalars(select(Organisation).order_by(Organisation.id)):
         if organisation.id not in first_line_of_id:
-            key = directory.key_of(organisation.kind, organisation.name, organisation.country)
+            key = key_of(organisation.kind, organisation.name, organisation.country)
             untouched.setdefault(key, organisation)
     line_of_key: dict[tuple[str, str, str], int] = {}
     for row in rows:
-        key = directory.key_of(row.clean.kind, row.clean.name, row.clean.country)
+        key = key_of(row.clean.kind, row.clean.name, row.clean.country)
         where = f"{row.clean.kind} '{row.clean.name}' ({row.clean.country or 'no country'})"
         if key in line_of_key:
             problems.append(Problem(row.line, f"{where} is on line {line_of_key[key]} already"))
@@ -351,10 +352,10 @@ def _check_across_rows(session: Session, rows: list[_Row], problems: list[Proble
         if key in untouched:
             existing = untouched[key]
             hint = f"; put {existing.id} in the id column to update it" if row.id is None else ""
-            problems.append(Problem(row.line, f"{directory.duplicate_message(existing)}{hint}"))
+            problems.append(Problem(row.line, f"{duplicate_message(existing)}{hint}"))
 
 
-def _differs(organisation: Organisation, clean: directory.OrganisationInput) -> bool:
+def _differs(organisation: Organisation, clean: OrganisationInput) -> bool:
     for name in ("kind", "name", "country", "email", "language", "address", "notes", "active"):
         new = getattr(clean, name)
         if new is None and name in ("address", "notes", "active"):

@@ -10,7 +10,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from casemgr.countries import country_choices
-from casemgr.directory.services import LANGUAGES, MAX_ADDRESS_LENGTH, MAX_NOTES_LENGTH
+from casemgr.directory.inputs import LANGUAGES, MAX_ADDRESS_LENGTH, MAX_NOTES_LENGTH
 from casemgr.domain import OrgKind
 from casemgr.forms import select_choices
 

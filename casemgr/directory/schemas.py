@@ -23,8 +23,8 @@ from casemgr.api.schemas import (
     nullable,
     ref,
 )
+from casemgr.directory.inputs import LANGUAGES
 from casemgr.directory.models import Organisation
-from casemgr.directory.services import LANGUAGES
 from casemgr.domain import OrgKind
 
 

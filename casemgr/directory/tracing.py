@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from casemgr.audit.services import record
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
-from casemgr.directory.services import domain_suffixes
+from casemgr.directory.queries import domain_suffixes
 from casemgr.domain import OrgKind
 
 Resolver = Callable[[str], Iterable[str]]

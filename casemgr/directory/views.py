@@ -13,10 +13,10 @@ from flask_login import current_user
 from casemgr import context
 from casemgr.auth.access import staff_required, supervisor_required
 from casemgr.countries import country_choices, is_country_code
-from casemgr.directory import bp
-from casemgr.directory import services as directory
+from casemgr.directory import bp, operations, queries
 from casemgr.directory.csvio import ImportFailed, export_csv, import_csv
 from casemgr.directory.forms import KIND_LABELS, ImportForm, OrganisationForm
+from casemgr.directory.inputs import OrganisationInput
 from casemgr.domain import OrgKind
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
@@ -31,22 +31,22 @@ def _int_arg(name: str, default: int) -> int:
 @staff_required
 def index():
     country = (request.args.get("country") or "").strip().upper()
-    filters = directory.DirectoryFilter(
+    filters = queries.DirectoryFilter(
         kind=request.args.get("kind") if request.args.get("kind") in set(OrgKind) else None,
         country="none" if country == "NONE" else (country if is_country_code(country) else None),
         q=(request.args.get("q") or "").strip()[:300] or None,
         status=request.args.get("status")
-        if request.args.get("status") in directory.DIRECTORY_STATUSES
+        if request.args.get("status") in queries.DIRECTORY_STATUSES
         else "active",
     )
-    page = directory.search(db.session, filters, page=_int_arg("page", 1))
+    page = queries.search(db.session, filters, page=_int_arg("page", 1))
     return render_template(
         "directory/index.html",
         page=page,
         filters=filters,
         kinds=KIND_LABELS,
         countries=country_choices(),
-        statuses=directory.DIRECTORY_STATUSES,
+        statuses=queries.DIRECTORY_STATUSES,
         can_manage=current_user.has_role("supervisor"),
     )
 
@@ -54,12 +54,12 @@ def index():
 @bp.route("/<int:organisation_id>")
 @staff_required
 def detail(organisation_id: int):
-    organisation = directory.get_organisation(db.session, organisation_id)
+    organisation = queries.get_organisation(db.session, organisation_id)
     return render_template(
         "directory/detail.html",
         organisation=organisation,
         kinds=KIND_LABELS,
-        cases=directory.cases_referring(db.session, organisation.id),
+        cases=queries.cases_referring(db.session, organisation.id),
         can_manage=current_user.has_role("supervisor"),
     )
 
@@ -70,8 +70,8 @@ def new():
     form = OrganisationForm()
     if form.validate_on_submit():
         try:
-            organisation = directory.create_organisation(
-                db.session, _input(form), now=context.now(), actor_id=current_user.id
+            organisation = operations.create_organisation(
+                db.session, _input(form), now=context.now(), actor=current_user.actor
             )
         except ValidationFailed as exc:
             _attach_errors(form, exc)
@@ -85,19 +85,19 @@ def new():
 @bp.route("/<int:organisation_id>/edit", methods=["GET", "POST"])
 @supervisor_required
 def edit(organisation_id: int):
-    organisation = directory.get_organisation(db.session, organisation_id)
+    organisation = queries.get_organisation(db.session, organisation_id)
     form = OrganisationForm(
         formdata=request.form if request.method == "POST" else None,
         data=None if request.method == "POST" else _form_data(organisation),
     )
     if form.validate_on_submit():
         try:
-            changes = directory.update_organisation(
+            changes = operations.update_organisation(
                 db.session,
                 organisation,
                 _input(form),
                 now=context.now(),
-                actor_id=current_user.id,
+                actor=current_user.actor,
             )
         except ValidationFailed as exc:  # raised before anything is changed
             _attach_errors(form, exc)
@@ -124,9 +124,9 @@ def activate(organisation_id: int):
 
 
 def _set_active(organisation_id: int, active: bool):
-    organisation = directory.get_organisation(db.session, organisation_id)
-    directory.set_active(
-        db.session, organisation, active, now=context.now(), actor_id=current_user.id
+    organisation = queries.get_organisation(db.session, organisation_id)
+    operations.set_active(
+        db.session, organisation, active, now=context.now(), actor=current_user.actor
     )
     db.session.commit()
     if active:
@@ -151,7 +151,7 @@ def import_file():
                 db.session,
                 form.file.data.read(),
                 now=context.now(),
-                actor_id=current_user.id,
+                actor=current_user.actor,
                 source="web",
                 dry_run=form.dry_run.data,
             )
@@ -172,7 +172,7 @@ def import_file():
 @bp.route("/export.csv")
 @supervisor_required
 def export_file():
-    text = export_csv(db.session, now=context.now(), actor_id=current_user.id, source="web")
+    text = export_csv(db.session, now=context.now(), actor=current_user.actor, source="web")
     db.session.commit()
     filename = f"directory-{context.now():%Y%m%d}.csv"
     return Response(
@@ -206,8 +206,8 @@ def _form_data(organisation) -> dict:
     }
 
 
-def _input(form: OrganisationForm) -> directory.OrganisationInput:
-    return directory.OrganisationInput(
+def _input(form: OrganisationForm) -> OrganisationInput:
+    return OrganisationInput(
         kind=form.kind.data or "",
         name=form.name.data or "",
         country=form.country.data or None,

@@ -3,7 +3,9 @@
 The public form, the API, manual entry and the CSV import all pass a reported
 URL through :func:`normalise_url` before it is stored or compared, so that a
 second report of the same URL is found as a duplicate (see "One case per URL"
-in the domain notes). Pure Python: no Flask, no database.
+in the domain notes). Pure Python: no Flask, no database. A text box of
+several URLs is read by :mod:`casemgr.intake.url_lists`; hosts written as IP
+addresses are read by :mod:`casemgr.intake.ip_hosts`.
 
 What normalisation does, and why:
 
@@ -74,22 +76,21 @@ from urllib.parse import unquote
 
 import idna
 
+from casemgr.intake import ip_hosts
+
 __all__ = [
     "MAX_URL_LENGTH",
-    "MAX_URLS_PER_SUBMISSION",
+    "SURROUNDING_WHITESPACE",
     "InvalidURL",
-    "LineError",
-    "TooManyURLs",
     "host_of",
     "normalise_url",
-    "parse_url_lines",
 ]
 
 MAX_URL_LENGTH = 2048
-MAX_URLS_PER_SUBMISSION = 50
 
 # --- Messages shown to the public -------------------------------------------
-# Plain strings kept in one place so they can be wrapped for translation
+# Plain strings kept in one place (the list of URLs' message too,
+# casemgr/intake/url_lists.py) so they can be wrapped for translation
 # (Flask-Babel lazy_gettext) without touching the logic. Placeholders use the
 # %(name)d form that Babel extracts and formats.
 MSG_EMPTY = "Please enter a web address."
@@ -120,41 +121,12 @@ class InvalidURL(ValueError):
         self.message = message
 
 
-class TooManyURLs(ValueError):
-    """More URLs were sent at once than allowed.
-
-    Raised by :func:`parse_url_lines` before any line is looked at: it is an
-    error about the whole submission, not about one line, so the form shows
-    it once at the top instead of on a made-up line number.
-    """
-
-    def __init__(self, count: int, limit: int) -> None:
-        self.count = count
-        self.limit = limit
-        self.message = MSG_TOO_MANY_URLS % {"limit": limit}
-        super().__init__(self.message)
-
-
-@dataclass(frozen=True, slots=True)
-class LineError:
-    """A line of a multi-line submission that is not an acceptable URL.
-
-    ``line_number`` counts from 1 and includes blank lines, so it matches
-    what the person sees in the text box; ``raw`` is the line without its
-    surrounding whitespace.
-    """
-
-    line_number: int
-    raw: str
-    message: str
-
-
 # --- Character classes ------------------------------------------------------
 
 # Whitespace stripped from both ends: ASCII whitespace, every Unicode space
 # separator (Zs), the line/paragraph separators, and the zero-width space and
 # byte order mark that copying from documents or a CSV file brings along.
-_STRIP_CHARS = (
+SURROUNDING_WHITESPACE = (
     " \t\n\r\f\v"
     "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
     "\u202f\u205f\u3000"
@@ -171,11 +143,6 @@ _PORT_RE = re.compile(r"[0-9]*", re.ASCII)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _MAX_LABEL_LENGTH = 63
 _MAX_HOST_LENGTH = 253
-
-# Networks that carry an IPv4 address inside an IPv6 one. IPv4-mapped
-# (::ffff:0:0/96) and 6to4 (2002::/16) have properties in ipaddress;
-# the NAT64 well-known prefix does not.
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,52 +182,11 @@ def host_of(url: str) -> str:
     return host
 
 
-def parse_url_lines(
-    text: str, limit: int = MAX_URLS_PER_SUBMISSION
-) -> tuple[list[str], list[LineError]]:
-    """Read a text box holding one URL per line.
-
-    Returns the normalised URLs in the order given, each once (the first
-    occurrence is kept, compared after normalisation), and one
-    :class:`LineError` per line that is not acceptable. Blank lines are
-    ignored. Raises :class:`TooManyURLs` if there are more than ``limit``
-    non-blank lines.
-
-    Lines are split on ``\\r\\n``, ``\\r`` and ``\\n`` only (not on the other
-    separators :meth:`str.splitlines` knows) so that a stray control character
-    is reported on its line instead of silently splitting it.
-    """
-    if limit < 1:
-        raise ValueError("limit must be at least 1")
-    lines = re.split(r"\r\n|\r|\n", text)
-    numbered = [
-        (number, line.strip(_STRIP_CHARS))
-        for number, line in enumerate(lines, start=1)
-        if line.strip(_STRIP_CHARS)
-    ]
-    if len(numbered) > limit:
-        raise TooManyURLs(len(numbered), limit)
-
-    urls: list[str] = []
-    seen: set[str] = set()
-    errors: list[LineError] = []
-    for number, line in numbered:
-        try:
-            url = normalise_url(line)
-        except InvalidURL as error:
-            errors.append(LineError(number, line, error.message))
-            continue
-        if url not in seen:
-            seen.add(url)
-            urls.append(url)
-    return urls, errors
-
-
 # --- Parsing ----------------------------------------------------------------
 
 
 def _parse(raw: str) -> _Parts:
-    text = raw.strip(_STRIP_CHARS)
+    text = raw.strip(SURROUNDING_WHITESPACE)
     if not text:
         raise InvalidURL("empty", MSG_EMPTY)
     if len(text) > MAX_URL_LENGTH:
@@ -360,7 +286,11 @@ def _normalise_host(host: str) -> str:
     if not host:
         raise InvalidURL("not_a_url", MSG_NOT_A_URL)
     if host.startswith("["):
-        return "[" + _format_ipv6(_parse_ipv6(host[1:-1])) + "]"
+        ipv6 = ip_hosts.parse_ipv6(host[1:-1])
+        if ipv6 is None:
+            raise InvalidURL("not_a_url", MSG_NOT_A_URL)
+        _refuse_if_not_public(ipv6)
+        return "[" + ip_hosts.format_ipv6(ipv6) + "]"
 
     try:
         host = unquote(host, errors="strict")
@@ -372,8 +302,10 @@ def _normalise_host(host: str) -> str:
     if not _HOST_RE.fullmatch(host):
         raise InvalidURL("not_a_url", MSG_NOT_A_URL)
 
-    if _ends_in_a_number(host):
-        ipv4 = _parse_ipv4(host)
+    if ip_hosts.ends_in_a_number(host):
+        ipv4 = ip_hosts.parse_ipv4(host)
+        if ipv4 is None:
+            raise InvalidURL("not_a_url", MSG_NOT_A_URL)
         _refuse_if_not_public(ipv4)
         return str(ipv4)
 
@@ -410,114 +342,6 @@ def _to_ascii(host: str) -> str:
     return ".".join(labels)
 
 
-# --- IP addresses -------------------------------------------------------------
-
-
-def _ends_in_a_number(host: str) -> bool:
-    """Whether browsers would read the host as an IPv4 address (WHATWG URL)."""
-    last = host.rsplit(".", 1)[-1]
-    if last.isdigit():
-        return True
-    return _parse_ipv4_number(last) is not None
-
-
-def _parse_ipv4_number(part: str) -> int | None:
-    if part.startswith(("0x", "0X")):
-        digits, base = part[2:], 16
-        if not digits:
-            return 0
-    elif len(part) > 1 and part.startswith("0"):
-        digits, base = part[1:], 8
-    else:
-        digits, base = part, 10
-    if not digits:
-        return None
-    try:
-        return int(digits, base) if digits.isalnum() and digits.isascii() else None
-    except ValueError:
-        return None
-
-
-def _parse_ipv4(host: str) -> ipaddress.IPv4Address:
-    """Read an IPv4 host the way browsers do.
-
-    Each dot-separated part may be decimal, hex (``0x7f``) or octal (``0177``);
-    the last part fills the remaining bytes, so ``127.1`` and ``2130706433``
-    are both 127.0.0.1.
-    """
-    parts = host.split(".")
-    if len(parts) > 4:
-        raise InvalidURL("not_a_url", MSG_NOT_A_URL)
-    numbers = [_parse_ipv4_number(part) for part in parts]
-    if any(number is None for number in numbers):
-        raise InvalidURL("not_a_url", MSG_NOT_A_URL)
-    *leading, last = [n for n in numbers if n is not None]
-    if any(number > 255 for number in leading) or last >= 256 ** (5 - len(numbers)):
-        raise InvalidURL("not_a_url", MSG_NOT_A_URL)
-    value = last
-    for index, number in enumerate(leading):
-        value += number << (8 * (3 - index))
-    return ipaddress.IPv4Address(value)
-
-
-def _parse_ipv6(text: str) -> ipaddress.IPv6Address:
-    # Zone identifiers (fe80::1%eth0) only mean something on the reporter's
-    # own machine; browsers refuse them too.
-    if "%" in text:
-        raise InvalidURL("not_a_url", MSG_NOT_A_URL)
-    try:
-        address = ipaddress.IPv6Address(text)
-    except ValueError:
-        raise InvalidURL("not_a_url", MSG_NOT_A_URL) from None
-    _refuse_if_not_public(address)
-    return address
-
-
 def _refuse_if_not_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is None and address in _NAT64:
-            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-        if embedded is not None:
-            # Judged by the IPv4 address alone: Python versions disagree on
-            # whether the ::ffff:0:0/96 block itself is "private".
-            _refuse_if_not_public(embedded)
-            return
-    # is_global alone misses multicast in some Python versions, hence the list.
-    if (
-        not address.is_global
-        or address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_unspecified
-        or address.is_multicast
-        or address.is_reserved
-    ):
+    if not ip_hosts.is_public(address):
         raise InvalidURL("private_host", MSG_PRIVATE_HOST)
-
-
-def _format_ipv6(address: ipaddress.IPv6Address) -> str:
-    """Lower-case compressed form (RFC 5952), the same in every Python.
-
-    ``str(address)`` would do for most addresses, but Python 3.13 changed how
-    IPv4-mapped ones are written, which would change stored URLs.
-    """
-    value = int(address)
-    pieces = [(value >> (112 - 16 * index)) & 0xFFFF for index in range(8)]
-    best_start, best_length = -1, 1  # only runs of two or more are compressed
-    index = 0
-    while index < 8:
-        if pieces[index]:
-            index += 1
-            continue
-        start = index
-        while index < 8 and not pieces[index]:
-            index += 1
-        if index - start > best_length:
-            best_start, best_length = start, index - start
-    hexes = [f"{piece:x}" for piece in pieces]
-    if best_start == -1:
-        return ":".join(hexes)
-    head = ":".join(hexes[:best_start])
-    tail = ":".join(hexes[best_start + best_length :])
-    return f"{head}::{tail}"

@@ -11,7 +11,7 @@ from flask_login import current_user
 from casemgr import context
 from casemgr.auth.access import staff_required, supervisor_required
 from casemgr.database import get_or_raise, is_valid_id
-from casemgr.directory import services as directory
+from casemgr.directory.queries import by_kind
 from casemgr.domain import Role
 from casemgr.errors import Conflict, ValidationFailed
 from casemgr.extensions import db
@@ -42,7 +42,7 @@ def download(notice_id: int):
 def _recipients() -> list[tuple[str, str]]:
     return [
         (str(o.id), f"{o.label} · {o.kind.replace('_', ' ')}")
-        for organisations in directory.by_kind(db.session).values()
+        for organisations in by_kind(db.session).values()
         for o in organisations
     ]
 

@@ -20,7 +20,8 @@ from casemgr.cases import receiving
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import csrf, db, limiter
 from casemgr.i18n import languages, public_url, selected_language
-from casemgr.intake import urls as intake
+from casemgr.intake import url_lists
+from casemgr.intake.urls import MSG_TOO_MANY_URLS
 from casemgr.public import bp, receipts
 from casemgr.public.forms import PublicReportForm
 
@@ -137,9 +138,9 @@ def _read_urls(form: PublicReportForm) -> tuple[list[str], list[dict]]:
     """The normalised URLs, and the bad lines with their messages translated."""
     limit = current_app.config["MAX_URLS_PER_SUBMISSION"]
     try:
-        urls, errors = intake.parse_url_lines(form.urls.data or "", limit=limit)
-    except intake.TooManyURLs as exc:
-        form.urls.errors.append(gettext(intake.MSG_TOO_MANY_URLS, limit=exc.limit))
+        urls, errors = url_lists.parse_url_lines(form.urls.data or "", limit=limit)
+    except url_lists.TooManyURLs as exc:
+        form.urls.errors.append(gettext(MSG_TOO_MANY_URLS, limit=exc.limit))
         return [], []
     if not urls and not errors and not form.urls.errors:
         form.urls.errors.append(gettext("Please enter at least one web address."))

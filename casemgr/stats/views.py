@@ -21,7 +21,7 @@ from flask_login import current_user
 from casemgr import context
 from casemgr.auth.access import supervisor_required
 from casemgr.countries import country_choices
-from casemgr.directory import services as directory
+from casemgr.directory.queries import list_organisations
 from casemgr.domain import Role
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
@@ -59,7 +59,7 @@ def dashboard():
     now = context.now()
     options = {
         "countries": country_choices(),
-        "providers": directory.list_organisations(db.session, "hosting_provider"),
+        "providers": list_organisations(db.session, "hosting_provider"),
         "presets": _presets(now.date()),
         "this_month": now.strftime("%Y-%m"),
     }

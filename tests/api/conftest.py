@@ -10,7 +10,7 @@ import pytest
 from casemgr import context
 from casemgr.api import openapi
 from casemgr.auth.models import User
-from casemgr.auth.services import issue_token
+from casemgr.auth.tokens import issue_token
 from casemgr.extensions import db
 from tests.api.contract import ApiClient
 

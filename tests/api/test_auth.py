@@ -8,7 +8,7 @@ import pytest
 
 from casemgr import context
 from casemgr.auth.models import ApiToken
-from casemgr.auth.services import revoke_token
+from casemgr.auth.tokens import revoke_token
 from casemgr.extensions import db
 from tests.conftest import login
 
@@ -86,7 +86,7 @@ def test_the_next_call_after_revoking_gets_401(anonymous, analyst, admin, token_
     client = anonymous.as_token(token_for(analyst))
     assert client.get("/api/v1/cases").status_code == 200
     token_id = db.session.scalar(db.select(ApiToken.id))
-    revoke_token(db.session, token_id, actor=admin, now=context.now())
+    revoke_token(db.session, token_id, actor=admin.actor, now=context.now())
     db.session.commit()
     response = client.get("/api/v1/cases")
     assert response.status_code == 401

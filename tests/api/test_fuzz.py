@@ -20,7 +20,7 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from casemgr import context
-from casemgr.auth import services as accounts
+from casemgr.auth import accounts, tokens
 from casemgr.demo import load_demo
 from casemgr.extensions import db
 from tests.conftest import _postgres_admin_url
@@ -51,7 +51,7 @@ def server(app):
     )
     db.session.commit()
     supervisor = accounts.find_by_email(db.session, "supervisor@example.org")
-    token = accounts.issue_token(db.session, supervisor, now=context.now(), label="fuzz")
+    token = tokens.issue_token(db.session, supervisor, now=context.now(), label="fuzz")
     db.session.commit()
     httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

@@ -3,8 +3,9 @@ from sqlalchemy import select
 
 from casemgr import context
 from casemgr.audit.models import AuditEntry
-from casemgr.auth import services as accounts
+from casemgr.auth import tokens as api_tokens
 from casemgr.auth.models import ApiToken, User
+from casemgr.domain import SYSTEM_ACTOR
 from casemgr.extensions import db
 
 
@@ -58,7 +59,7 @@ def test_token_is_the_last_line_and_only_its_hash_is_stored(runner, analyst):
     token = result.output.strip().splitlines()[-1]
     stored = db.session.scalar(select(ApiToken))
     assert stored.token_hash == ApiToken.hash(token) and token not in stored.token_hash
-    assert accounts.user_for_token(db.session, token, now=context.now()).id == analyst.id
+    assert api_tokens.user_for_token(db.session, token, now=context.now()).id == analyst.id
 
 
 def test_token_for_unknown_account(runner):
@@ -96,8 +97,8 @@ class TestTokens:
         clock.advance(hours=1)
         new = _issue(analyst, "Partner hotline")
         _issue(supervisor, "someone else's")
-        accounts.user_for_token(db.session, new.secret, now=context.now())
-        accounts.revoke_token(db.session, old.token.id, actor=None, now=context.now())
+        api_tokens.user_for_token(db.session, new.secret, now=context.now())
+        api_tokens.revoke_token(db.session, old.token.id, actor=SYSTEM_ACTOR, now=context.now())
         db.session.commit()
         result = runner.invoke(args=["users", "tokens", analyst.email.upper()])
         assert result.exit_code == 0, result.output
@@ -175,7 +176,9 @@ class TestRevokeToken:
         assert result.exit_code == 2 and "TOKEN_ID" in result.output
 
 
-def _issue(user, label: str) -> accounts.IssuedToken:
-    issued = accounts.issue_api_token(db.session, user, label=label, actor=None, now=context.now())
+def _issue(user, label: str) -> api_tokens.IssuedToken:
+    issued = api_tokens.issue_api_token(
+        db.session, user, label=label, actor=SYSTEM_ACTOR, now=context.now()
+    )
     db.session.commit()
     return issued

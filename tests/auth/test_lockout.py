@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from casemgr import context
 from casemgr.audit.models import AuditEntry
-from casemgr.auth import services as accounts
+from casemgr.auth import signin
 from casemgr.auth.models import LoginThrottle
 from casemgr.extensions import db
 from tests.factories import PASSWORD, totp_code
@@ -60,11 +60,11 @@ def test_unknown_addresses_get_the_same_answers(client, analyst):
 
 def test_unknown_addresses_cost_a_password_hash_too(app, monkeypatch):
     checked = []
-    real = accounts.check_password_hash
+    real = signin.check_password_hash
     monkeypatch.setattr(
-        accounts, "check_password_hash", lambda *args: checked.append(1) or real(*args)
+        signin, "check_password_hash", lambda *args: checked.append(1) or real(*args)
     )
-    accounts.authenticate(
+    signin.authenticate(
         db.session,
         "nobody@example.org",
         WRONG,
@@ -130,10 +130,10 @@ def test_case_of_the_address_does_not_matter(client, analyst):
 
 
 class TestSecondStep:
-    """accounts.second_step: the lock of the password step, for the steps after it."""
+    """signin.second_step: the lock of the password step, for the steps after it."""
 
     def step(self, user, attempt, reason="second_factor"):
-        return accounts.second_step(
+        return signin.second_step(
             db.session, user, reason, attempt, now=context.now(), policy=context.login_policy()
         )
 

@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from casemgr import context
 from casemgr.audit.models import AuditEntry
-from casemgr.auth import services as accounts
+from casemgr.auth import tokens as api_tokens
 from casemgr.auth.models import ApiToken
+from casemgr.domain import SYSTEM_ACTOR
 from casemgr.errors import Conflict, NotFound, ValidationFailed
 from casemgr.extensions import db
 
@@ -22,8 +23,10 @@ def _entries(action: str) -> list[AuditEntry]:
     )
 
 
-def _issue(user, *, label="Partner hotline", actor=None) -> accounts.IssuedToken:
-    issued = accounts.issue_api_token(db.session, user, label=label, actor=actor, now=context.now())
+def _issue(user, *, label="Partner hotline", actor=SYSTEM_ACTOR) -> api_tokens.IssuedToken:
+    issued = api_tokens.issue_api_token(
+        db.session, user, label=label, actor=actor, now=context.now()
+    )
     db.session.commit()
     return issued
 
@@ -34,11 +37,11 @@ class TestIssuing:
         stored = db.session.get(ApiToken, issued.token.id)
         assert stored.token_hash == ApiToken.hash(issued.secret)
         assert issued.secret not in stored.token_hash and issued.secret.startswith("cm_")
-        user = accounts.user_for_token(db.session, issued.secret, now=context.now())
+        user = api_tokens.user_for_token(db.session, issued.secret, now=context.now())
         assert user.id == analyst.id
 
     def test_is_audited_with_the_admin_and_without_the_secret(self, analyst, admin):
-        issued = _issue(analyst, actor=admin)
+        issued = _issue(analyst, actor=admin.actor)
         (entry,) = _entries("api_token.create")
         assert (entry.actor_id, entry.target_type, entry.target_id) == (
             admin.id,
@@ -49,13 +52,13 @@ class TestIssuing:
         assert issued.secret not in str(entry.details)
 
     def test_from_the_command_line_has_no_actor(self, analyst):
-        _issue(analyst, actor=None)
+        _issue(analyst, actor=SYSTEM_ACTOR)
         assert _entries("api_token.create")[0].actor_id is None
 
     def test_the_old_entry_point_still_gives_the_secret(self, analyst):
-        secret = accounts.issue_token(db.session, analyst, now=context.now(), label="x")
+        secret = api_tokens.issue_token(db.session, analyst, now=context.now(), label="x")
         db.session.commit()
-        assert accounts.user_for_token(db.session, secret, now=context.now()).id == analyst.id
+        assert api_tokens.user_for_token(db.session, secret, now=context.now()).id == analyst.id
 
     def test_the_label_is_trimmed(self, analyst):
         assert _issue(analyst, label="  Police unit  ").token.label == "Police unit"
@@ -70,8 +73,8 @@ class TestIssuing:
     )
     def test_a_bad_label_is_refused_with_the_field_named(self, analyst, label, message):
         with pytest.raises(ValidationFailed) as refused:
-            accounts.issue_api_token(
-                db.session, analyst, label=label, actor=None, now=context.now()
+            api_tokens.issue_api_token(
+                db.session, analyst, label=label, actor=SYSTEM_ACTOR, now=context.now()
             )
         assert message in " ".join(refused.value.fields["label"])
         db.session.rollback()
@@ -80,7 +83,9 @@ class TestIssuing:
     def test_a_deactivated_account_gets_none(self, make):
         user = make.user("analyst", active=False)
         with pytest.raises(Conflict):
-            accounts.issue_api_token(db.session, user, label="x", actor=None, now=context.now())
+            api_tokens.issue_api_token(
+                db.session, user, label="x", actor=SYSTEM_ACTOR, now=context.now()
+            )
 
 
 class TestListing:
@@ -89,9 +94,9 @@ class TestListing:
         clock.advance(hours=1)
         second = _issue(analyst, label="second").token
         _issue(supervisor, label="someone else's")
-        accounts.revoke_token(db.session, first.id, actor=None, now=context.now())
+        api_tokens.revoke_token(db.session, first.id, actor=SYSTEM_ACTOR, now=context.now())
         db.session.commit()
-        tokens = accounts.list_tokens(db.session, analyst)
+        tokens = api_tokens.list_tokens(db.session, analyst)
         assert [t.id for t in tokens] == [second.id, first.id]
         assert [t.revoked for t in tokens] == [False, True]
 
@@ -99,7 +104,7 @@ class TestListing:
         _issue(analyst, label="a")
         clock.advance(minutes=5)
         _issue(supervisor, label="s")
-        labels = [(t.label, t.user.email) for t in accounts.list_all_tokens(db.session)]
+        labels = [(t.label, t.user.email) for t in api_tokens.list_all_tokens(db.session)]
         assert labels == [("s", supervisor.email), ("a", analyst.email)]
 
     def test_usable_says_whether_a_call_would_be_let_in(self, make):
@@ -109,7 +114,7 @@ class TestListing:
         user.active = False
         assert not token.usable
         user.active = True
-        accounts.revoke_token(db.session, token.id, actor=None, now=context.now())
+        api_tokens.revoke_token(db.session, token.id, actor=SYSTEM_ACTOR, now=context.now())
         assert not token.usable
 
 
@@ -118,10 +123,10 @@ class TestRevoking:
         secret = _issue(analyst).secret
         headers = {"Authorization": f"Bearer {secret}"}
         assert client.get("/api/v1/cases", headers=headers).status_code == 200
-        accounts.revoke_token(
+        api_tokens.revoke_token(
             db.session,
-            accounts.list_tokens(db.session, analyst)[0].id,
-            actor=admin,
+            api_tokens.list_tokens(db.session, analyst)[0].id,
+            actor=admin.actor,
             now=context.now(),
         )
         db.session.commit()
@@ -133,10 +138,10 @@ class TestRevoking:
     def test_is_audited_once_and_keeps_the_first_time(self, analyst, admin, clock):
         token = _issue(analyst).token
         first = context.now()
-        accounts.revoke_token(db.session, token.id, actor=admin, now=first)
+        api_tokens.revoke_token(db.session, token.id, actor=admin.actor, now=first)
         db.session.commit()
         clock.advance(hours=2)
-        again = accounts.revoke_token(db.session, token.id, actor=None, now=context.now())
+        again = api_tokens.revoke_token(db.session, token.id, actor=SYSTEM_ACTOR, now=context.now())
         db.session.commit()
         assert again.revoked_at == first
         assert db.session.get(ApiToken, token.id).revoked_at == first
@@ -150,17 +155,17 @@ class TestRevoking:
 
     def test_other_tokens_keep_working(self, analyst):
         kept, revoked = _issue(analyst, label="kept"), _issue(analyst, label="revoked")
-        accounts.revoke_token(db.session, revoked.token.id, actor=None, now=context.now())
+        api_tokens.revoke_token(db.session, revoked.token.id, actor=SYSTEM_ACTOR, now=context.now())
         db.session.commit()
-        assert accounts.user_for_token(db.session, kept.secret, now=context.now())
-        assert accounts.user_for_token(db.session, revoked.secret, now=context.now()) is None
+        assert api_tokens.user_for_token(db.session, kept.secret, now=context.now())
+        assert api_tokens.user_for_token(db.session, revoked.secret, now=context.now()) is None
 
     def test_a_token_in_use_can_be_revoked(self, analyst, clock):
         issued = _issue(analyst)
-        accounts.user_for_token(db.session, issued.secret, now=context.now())
+        api_tokens.user_for_token(db.session, issued.secret, now=context.now())
         clock.advance(minutes=5)
-        accounts.user_for_token(db.session, issued.secret, now=context.now())  # stamps its use
-        accounts.revoke_token(db.session, issued.token.id, actor=None, now=context.now())
+        api_tokens.user_for_token(db.session, issued.secret, now=context.now())  # stamps its use
+        api_tokens.revoke_token(db.session, issued.token.id, actor=SYSTEM_ACTOR, now=context.now())
         db.session.commit()
         stored = db.session.get(ApiToken, issued.token.id)
         assert stored.revoked_at == stored.last_used_at == context.now()
@@ -168,4 +173,4 @@ class TestRevoking:
     @pytest.mark.parametrize("token_id", [0, -1, 9999, 2**31, 10**20])
     def test_an_unknown_id_is_not_found(self, app, token_id):
         with pytest.raises(NotFound):
-            accounts.revoke_token(db.session, token_id, actor=None, now=context.now())
+            api_tokens.revoke_token(db.session, token_id, actor=SYSTEM_ACTOR, now=context.now())

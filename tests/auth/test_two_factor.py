@@ -1,5 +1,6 @@
 """Signing in with a second factor: the two steps, replays, recovery codes,
-enrolment (forced for supervisors and admins), and the admins' reset."""
+enrolment (forced for supervisors and admins). The admins' reset is in
+tests/staff/test_views.py."""
 
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ class TestTwoSteps:
         assert not signed_in(client)
 
     def test_a_password_change_between_the_steps_voids_the_first(self, client, supervisor):
-        from casemgr.auth.services import set_password
+        from casemgr.auth.accounts import set_password
 
         password_step(client, supervisor)
         set_password(supervisor, "another long passphrase")
@@ -250,27 +251,6 @@ class TestEveryone:
         response = client.get("/cases/")
         assert response.status_code == 302 and response.location == "/account/two-factor"
         assert client.get("/account/two-factor").status_code == 200
-
-
-class TestReset:
-    def test_an_admin_resets_a_second_factor_and_it_is_audited(self, app, admin, supervisor):
-        victim_session = login(app.test_client(), supervisor)
-        client = login(app.test_client(), admin)
-        response = client.post(f"/admin/users/{supervisor.id}/two-factor/reset")
-        assert response.status_code == 302
-        user = db.session.get(User, supervisor.id)
-        assert not user.has_two_factor and user.totp_last_step is None
-        assert db.session.scalar(select(func.count()).select_from(RecoveryCode)) == 0
-        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "auth.2fa_reset"))
-        assert (entry.actor_id, entry.target_id) == (admin.id, str(supervisor.id))
-        # Every session of theirs ended; the next sign-in enrols again.
-        assert not signed_in(victim_session)
-        assert password_step(app.test_client(), supervisor).location == "/login/enrol"
-
-    @pytest.mark.parametrize("role", ["analyst", "supervisor"])
-    def test_only_admins_reset(self, client, make, role, analyst):
-        login(client, make.user(role))
-        assert client.post(f"/admin/users/{analyst.id}/two-factor/reset").status_code == 403
 
 
 def test_the_factory_login_helper_signs_in_every_role(app, analyst, supervisor, admin):

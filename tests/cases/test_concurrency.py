@@ -15,7 +15,7 @@ import threading
 import pytest
 
 from casemgr import context
-from casemgr.auth.services import issue_token
+from casemgr.auth.tokens import issue_token
 from casemgr.cases import services
 from casemgr.cases.models import Case, CaseEvent
 from casemgr.extensions import db

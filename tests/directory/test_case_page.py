@@ -160,10 +160,11 @@ def test_a_query_parameter_overrides_the_suggested_organisation(client, make, an
 
 
 def test_deactivated_organisations_are_not_suggested(client, make, analyst, directory):
-    from casemgr.directory import services
+    from casemgr.directory import operations
+    from casemgr.domain import SYSTEM_ACTOR
 
-    services.set_active(
-        db.session, directory["partner_de"], False, now=context.now(), actor_id=None
+    operations.set_active(
+        db.session, directory["partner_de"], False, now=context.now(), actor=SYSTEM_ACTOR
     )
     db.session.commit()
     page = case_page(login(client, analyst), assessed(make, analyst, "DE"))

@@ -10,9 +10,10 @@ from sqlalchemy import delete, func, select
 
 from casemgr import context
 from casemgr.audit.models import AuditEntry
-from casemgr.directory import services as directory
+from casemgr.directory import inputs, operations
 from casemgr.directory.csvio import COLUMNS, ImportFailed, export_csv, import_csv
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
+from casemgr.domain import SYSTEM_ACTOR
 from casemgr.extensions import db
 
 HEADER = ",".join(COLUMNS)
@@ -20,7 +21,7 @@ HEADER = ",".join(COLUMNS)
 
 def run_import(data, *, dry_run=False):
     result = import_csv(
-        db.session, data, now=context.now(), actor_id=None, source="test", dry_run=dry_run
+        db.session, data, now=context.now(), actor=SYSTEM_ACTOR, source="test", dry_run=dry_run
     )
     db.session.commit()
     return result
@@ -34,7 +35,7 @@ def refused(data) -> list[str]:
 
 
 def export() -> str:
-    text = export_csv(db.session, now=context.now(), actor_id=None, source="test")
+    text = export_csv(db.session, now=context.now(), actor=SYSTEM_ACTOR, source="test")
     db.session.commit()
     return text
 
@@ -70,7 +71,7 @@ def a_directory(app, make):
     gone.address = "1 Example Street\nExample City, 12345"
     gone.notes = "Closed down; use the FR police."
     gone.language = "fr"
-    directory.set_active(db.session, gone, False, now=context.now(), actor_id=None)
+    operations.set_active(db.session, gone, False, now=context.now(), actor=SYSTEM_ACTOR)
     db.session.commit()
 
 
@@ -101,14 +102,14 @@ def test_import_of_an_export_restores_the_directory(a_directory):
     before = snapshot()
     exported = export()
     host = db.session.scalar(select(Organisation).where(Organisation.kind == "hosting_provider"))
-    directory.update_organisation(
+    operations.update_organisation(
         db.session,
         host,
-        directory.input_from(host, email="changed@example.com", networks="198.51.100.0/24"),
+        inputs.input_from(host, email="changed@example.com", networks="198.51.100.0/24"),
         now=context.now(),
-        actor_id=None,
+        actor=SYSTEM_ACTOR,
     )
-    directory.set_active(db.session, host, False, now=context.now(), actor_id=None)
+    operations.set_active(db.session, host, False, now=context.now(), actor=SYSTEM_ACTOR)
     db.session.commit()
     assert snapshot() != before
     result = run_import(exported.encode("utf-8-sig"))

@@ -187,9 +187,12 @@ def test_an_ipv4_address_is_not_in_an_ipv6_network(app, make):
 
 def test_deactivated_providers_are_not_suggested(providers):
     from casemgr import context
-    from casemgr.directory import services as directory
+    from casemgr.directory import operations
+    from casemgr.domain import SYSTEM_ACTOR
 
-    directory.set_active(db.session, providers["narrow"], False, now=context.now(), actor_id=None)
+    operations.set_active(
+        db.session, providers["narrow"], False, now=context.now(), actor=SYSTEM_ACTOR
+    )
     assert match_domain(db.session, "img.example.com").organisation.id == providers["wide"].id
     assert match_network(db.session, ["192.0.2.129"]).organisation.id == providers["wide"].id
 

@@ -132,10 +132,10 @@ def test_list_filters(client, make, analyst):
 def test_list_pages(client, make, analyst, monkeypatch):
     for number in range(3):
         make.organisation("hotline", name=f"Partner {number}", country="DE")
-    from casemgr.directory import services
+    from casemgr.directory import queries
 
-    original = services.search
-    monkeypatch.setattr(services, "search", lambda *a, **k: original(*a, **(k | {"per_page": 2})))
+    original = queries.search
+    monkeypatch.setattr(queries, "search", lambda *a, **k: original(*a, **(k | {"per_page": 2})))
     login(client, analyst)
     first = client.get("/directory/").get_data(as_text=True)
     assert "Page 1 of 2" in first

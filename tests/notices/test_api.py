@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from casemgr import context
-from casemgr.auth import services as accounts
+from casemgr.auth import tokens
 from casemgr.extensions import db
 from casemgr.notices.api import OPENAPI_PATHS, OPENAPI_SCHEMAS
 from tests.conftest import NOW
@@ -19,7 +19,7 @@ H = timedelta(hours=1)
 
 @pytest.fixture
 def token(app, analyst):
-    value = accounts.issue_token(db.session, analyst, now=context.now())
+    value = tokens.issue_token(db.session, analyst, now=context.now())
     db.session.commit()
     return value
 

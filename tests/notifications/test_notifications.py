@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from casemgr.auth import services as accounts
+from casemgr.auth import accounts
 from casemgr.extensions import db
 from casemgr.jobs import notifications as notifications_job
 from casemgr.notifications import services as notifications
@@ -93,7 +93,7 @@ def deactivate(user, *, by) -> None:
         user,
         accounts.AccountInput(email=user.email, name=user.name, role=user.role, active=False),
         now=NOW,
-        actor_id=by.id,
+        actor=by.actor,
     )
     db.session.commit()
 

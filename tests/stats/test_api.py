@@ -166,9 +166,9 @@ def test_route_bad_input_is_422_naming_the_parameter(stand_in_client, app, query
 @pytest.mark.skipif(not _real_auth_exists(), reason="casemgr.api.auth is not merged yet")
 def test_real_route_with_a_token(client, data):
     from casemgr import context
-    from casemgr.auth import services as accounts
+    from casemgr.auth import tokens
 
-    token = accounts.issue_token(db.session, data.sam, now=context.now())
+    token = tokens.issue_token(db.session, data.sam, now=context.now())
     db.session.commit()
     url = "/api/v1/stats?from=2026-10-01&to=2026-10-31"
     assert client.get(url).status_code == 401

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from casemgr import context
 from casemgr.audit.models import AuditEntry
-from casemgr.auth import services as accounts
+from casemgr.auth import tokens as api_tokens
 from casemgr.auth.models import ApiToken
+from casemgr.domain import SYSTEM_ACTOR
 from casemgr.extensions import db
 from tests.conftest import login
 
@@ -19,8 +20,10 @@ SECRET = re.compile(r"cm_[A-Za-z0-9_-]{40,}")
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def _issue(user, label="Partner hotline") -> accounts.IssuedToken:
-    issued = accounts.issue_api_token(db.session, user, label=label, actor=None, now=context.now())
+def _issue(user, label="Partner hotline") -> api_tokens.IssuedToken:
+    issued = api_tokens.issue_api_token(
+        db.session, user, label=label, actor=SYSTEM_ACTOR, now=context.now()
+    )
     db.session.commit()
     return issued
 
@@ -37,10 +40,10 @@ class TestListing:
     def test_the_account_page_lists_its_tokens_without_secrets(self, client, admin, make, clock):
         partner = make.user("analyst", name="Partner Hotline")
         used = _issue(partner, "Hotline X upload")
-        accounts.user_for_token(db.session, used.secret, now=context.now())
+        api_tokens.user_for_token(db.session, used.secret, now=context.now())
         revoked = _issue(partner, "Old laptop")
         clock.advance(hours=1)
-        accounts.revoke_token(db.session, revoked.token.id, actor=admin, now=context.now())
+        api_tokens.revoke_token(db.session, revoked.token.id, actor=admin.actor, now=context.now())
         db.session.commit()
         page = _text(login(client, admin).get(f"/admin/users/{partner.id}"))
         assert "Hotline X upload" in page and "Old laptop" in page
@@ -88,7 +91,7 @@ class TestIssuing:
         token = db.session.scalar(select(ApiToken))
         assert token.token_hash == ApiToken.hash(secret) and token.label == "Partner"
         assert f"API token #{token.id}" in page
-        assert accounts.user_for_token(db.session, secret, now=context.now()).id == analyst.id
+        assert api_tokens.user_for_token(db.session, secret, now=context.now()).id == analyst.id
         # Nowhere after that: not on the account's page, the list, or in the log.
         for path in (f"/admin/users/{analyst.id}", "/admin/tokens", "/admin/audit/"):
             assert secret not in _text(client.get(path)), path

@@ -1,0 +1,162 @@
+"""The admins' screens: staff accounts (list, create, edit, reset a second
+factor) and API tokens (issue and revoke them for any account)."""
+
+from __future__ import annotations
+
+from flask import flash, make_response, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from casemgr import context
+from casemgr.auth import accounts
+from casemgr.auth import tokens as api_tokens
+from casemgr.auth.access import admin_required
+from casemgr.auth.forms import attach_errors
+from casemgr.auth.models import User
+from casemgr.errors import ValidationFailed
+from casemgr.extensions import db
+from casemgr.staff import bp
+from casemgr.staff.forms import AccountForm, TokenForm
+from casemgr.templating import format_datetime
+
+# --- staff accounts
+
+
+@bp.route("/admin/users")
+@admin_required
+def users():
+    return render_template("staff/users.html", users=accounts.list_staff(db.session))
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@admin_required
+def new_user():
+    form = AccountForm()
+    if form.validate_on_submit():
+        try:
+            accounts.create_user(
+                db.session, _account_input(form), now=context.now(), actor=current_user.actor
+            )
+        except ValidationFailed as exc:
+            attach_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Account for {form.email.data} created.", "success")
+            return redirect(url_for("staff.users"))
+    return render_template("staff/user_form.html", form=form, user=None), (
+        422 if form.errors else 200
+    )
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def edit_user(user_id: int):
+    user = accounts.get_user(db.session, user_id)
+    form = AccountForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            accounts.update_user(
+                db.session, user, _account_input(form), now=context.now(), actor=current_user.actor
+            )
+        except ValidationFailed as exc:
+            attach_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Account of {user.email} saved.", "success")
+            return redirect(url_for("staff.users"))
+    return _account_page(user, form=form), (422 if form.errors else 200)
+
+
+@bp.route("/admin/users/<int:user_id>/two-factor/reset", methods=["POST"])
+@admin_required
+def reset_two_factor(user_id: int):
+    """Remove a user's second factor (a lost phone): they enrol again at their next
+    sign-in; every session of theirs ends. Audited."""
+    user = accounts.get_user(db.session, user_id)
+    accounts.reset_two_factor(db.session, user, now=context.now(), actor=current_user.actor)
+    db.session.commit()
+    flash(
+        f"The second factor of {user.email} is removed and their sessions are ended; "
+        "they set up a new one at their next sign-in.",
+        "success",
+    )
+    return redirect(url_for("staff.edit_user", user_id=user.id))
+
+
+# --- API tokens (admins issue and revoke them for any account)
+
+
+@bp.route("/admin/tokens")
+@admin_required
+def tokens():
+    return render_template("staff/tokens.html", tokens=api_tokens.list_all_tokens(db.session))
+
+
+@bp.route("/admin/users/<int:user_id>/tokens", methods=["POST"])
+@admin_required
+def issue_token(user_id: int):
+    """Issue a token and show it on this answer, the only time it is ever shown:
+    no redirect (the token would have to travel in a URL or the session
+    cookie), and never cached."""
+    user = accounts.get_user(db.session, user_id)
+    form = TokenForm()
+    if form.validate_on_submit():
+        try:
+            issued = api_tokens.issue_api_token(
+                db.session,
+                user,
+                label=form.label.data,
+                actor=current_user.actor,
+                now=context.now(),
+            )
+        except ValidationFailed as exc:
+            attach_errors(form, exc)
+        else:
+            db.session.commit()
+            response = make_response(
+                render_template("staff/token_issued.html", user=user, issued=issued)
+            )
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    return _account_page(user, token_form=form), 422
+
+
+@bp.route("/admin/tokens/<int:token_id>/revoke", methods=["GET", "POST"])
+@admin_required
+def revoke_token(token_id: int):
+    """GET asks to confirm (the app has no script for a confirm dialog); POST revokes."""
+    token = api_tokens.get_token(db.session, token_id)
+    form = FlaskForm()  # the CSRF token alone
+    if form.validate_on_submit():
+        api_tokens.revoke_token(db.session, token.id, actor=current_user.actor, now=context.now())
+        db.session.commit()
+        flash(
+            f"API token #{token.id} ({token.label or 'no label'}) of {token.user.email} is "
+            f"revoked since {format_datetime(token.revoked_at)}: every call with it is refused.",
+            "success",
+        )
+        return redirect(url_for("staff.edit_user", user_id=token.user_id))
+    return render_template("staff/revoke_token.html", token=token, form=form)
+
+
+def _account_page(
+    user: User, *, form: AccountForm | None = None, token_form: TokenForm | None = None
+) -> str:
+    """The page of an account: its details, second factor and API tokens."""
+    return render_template(
+        "staff/user_form.html",
+        user=user,
+        form=form or AccountForm(formdata=None, obj=user),
+        token_form=token_form or TokenForm(formdata=None),
+        tokens=api_tokens.list_tokens(db.session, user),
+    )
+
+
+def _account_input(form: AccountForm) -> accounts.AccountInput:
+    return accounts.AccountInput(
+        email=form.email.data,
+        name=form.name.data,
+        role=form.role.data,
+        password=form.password.data or None,
+        active=form.active.data,
+    )
