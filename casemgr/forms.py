@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
+
+from casemgr.errors import ValidationFailed
 
 
 def select_choices(
@@ -14,3 +17,14 @@ def select_choices(
     options = [SelectChoice("", blank)] if blank is not None else []
     options.extend(SelectChoice(value, label) for value, label in pairs)
     return options
+
+
+def attach_errors(form: FlaskForm, exc: ValidationFailed) -> None:
+    """Show a service's field errors next to the form's fields; errors about a
+    field the form does not have go on top of the form."""
+    for name, messages in exc.fields.items():
+        field = getattr(form, name, None)
+        if field is None:
+            form.form_errors.extend(messages)
+        else:
+            field.errors = list(field.errors) + messages

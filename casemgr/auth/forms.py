@@ -5,7 +5,6 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from casemgr.auth.passwords import MAX_LENGTH, MIN_LENGTH
-from casemgr.errors import ValidationFailed
 
 POLICY_HINT = (
     f"At least {MIN_LENGTH} characters; a few unrelated words make a good one. "
@@ -48,13 +47,3 @@ class PasswordChangeForm(FlaskForm):
         "New password again",
         validators=[DataRequired(), EqualTo("new_password", message="The two do not match.")],
     )
-
-
-def attach_errors(form: FlaskForm, exc: ValidationFailed) -> None:
-    """Show a service's field errors next to the form's fields."""
-    for name, messages in exc.fields.items():
-        field = getattr(form, name, None)
-        target = list(field.errors) if field is not None else form.form_errors
-        target.extend(messages)
-        if field is not None:
-            field.errors = target

@@ -21,11 +21,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from casemgr import context
 from casemgr.audit.services import record
 from casemgr.auth import accounts, bp, sessions, signin, twofactor
-from casemgr.auth.forms import CodeForm, EnrolForm, LoginForm, PasswordChangeForm, attach_errors
+from casemgr.auth.forms import CodeForm, EnrolForm, LoginForm, PasswordChangeForm
 from casemgr.auth.models import User
 from casemgr.database import is_valid_id
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db, login_manager
+from casemgr.forms import attach_errors
 
 WRONG_PASSWORD = "E-mail or password is wrong."  # noqa: S105 - a message
 ENROL_SECRET = "enrol_secret"  # noqa: S105 - a session key

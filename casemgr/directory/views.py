@@ -20,6 +20,7 @@ from casemgr.directory.inputs import OrganisationInput
 from casemgr.domain import OrgKind
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
+from casemgr.forms import attach_errors
 
 
 def _int_arg(name: str, default: int) -> int:
@@ -74,7 +75,7 @@ def new():
                 db.session, _input(form), now=context.now(), actor=current_user.actor
             )
         except ValidationFailed as exc:
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         else:
             db.session.commit()
             flash(f"{organisation.name} added to the directory.", "success")
@@ -100,7 +101,7 @@ def edit(organisation_id: int):
                 actor=current_user.actor,
             )
         except ValidationFailed as exc:  # raised before anything is changed
-            _attach_errors(form, exc)
+            attach_errors(form, exc)
         else:
             db.session.commit()
             flash(
@@ -218,13 +219,3 @@ def _input(form: OrganisationForm) -> OrganisationInput:
         domains=form.domains.data or "",
         networks=form.networks.data or "",
     )
-
-
-def _attach_errors(form, exc: ValidationFailed) -> None:
-    """Show a service's field errors next to the form's fields."""
-    for name, messages in exc.fields.items():
-        field = getattr(form, name, None)
-        if field is None:
-            form.form_errors.extend(messages)
-        else:
-            field.errors = list(field.errors) + messages

@@ -11,10 +11,10 @@ from casemgr import context
 from casemgr.auth import accounts
 from casemgr.auth import tokens as api_tokens
 from casemgr.auth.access import admin_required
-from casemgr.auth.forms import attach_errors
 from casemgr.auth.models import User
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
+from casemgr.forms import attach_errors
 from casemgr.staff import bp
 from casemgr.staff.forms import AccountForm, TokenForm
 from casemgr.templating import format_datetime
