@@ -62,6 +62,21 @@ def test_intervals_from_configuration():
     }
 
 
+def test_the_first_runs_are_due_at_the_apps_now(app, clock):
+    """The scheduler's start is the app's clock, like every other "now"."""
+    built = scheduler.build_scheduler(
+        app, {"notices": timedelta(minutes=15), "reminders": timedelta(hours=1)}
+    )
+    try:
+        built.start(paused=True)
+        assert {job.id: job.next_run_time for job in built.get_jobs()} == {
+            "notices": clock.now(),
+            "reminders": clock.now(),
+        }
+    finally:
+        built.shutdown(wait=False)
+
+
 @pytest.mark.parametrize(
     "schedule, message",
     [
