@@ -2,7 +2,7 @@
 
 Registered on ``casemgr.api.bp`` with ``token_required`` (bearer tokens of
 staff). :data:`OPENAPI_PATHS` and :data:`OPENAPI_SCHEMAS` are this part of the
-API document, for the lead to merge into ``casemgr/api/openapi.py``.
+API document, which ``casemgr/api/openapi.py`` assembles with the others.
 """
 
 from __future__ import annotations
