@@ -23,7 +23,7 @@ from casemgr.auth.models import User
 from casemgr.cases import receiving
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
-from casemgr.cases.workflow import Action
+from casemgr.cases.states import Action
 from casemgr.crypto import ContactCipher
 from casemgr.directory.inputs import OrganisationInput
 from casemgr.directory.models import Organisation

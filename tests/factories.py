@@ -14,7 +14,7 @@ from casemgr.auth.models import User
 from casemgr.cases import receiving
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
-from casemgr.cases.workflow import Status
+from casemgr.cases.states import Status
 from casemgr.directory.inputs import OrganisationInput
 from casemgr.directory.models import Organisation
 from casemgr.directory.operations import create_organisation

@@ -1,7 +1,7 @@
 from sqlalchemy import func, select
 
 from casemgr.cases.models import Case
-from casemgr.cases.workflow import Status
+from casemgr.cases.states import Status
 from casemgr.extensions import db
 from casemgr.notices.models import Notice, NoticeCase
 

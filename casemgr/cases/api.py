@@ -24,7 +24,8 @@ from casemgr.auth.models import User
 from casemgr.cases import api_inputs as inputs
 from casemgr.cases import queries, receiving, schemas
 from casemgr.cases import services as cases
-from casemgr.cases.workflow import RULES, Action, ActionRule, Status
+from casemgr.cases.states import Action, Status
+from casemgr.cases.workflow import RULES, ActionRule
 from casemgr.domain import Role
 from casemgr.extensions import db
 

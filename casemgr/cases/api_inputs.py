@@ -38,7 +38,8 @@ from casemgr.api.schemas import (
 )
 from casemgr.cases import queries, receiving
 from casemgr.cases.fields import MAX_CASE_REFERENCE_LENGTH, MAX_REASON_LENGTH, FieldSpec
-from casemgr.cases.workflow import ActionRule, Status
+from casemgr.cases.states import Status
+from casemgr.cases.workflow import ActionRule
 from casemgr.database import MAX_ID
 from casemgr.errors import ValidationFailed
 from casemgr.intake.urls import MAX_URL_LENGTH, InvalidURL, normalise_url

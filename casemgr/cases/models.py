@@ -18,7 +18,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casemgr.auth.models import User
-from casemgr.cases.workflow import CaseFacts, Status
+from casemgr.cases.states import Status
+from casemgr.cases.workflow import CaseFacts
 from casemgr.database import Base, UTCDateTime
 from casemgr.directory.models import Organisation
 

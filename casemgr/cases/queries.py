@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from casemgr.cases.models import Case, CaseEvent, Submission
 from casemgr.cases.receiving import url_hash
-from casemgr.cases.workflow import Status
+from casemgr.cases.states import Status
 from casemgr.database import estimated_rows, is_valid_id
 from casemgr.errors import NotFound
 from casemgr.intake.urls import InvalidURL, host_of, normalise_url

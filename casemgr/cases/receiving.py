@@ -26,7 +26,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from casemgr.auth.models import User
 from casemgr.cases import workflow
 from casemgr.cases.models import Case, CaseEvent, ReferenceCounter, Submission
-from casemgr.cases.workflow import Status
+from casemgr.cases.states import Status
 from casemgr.crypto import ContactCipher
 from casemgr.database import dialect_insert
 from casemgr.errors import ValidationFailed

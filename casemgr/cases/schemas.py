@@ -33,7 +33,7 @@ from casemgr.cases import queries, receiving
 from casemgr.cases import services as cases
 from casemgr.cases.fields import AgeGroup, Classification, MediaType, SiteType
 from casemgr.cases.models import Case, CaseEvent, Submission
-from casemgr.cases.workflow import Resolution, Status
+from casemgr.cases.states import Resolution, Status
 from casemgr.directory.models import Organisation
 from casemgr.domain import Actor, OrgKind
 from casemgr.notices.queries import notices_for_case

@@ -21,7 +21,7 @@ from casemgr.audit.services import record
 from casemgr.auth.models import User
 from casemgr.cases import workflow
 from casemgr.cases.models import Case, CaseEvent, Submission
-from casemgr.cases.workflow import Action
+from casemgr.cases.states import Action
 from casemgr.crypto import ContactCipher
 from casemgr.database import get_or_raise, is_valid_id
 from casemgr.directory.models import Organisation

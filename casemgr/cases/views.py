@@ -20,7 +20,8 @@ from casemgr.cases import services as cases
 from casemgr.cases.fields import Classification
 from casemgr.cases.forms import ManualReportForm, action_values, build_action_form
 from casemgr.cases.models import Case
-from casemgr.cases.workflow import RULES, Action, Status
+from casemgr.cases.states import Action, Status
+from casemgr.cases.workflow import RULES
 from casemgr.countries import country_choices, is_country_code
 from casemgr.directory import routing, tracing
 from casemgr.directory.models import Organisation

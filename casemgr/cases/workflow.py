@@ -1,4 +1,5 @@
-"""The case workflow: states, actions, who may take them and what they need.
+"""The case workflow: which action moves a case from which state to which, who
+may take it, what it needs and what it writes.
 
 This module is the only place that knows which action moves a case from which
 state to which. It is pure Python (no Flask, no SQLAlchemy) so that the whole
@@ -8,7 +9,8 @@ and deadlines) and then records it; templates and the API only ever show what
 ``allowed_actions`` returns.
 
 References to other records (a user, an organisation, another case) are
-looked up through a ``Resolver`` that the caller passes in.
+looked up through a ``Resolver`` that the caller passes in. The names of the
+states, resolutions and actions are in :mod:`casemgr.cases.states`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any, Protocol
 
 from casemgr.cases.fields import (
@@ -32,49 +33,9 @@ from casemgr.cases.fields import (
     is_illegal,
     parse_fields,
 )
+from casemgr.cases.states import OPEN_STATUSES, Action, Resolution, Status
 from casemgr.domain import Actor, CaseRef, OrganisationRef, OrgKind, Role, StaffRef
 from casemgr.errors import InvalidTransition, PermissionDenied, ValidationFailed
-
-
-class Status(StrEnum):
-    NEW = "new"
-    TRIAGE = "triage"
-    ACTION_REQUIRED = "action_required"
-    NOTICE_PENDING = "notice_pending"
-    NOTICE_SENT = "notice_sent"
-    FORWARDED = "forwarded"
-    WITH_POLICE = "with_police"
-    CLOSED = "closed"
-
-
-OPEN_STATUSES: frozenset[Status] = frozenset(Status) - {Status.CLOSED}
-# States in which the hotline waits for somebody else to remove the material.
-AWAITING_REMOVAL: frozenset[Status] = frozenset(
-    {Status.NOTICE_SENT, Status.FORWARDED, Status.WITH_POLICE}
-)
-
-
-class Resolution(StrEnum):
-    TAKEDOWN_CONFIRMED = "takedown_confirmed"
-    NOT_ILLEGAL = "not_illegal"
-    OUT_OF_REMIT = "out_of_remit"
-    DUPLICATE = "duplicate"
-    CONTENT_UNAVAILABLE = "content_unavailable"
-
-
-class Action(StrEnum):
-    ASSIGN = "assign"
-    ASSESS = "assess"
-    MARK_DUPLICATE = "mark_duplicate"
-    CLOSE_UNAVAILABLE = "close_unavailable"
-    REQUEST_NOTICE = "request_notice"
-    FORWARD_TO_PARTNER = "forward_to_partner"
-    REFER_TO_POLICE = "refer_to_police"
-    RELEASE_HOLD = "release_hold"
-    CONFIRM_TAKEDOWN = "confirm_takedown"
-    REOPEN = "reopen"
-    SEND_NOTICE = "send_notice"  # taken by the scheduled notice run only
-
 
 # --- what the state machine needs to know about a case, an actor, a reference
 

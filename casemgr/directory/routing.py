@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from casemgr.cases.workflow import Action, Status
+from casemgr.cases.states import Action, Status
 from casemgr.domain import OrgKind
 
 

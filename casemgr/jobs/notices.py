@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casemgr.cases.models import Case
-from casemgr.cases.workflow import Status
+from casemgr.cases.states import Status
 from casemgr.directory.models import Organisation
 from casemgr.jobs.base import JobSummary, flag_orphans, run_batch
 from casemgr.notices.letters import send_notice_letter

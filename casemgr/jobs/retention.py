@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from casemgr.audit.services import record
 from casemgr.cases.models import Case, Submission
-from casemgr.cases.workflow import Status
+from casemgr.cases.states import Status
 
 DEFAULT_RETENTION_DAYS = 90
 

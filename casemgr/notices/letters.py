@@ -23,7 +23,7 @@ from casemgr.audit.services import record
 from casemgr.cases import receiving
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
-from casemgr.cases.workflow import Action, Status
+from casemgr.cases.states import Action, Status
 from casemgr.directory.models import Organisation
 from casemgr.domain import SYSTEM_ACTOR, Actor
 from casemgr.errors import Conflict

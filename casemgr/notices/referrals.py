@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
-from casemgr.cases.workflow import Status
+from casemgr.cases.states import Status
 from casemgr.directory.models import Organisation
 from casemgr.domain import SYSTEM_ACTOR
 from casemgr.notices import locks

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from casemgr.alerts.services import raise_alert
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
-from casemgr.cases.workflow import AWAITING_REMOVAL, Status
+from casemgr.cases.states import AWAITING_REMOVAL, Status
 from casemgr.directory.models import Organisation
 from casemgr.domain import SYSTEM_ACTOR
 from casemgr.notices import locks

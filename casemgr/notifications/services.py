@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from casemgr.auth.models import User
 from casemgr.cases.models import Case, CaseEvent
-from casemgr.cases.workflow import Status
+from casemgr.cases.states import Status
 from casemgr.database import dialect_insert, get_or_raise
 from casemgr.domain import Actor, Role
 from casemgr.errors import NotFound

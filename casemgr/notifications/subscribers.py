@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from casemgr import events
-from casemgr.cases.workflow import Action
+from casemgr.cases.states import Action
 from casemgr.notifications import services as notifications
 
 if TYPE_CHECKING:

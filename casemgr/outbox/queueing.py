@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from casemgr.alerts.services import raise_alert
 from casemgr.cases.models import Case, Submission
-from casemgr.cases.workflow import Status
+from casemgr.cases.states import Status
 from casemgr.database import dialect_insert
 from casemgr.notices.models import Notice
 from casemgr.outbox.mailer import mailbox

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from casemgr import events
-from casemgr.cases.workflow import Status
+from casemgr.cases.states import Status
 from casemgr.outbox.queueing import enqueue_feedback, enqueue_letter
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from casemgr.auth.models import User
 from casemgr.cases.models import Case, Submission
-from casemgr.cases.workflow import Status
+from casemgr.cases.states import Status
 from casemgr.directory.models import Organisation
 from casemgr.stats.figures import Figures
 from casemgr.stats.figures_json import figures_as_dict

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from casemgr.cases.fields import ILLEGAL, Classification, SiteType
 from casemgr.cases.models import Case, Submission
-from casemgr.cases.workflow import OPEN_STATUSES, Resolution, Status
+from casemgr.cases.states import OPEN_STATUSES, Resolution, Status
 from casemgr.directory.models import Organisation
 from casemgr.stats.analysts import AnalystFigures, per_analyst
 from casemgr.stats.cohorts import Branch, Cohorts

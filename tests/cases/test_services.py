@@ -11,7 +11,7 @@ from casemgr import context
 from casemgr.audit.models import AuditEntry
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case, CaseEvent
-from casemgr.cases.workflow import Action
+from casemgr.cases.states import Action
 from casemgr.domain import SYSTEM_ACTOR
 from casemgr.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed
 from casemgr.extensions import db

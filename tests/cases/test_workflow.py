@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from casemgr.cases import workflow
-from casemgr.cases.workflow import Action, CaseFacts, Status
+from casemgr.cases.states import Action, Status
+from casemgr.cases.workflow import CaseFacts
 from casemgr.domain import SYSTEM_ACTOR, Actor, CaseRef, OrganisationRef, OrgKind, Role, StaffRef
 from casemgr.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from casemgr.settings import Timings

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from casemgr.cases import workflow
-from casemgr.cases.workflow import CaseFacts, Status
+from casemgr.cases.states import Status
+from casemgr.cases.workflow import CaseFacts
 from casemgr.directory.routing import Candidate, CaseSituation, Policy, suggest
 from casemgr.domain import Actor, Role
 

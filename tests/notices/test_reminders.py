@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from casemgr.cases.models import Case, CaseEvent
-from casemgr.cases.workflow import AWAITING_REMOVAL
+from casemgr.cases.states import AWAITING_REMOVAL
 from casemgr.extensions import db
 from casemgr.notices import reminders
 from tests.conftest import NOW
