@@ -17,14 +17,21 @@ from casemgr.cases import services as cases
 from casemgr.cases.models import Case, Submission
 from casemgr.extensions import db
 from casemgr.notices.letters import send_notice_letter
+from casemgr.notices.models import Notice
 from casemgr.notices.wording import NoticeSettings
-from casemgr.outbox.models import CANCELLED, FAILED, QUEUED, SENT
+from casemgr.outbox.models import CANCELLED, FAILED, QUEUED, SENT, OutboxMessage
 from tests.conftest import NOW
 from tests.jobs.conftest import letters, run_notices, run_reminders
 from tests.outbox.conftest import messages, run_outbox
 
 H = timedelta(hours=1)
 REPORTER = "Reporter.Person@mail.example"
+
+
+def committed(*columns) -> list[tuple]:
+    """What another connection sees: only what was committed."""
+    with db.engine.connect() as other:
+        return [tuple(row) for row in other.execute(select(*columns)).all()]
 
 
 # --------------------------------------------------------------------- letters
@@ -43,8 +50,15 @@ def test_the_row_is_written_in_the_transaction_that_makes_the_letter(app, make, 
         "abuse@host.example.com",
         QUEUED,
     )
+    assert committed(OutboxMessage.id) == []
     db.session.rollback()  # the letter's transaction fails: neither is left
     assert messages() == [] and letters() == []
+
+    # The letter made again and committed: the e-mail is committed with it.
+    notice = send_notice_letter(db.session, provider.id, [case.id], now=NOW, settings=settings)
+    db.session.commit()
+    assert committed(Notice.id) == [(notice.id,)]
+    assert committed(OutboxMessage.kind, OutboxMessage.notice_id) == [("letter", notice.id)]
 
 
 def test_a_letter_to_an_organisation_without_e_mail_is_for_manual_delivery(app, make, queue):
@@ -184,6 +198,44 @@ def test_feedback_goes_once_even_if_a_case_is_reopened_and_closed_again(
     assert case.status == "closed"
     run_outbox(app, NOW + 3 * H)
     assert len(messages()) == 1 and len(smtp.received) == 1
+
+
+def test_feedback_commits_or_rolls_back_with_the_closing_that_queued_it(app, analyst):
+    """Queued by the outbox's receiver of ``case_acted`` (wired by create_app),
+    inside the transaction of the action that closed the case."""
+    submission = report()
+    [case] = submission.cases
+    submission_id, case_id = submission.id, case.id
+    cases.apply_action(
+        db.session, case, "assign", {}, actor=analyst.actor, now=NOW, timings=context.timings()
+    )
+    db.session.commit()
+
+    def close_the_last_case() -> None:
+        cases.apply_action(
+            db.session,
+            case,
+            "assess",
+            {"classification": "not_illegal"},
+            actor=analyst.actor,
+            now=NOW,
+            timings=context.timings(),
+        )
+
+    close_the_last_case()
+    [row] = messages()
+    assert (row.kind, row.submission_id) == ("feedback", submission_id)
+    assert committed(OutboxMessage.id) == []
+    db.session.rollback()  # the closing fails: no feedback is left queued
+    assert messages() == []
+    assert db.session.get(Case, case_id).status == "triage"
+
+    close_the_last_case()
+    db.session.commit()
+    assert committed(Case.status) == [("closed",)]
+    assert committed(OutboxMessage.kind, OutboxMessage.submission_id) == [
+        ("feedback", submission_id)
+    ]
 
 
 @pytest.mark.parametrize(("contact", "feedback"), [(REPORTER, False), (None, True), (None, False)])
