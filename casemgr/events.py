@@ -1,9 +1,10 @@
 """Signals that cross a feature's border (blinker, as Flask's own signals).
 
 A feature that changes something sends; the features that act on it
-subscribe in their package's ``subscribe()``, which :func:`casemgr.create_app`
-calls. The sender never imports a subscriber: a case action does not know
-that e-mail exists.
+connect their receivers in their ``subscribers.py`` (the outbox's and
+notifications'), whose ``subscribe()`` :func:`casemgr.create_app` calls. The
+sender never imports a subscriber: a case action does not know that e-mail
+exists.
 
 Receivers run synchronously, inside the sender's transaction and with its
 session, so what they write (a queued e-mail, a notification) commits or
