@@ -23,7 +23,7 @@ from casemgr.outbox.models import QUEUED, OutboxMessage
 
 
 def enqueue_letter(session: Session, notice: Notice, *, now: datetime) -> OutboxMessage | None:
-    """Queue the e-mail of a letter just stored; called by ``store_letter``.
+    """Queue the e-mail of a letter just stored (on ``events.letter_stored``).
 
     A letter without an address is left for manual delivery (``store_letter``
     marked it). One with an address that is not an e-mail address is marked
