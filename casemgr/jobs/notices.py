@@ -23,14 +23,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casemgr.cases.models import Case
-from casemgr.cases.states import Status
-from casemgr.directory.models import Organisation
 from casemgr.jobs.base import JobSummary, flag_orphans, run_batch
-from casemgr.notices.letters import send_notice_letter
+from casemgr.notices.letters import cases_awaiting_notice, send_notice_letter
 from casemgr.notices.models import Notice
 from casemgr.notices.referrals import cases_awaiting_referral, send_referral_letter
 from casemgr.notices.wording import NoticeSettings, Renderer
@@ -47,24 +43,7 @@ def run(
 
 def send_all(session: Session, now: datetime, settings: NoticeSettings) -> JobSummary:
     summary = JobSummary(NAME, now)
-    pending = session.execute(
-        select(Case.id, Case.provider_id)
-        .where(Case.status == Status.NOTICE_PENDING)
-        .order_by(Case.id)
-    ).all()
-    provider_ids = {row.provider_id for row in pending if row.provider_id is not None}
-    active = set(
-        session.scalars(
-            select(Organisation.id).where(Organisation.id.in_(provider_ids), Organisation.active)
-        ).all()
-    )
-    by_provider: dict[int, list[int]] = defaultdict(list)
-    orphans: list[int] = []
-    for row in pending:
-        if row.provider_id in active:
-            by_provider[row.provider_id].append(row.id)
-        else:
-            orphans.append(row.id)
+    by_provider, orphans = cases_awaiting_notice(session)
     awaiting = cases_awaiting_referral(session) if settings.referrals else []
     session.commit()  # the reading is done: each letter has a transaction of its own
 

@@ -2,20 +2,23 @@
 
 :func:`store_letter` renders a letter of any kind, stores the PDF with its
 SHA-256 and sends ``events.letter_stored`` (the outbox queues the e-mail).
-The notice run's :func:`send_notice_letter` and :func:`mark_delivered` (a
-letter delivered by hand) are here too; referrals and reminders build on
-:func:`store_letter` in their own modules. Functions take the session,
-``now`` and the settings; they flush but never commit. How two runs never
-write the same letter is told in :mod:`casemgr.notices.locks`.
+The notice run's :func:`cases_awaiting_notice` and :func:`send_notice_letter`,
+and :func:`mark_delivered` (a letter delivered by hand) are here too;
+referrals and reminders build on :func:`store_letter` in their own modules.
+Functions take the session, ``now`` and the settings; they flush but never
+commit. How two runs never write the same letter is told in
+:mod:`casemgr.notices.locks`.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from casemgr import events
@@ -178,6 +181,30 @@ def earliest(values: Iterable[datetime | None]) -> datetime | None:
     """The earliest of the moments given (a letter's deadline); None if none is set."""
     present = [v for v in values if v is not None]
     return min(present) if present else None
+
+
+def cases_awaiting_notice(session: Session) -> tuple[dict[int, list[int]], list[int]]:
+    """The ``notice_pending`` cases: their ids by active provider, and those with
+    no provider or an inactive one (a notice cannot go to it), by id."""
+    pending = session.execute(
+        select(Case.id, Case.provider_id)
+        .where(Case.status == Status.NOTICE_PENDING)
+        .order_by(Case.id)
+    ).all()
+    provider_ids = {row.provider_id for row in pending if row.provider_id is not None}
+    active = set(
+        session.scalars(
+            select(Organisation.id).where(Organisation.id.in_(provider_ids), Organisation.active)
+        ).all()
+    )
+    by_provider: dict[int, list[int]] = defaultdict(list)
+    without_provider: list[int] = []
+    for row in pending:
+        if row.provider_id in active:
+            by_provider[row.provider_id].append(row.id)
+        else:
+            without_provider.append(row.id)
+    return by_provider, without_provider
 
 
 def send_notice_letter(

@@ -17,11 +17,25 @@ from casemgr.cases.models import CaseEvent
 from casemgr.domain import SYSTEM_ACTOR
 from casemgr.errors import Conflict
 from casemgr.extensions import db
-from casemgr.notices.letters import earliest, mark_delivered
+from casemgr.notices.letters import cases_awaiting_notice, earliest, mark_delivered
 from tests.conftest import NOW
 from tests.jobs.conftest import flat, letters, pdf_text, run_notices
 
 KHMER = "ព្រះរាជាណាចក្រកម្ពុជា"
+
+
+def test_cases_awaiting_notice_by_active_provider_and_those_that_cannot_have_one(app, make, queue):
+    host, other, closed_down = (make.organisation(name=n) for n in ("A", "B", "C"))
+    first, second, third = queue(host), queue(other), queue(host)
+    stranded = queue(closed_down)
+    make.case("triage")
+    closed_down.active = False
+    db.session.commit()
+    by_provider, without_provider = cases_awaiting_notice(db.session)
+    assert dict(by_provider) == {host.id: [first.id, third.id], other.id: [second.id]}
+    assert without_provider == [stranded.id]
+    run_notices(app, NOW)
+    assert cases_awaiting_notice(db.session) == ({}, [stranded.id])
 
 
 def test_history_names_the_letter(app, make, queue):
