@@ -1,4 +1,6 @@
-"""One place that turns errors into HTTP answers: JSON under /api, HTML elsewhere."""
+"""The web's answers that are the same for every feature: the one place that turns
+errors into HTTP (JSON under /api, HTML elsewhere), and a stored PDF sent byte for
+byte (:func:`stored_pdf_response`)."""
 
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+"""GET /healthz for load balancers and monitoring: does the database answer."""
+
 from __future__ import annotations
 
 from flask import current_app

@@ -14,12 +14,11 @@ from casemgr.domain import SYSTEM_ACTOR
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
 from casemgr.notices.wording import letterhead_from_app
-from casemgr.stats import pdf
 from casemgr.stats.exports import figures_csv
 from casemgr.stats.figures import compute_figures
 from casemgr.stats.figures_json import figures_as_dict
-from casemgr.stats.operations import record_export
-from casemgr.stats.selection import StatsFilter, parse_filter, parse_month, parse_period
+from casemgr.stats.operations import export_monthly_report
+from casemgr.stats.selection import parse_filter, parse_month, parse_period
 
 
 @click.group("stats", help="Statistics: the figures of a period, the monthly PDF report.")
@@ -52,19 +51,17 @@ def report_command(month: str, output: str, with_analysts: bool):
     folder = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(folder):
         raise click.UsageError(f"--output: the folder {folder} does not exist")
-    figures = compute_figures(db.session, period, now=now, include_analysts=with_analysts)
-    data = pdf.monthly_report(figures, letterhead=letterhead_from_app(current_app))
-    with open(output, "wb") as file:
-        file.write(data)
-    record_export(
+    figures, data = export_monthly_report(
         db.session,
-        "stats.report",
         period,
-        StatsFilter(),
         actor=SYSTEM_ACTOR,
         now=now,
-        extra={"per_analyst": with_analysts, "via": "cli", "output": os.path.abspath(output)},
+        letterhead=letterhead_from_app(current_app),
+        include_analysts=with_analysts,
+        extra={"via": "cli", "output": os.path.abspath(output)},
     )
+    with open(output, "wb") as file:
+        file.write(data)
     db.session.commit()
     click.echo(
         f"Wrote {output} ({len(data):,} bytes): statistics of {period.label}, "

@@ -20,6 +20,7 @@ from casemgr.auth.models import User
 from casemgr.cases.models import Case, Submission
 from casemgr.cases.states import Status
 from casemgr.directory.models import Organisation
+from casemgr.stats.cohorts import Cohorts
 from casemgr.stats.figures import Figures
 from casemgr.stats.figures_json import figures_as_dict
 from casemgr.stats.selection import Period, StatsFilter
@@ -90,17 +91,9 @@ def _flatten(value: Any, prefix: str) -> Iterator[tuple[str, Any]]:
 # --- the cases
 
 
-def _received_in(period: Period, filters: StatsFilter) -> list:
-    return [
-        Case.received_at >= period.start_at,
-        Case.received_at < period.end_at,
-        *filters.conditions(),
-    ]
-
-
 def count_cases(session: Session, period: Period, filters: StatsFilter) -> int:
     """How many rows :func:`cases_csv` has for this selection (its header aside)."""
-    conditions = _received_in(period, filters)
+    conditions = Cohorts.of(period, filters).received_only
     return session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
 
 
@@ -147,7 +140,7 @@ def cases_csv(
         .join(Submission, Submission.id == Case.submission_id)
         .outerjoin(provider, provider.id == Case.provider_id)
         .outerjoin(assignee, assignee.id == Case.assignee_id)
-        .where(*_received_in(period, filters))
+        .where(*Cohorts.of(period, filters).received_only)
         .order_by(Case.received_at, Case.id)
         .execution_options(yield_per=1000)
     )

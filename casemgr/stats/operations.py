@@ -34,7 +34,7 @@ from casemgr.database import savepoint
 from casemgr.domain import Actor, Role
 from casemgr.pdf.letterhead import Letterhead
 from casemgr.stats import exports, pdf
-from casemgr.stats.figures import compute_figures
+from casemgr.stats.figures import Figures, compute_figures
 from casemgr.stats.models import MonthlyReport
 from casemgr.stats.selection import Period, StatsFilter
 
@@ -98,6 +98,35 @@ def export_cases_csv(
     return exports.cases_csv(session, period, filters, include_urls=include_urls, now=now)
 
 
+def export_monthly_report(
+    session: Session,
+    period: Period,
+    *,
+    actor: Actor,
+    now: datetime,
+    letterhead: Letterhead,
+    include_analysts: bool,
+    extra: dict[str, Any] | None = None,
+) -> tuple[Figures, bytes]:
+    """Make the report of ``period`` as of ``now`` (with the per-analyst table when
+    ``include_analysts``), record the export in the audit log, and return the
+    figures and the PDF. Nothing is stored: that is :func:`store_monthly_report`.
+    """
+    figures, data = _render(
+        session, period, now=now, letterhead=letterhead, include_analysts=include_analysts
+    )
+    record_export(
+        session,
+        "stats.report",
+        period,
+        StatsFilter(),
+        actor=actor,
+        now=now,
+        extra={"per_analyst": include_analysts, **(extra or {})},
+    )
+    return figures, data
+
+
 # --- stored monthly reports
 
 STORED = "stored"
@@ -136,7 +165,7 @@ def store_monthly_report(
     stored = _stored(session, period.start)
     if stored is not None and not replace:
         return StoreResult(stored, ALREADY_STORED)
-    data = _render(session, period, now=now, letterhead=letterhead)
+    _, data = _render(session, period, now=now, letterhead=letterhead, include_analysts=False)
     if stored is not None:
         previous_sha256 = stored.sha256
         _fill(stored, data, now=now, actor=actor)
@@ -163,9 +192,16 @@ def _stored(session: Session, month: date) -> MonthlyReport | None:
     return session.scalar(select(MonthlyReport).where(MonthlyReport.month == month))
 
 
-def _render(session: Session, period: Period, *, now: datetime, letterhead: Letterhead) -> bytes:
-    figures = compute_figures(session, period, now=now, include_analysts=False)
-    return pdf.monthly_report(figures, letterhead=letterhead)
+def _render(
+    session: Session,
+    period: Period,
+    *,
+    now: datetime,
+    letterhead: Letterhead,
+    include_analysts: bool,
+) -> tuple[Figures, bytes]:
+    figures = compute_figures(session, period, now=now, include_analysts=include_analysts)
+    return figures, pdf.monthly_report(figures, letterhead=letterhead)
 
 
 def _fill(report: MonthlyReport, data: bytes, *, now: datetime, actor: Actor) -> None:

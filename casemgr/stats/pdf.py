@@ -70,10 +70,6 @@ _STYLES = StyleSheet(
 )
 
 
-def as_file(data: bytes) -> io.BytesIO:
-    return io.BytesIO(data)
-
-
 # --- the document
 
 

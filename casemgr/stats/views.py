@@ -3,6 +3,7 @@ supervisors and admins only."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 from flask import (
@@ -28,7 +29,7 @@ from casemgr.extensions import db
 from casemgr.http import stored_pdf_response
 from casemgr.navigation import register_nav_item
 from casemgr.notices.wording import letterhead_from_app
-from casemgr.stats import bp, charts, exports, operations, pdf
+from casemgr.stats import bp, charts, exports, operations
 from casemgr.stats.figures import TIME_LABELS, compute_figures
 from casemgr.stats.selection import (
     Period,
@@ -137,21 +138,17 @@ def cases_csv():
 def report_pdf():
     now = context.now()
     period = parse_month(request.args.get("month"), today=now.date())
-    include_analysts = request.args.get("analysts") == "1"
-    figures = compute_figures(db.session, period, now=now, include_analysts=include_analysts)
-    data = pdf.monthly_report(figures, letterhead=letterhead_from_app(current_app))
-    operations.record_export(
+    _, data = operations.export_monthly_report(
         db.session,
-        "stats.report",
         period,
-        StatsFilter(),
         actor=current_user.actor,
         now=now,
-        extra={"per_analyst": include_analysts},
+        letterhead=letterhead_from_app(current_app),
+        include_analysts=request.args.get("analysts") == "1",
     )
     db.session.commit()
     return send_file(
-        pdf.as_file(data),
+        io.BytesIO(data),
         mimetype="application/pdf",
         download_name=f"statistics-{period.start.strftime('%Y-%m')}.pdf",
     )

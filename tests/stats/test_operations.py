@@ -212,3 +212,23 @@ def test_an_export_by_the_system_has_no_actor(app):
     db.session.commit()
     (entry,) = export_audit()
     assert entry.actor_id is None and entry.created_at == NOW
+
+
+@pytest.mark.parametrize("include_analysts", [False, True])
+def test_a_report_export_is_made_and_recorded_once_for_the_view_and_the_cli(data, include_analysts):
+    figures, pdf = operations.export_monthly_report(
+        db.session,
+        OCTOBER,
+        actor=data.sam.actor,
+        now=NOW,
+        letterhead=letterhead_from_app(current_app),
+        include_analysts=include_analysts,
+        extra={"via": "cli"},
+    )
+    db.session.commit()
+    assert (figures.per_analyst is not None) is include_analysts
+    assert ("Per analyst (internal)" in pdf_text(pdf)) is include_analysts
+    (entry,) = export_audit()
+    assert (entry.action, entry.actor_id) == ("stats.report", data.sam.id)
+    assert entry.details["per_analyst"] is include_analysts and entry.details["via"] == "cli"
+    assert row_count() == 0  # made, not stored
