@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, jsonify, render_template, request, send_file
 from flask_wtf.csrf import CSRFError
@@ -162,3 +163,21 @@ def stored_pdf_response(
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def safe_next_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None: a ``next`` given by a
+    request never makes an open redirect."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or not target.isprintable()
+    ):
+        return None
+    return target

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -27,6 +26,7 @@ from casemgr.database import is_valid_id
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db, login_manager
 from casemgr.forms import attach_errors
+from casemgr.http import safe_next_path
 
 WRONG_PASSWORD = "E-mail or password is wrong."  # noqa: S105 - a message
 ENROL_SECRET = "enrol_secret"  # noqa: S105 - a session key
@@ -75,7 +75,7 @@ def login():
         if not result.ok:
             return _refused("auth/login.html", form, result.locked_until)
         user = result.user
-        target = _safe_next(request.args.get("next"))
+        target = safe_next_path(request.args.get("next"))
         if user.has_two_factor:
             _begin_pending(user, "code", target)
             return redirect(url_for("auth.login_code"))
@@ -240,23 +240,6 @@ def _refused(template: str, form, locked_until: datetime | None):
         return render_template(template, form=form), 429
     flash(WRONG_PASSWORD, "error")
     return render_template(template, form=form), 401
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never an open redirect."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if (
-        parts.scheme
-        or parts.netloc
-        or not target.startswith("/")
-        or target.startswith("//")
-        or "\\" in target
-        or not target.isprintable()
-    ):
-        return None
-    return target
 
 
 def _enrol_page(user: User, secret: str, form, *, action: str, status: int | None = None):

@@ -15,7 +15,7 @@ from casemgr.directory.queries import by_kind
 from casemgr.domain import Role
 from casemgr.errors import Conflict, ValidationFailed
 from casemgr.extensions import db
-from casemgr.http import stored_pdf_response
+from casemgr.http import safe_next_path, stored_pdf_response
 from casemgr.navigation import register_nav_item
 from casemgr.notices import bp
 from casemgr.notices.export import ExportRequest, NothingToExport, export_letters
@@ -148,4 +148,4 @@ def delivered(notice_id: int):
         return redirect(url_for("notices.letters"))
     db.session.commit()
     flash(f"{notice.reference}: marked as delivered by hand.", "success")
-    return redirect(request.form.get("next") or url_for("notices.letters"))
+    return redirect(safe_next_path(request.form.get("next")) or url_for("notices.letters"))

@@ -152,6 +152,26 @@ def test_mark_delivered_by_hand(client, sent, supervisor, clock):
     assert "marked sent already" in again.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("next_path", "location"),
+    [
+        ("/notices/?kind=notice", "/notices/?kind=notice"),
+        ("https://evil.example/", "/notices/"),
+        ("//evil.example/", "/notices/"),
+        ("/\\evil.example", "/notices/"),
+    ],
+)
+def test_delivered_goes_back_only_to_a_page_of_this_site(
+    client, sent, supervisor, next_path, location
+):
+    offline = letters()[1]
+    response = login(client, supervisor).post(
+        f"/notices/{offline.id}/delivered", data={"next": next_path}
+    )
+    assert response.status_code == 302
+    assert response.location == location
+
+
 # ------------------------------------------------------------------------ export
 
 
