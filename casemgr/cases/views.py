@@ -244,7 +244,7 @@ def trace_host(case_id: int):
         host=case.host,
         resolver=current_app.extensions["casemgr.resolver"],
         timeout=float(context.setting("TRACE_DNS_TIMEOUT_SECONDS")),
-        actor_id=current_user.id,
+        actor=current_user.actor,
         now=context.now(),
     )
     db.session.commit()
