@@ -196,7 +196,7 @@ def openapi_paths(*, max_urls: int, max_per_page: int, languages: Sequence[str])
                     ),
                     operations.query(
                         "q",
-                        {"type": "string", "maxLength": inputs.MAX_QUERY_LENGTH},
+                        {"type": "string", "maxLength": queries.MAX_QUERY_LENGTH},
                         "A case or submission reference, a full URL, or a host name",
                     ),
                     *operations.paging_parameters(max_per_page, items="Cases"),

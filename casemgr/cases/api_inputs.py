@@ -44,7 +44,6 @@ from casemgr.database import MAX_ID
 from casemgr.errors import ValidationFailed
 from casemgr.intake.urls import MAX_URL_LENGTH, InvalidURL, normalise_url
 
-MAX_QUERY_LENGTH = 2048
 CASE_LIST_PARAMETERS = ("status", "assignee", "overdue", "q", "page", "per_page")
 _DIGITS = re.compile(r"[0-9]{1,10}")
 
@@ -281,8 +280,8 @@ def case_list_query(args: MultiDict[str, str], *, user_id: int, max_per_page: in
     if overdue is not None and overdue != "true":
         errors["overdue"] = ["must be 'true' (leave it out for every case)"]
     q = (args.get("q") or "").strip() or None
-    if q is not None and len(q) > MAX_QUERY_LENGTH:
-        errors["q"] = [f"must be at most {MAX_QUERY_LENGTH} characters"]
+    if q is not None and len(q) > queries.MAX_QUERY_LENGTH:
+        errors["q"] = [f"must be at most {queries.MAX_QUERY_LENGTH} characters"]
     elif q is not None and not storable(q):
         errors["q"] = ["must not contain NUL characters"]
     page, per_page = page_and_size(args, max_per_page=max_per_page, errors=errors)

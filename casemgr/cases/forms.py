@@ -17,7 +17,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from casemgr.cases.fields import MAX_REASON_LENGTH, FieldSpec
-from casemgr.cases.receiving import MAX_CONTACT_LENGTH, MAX_DESCRIPTION_LENGTH
+from casemgr.cases.receiving import (
+    MAX_CONTACT_LENGTH,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_EXTERNAL_REFERENCE_LENGTH,
+)
 from casemgr.cases.workflow import ActionRule
 from casemgr.countries import country_choices
 from casemgr.forms import select_choices
@@ -38,7 +42,9 @@ class ManualReportForm(FlaskForm):
         description="One address per line, up to 50.",
     )
     source = SelectField("Received by", choices=select_choices(MANUAL_SOURCES))
-    external_reference = StringField("Their reference", validators=[Optional(), Length(max=120)])
+    external_reference = StringField(
+        "Their reference", validators=[Optional(), Length(max=MAX_EXTERNAL_REFERENCE_LENGTH)]
+    )
     description = TextAreaField(
         "Notes",
         validators=[Optional(), Length(max=MAX_DESCRIPTION_LENGTH)],

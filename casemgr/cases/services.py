@@ -23,7 +23,7 @@ from casemgr.cases import workflow
 from casemgr.cases.models import Case, CaseEvent, Submission
 from casemgr.cases.states import Action
 from casemgr.crypto import ContactCipher
-from casemgr.database import get_or_raise, is_valid_id
+from casemgr.database import is_valid_id
 from casemgr.directory.models import Organisation
 from casemgr.domain import Actor, CaseRef, OrganisationRef, Role, StaffRef
 from casemgr.errors import StaleVersion
@@ -54,11 +54,6 @@ class DatabaseResolver:
         if is_valid_id(id_or_reference) and self.session.get(Case, id_or_reference):
             return CaseRef(id_or_reference)
         return None
-
-
-def get_case(session: Session, case_id: int) -> Case:
-    """The case with ``case_id``; raises NotFound."""
-    return get_or_raise(session, Case, case_id, what="case")
 
 
 def allowed_actions(case: Case, actor: Actor) -> list[str]:

@@ -244,7 +244,7 @@ def trace_host(case_id: int):
         host=case.host,
         resolver=current_app.extensions["casemgr.resolver"],
         timeout=float(context.setting("TRACE_DNS_TIMEOUT_SECONDS")),
-        actor_id=current_user.id,
+        actor=current_user.actor,
         now=context.now(),
     )
     db.session.commit()
@@ -276,11 +276,10 @@ def show_contact(case_id: int):
 def new_report():
     form = ManualReportForm()
     line_errors = []
+    max_urls = context.setting("MAX_URLS_PER_SUBMISSION")
     if form.validate_on_submit():
         try:
-            urls, line_errors = parse_url_lines(
-                form.urls.data, limit=context.setting("MAX_URLS_PER_SUBMISSION")
-            )
+            urls, line_errors = parse_url_lines(form.urls.data, limit=max_urls)
         except TooManyURLs as exc:
             urls = []
             form.urls.errors = [exc.message]
@@ -299,6 +298,7 @@ def new_report():
                 timings=context.timings(),
                 cipher=context.cipher(),
                 reference_prefix=context.reference_prefix(),
+                max_urls=max_urls,
                 submitted_by=current_user,
             )
             db.session.commit()

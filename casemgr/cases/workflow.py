@@ -247,6 +247,15 @@ RULES: dict[Action, ActionRule] = {
 # Actions people take; SEND_NOTICE belongs to the notice run.
 STAFF_ACTIONS: tuple[Action, ...] = tuple(a for a in Action if RULES[a].role is not Role.SYSTEM)
 
+# The actions that name an organisation, read from the table: the field that
+# names it and the kind it must be (provider_id of a hosting provider, ...).
+ORGANISATION_FIELDS: dict[Action, tuple[str, OrgKind]] = {
+    rule.action: (spec.name, OrgKind(spec.refers_to))
+    for rule in RULES.values()
+    for spec in rule.fields
+    if spec.refers_to in set(OrgKind)
+}
+
 
 @dataclass(frozen=True)
 class Transition:
@@ -344,8 +353,8 @@ def _check_references(
             errors["duplicate_of"] = ["a case cannot be a duplicate of itself"]
         else:
             values["duplicate_of"] = original.id  # the event records the id, however named
-    elif action in _ORGANISATION_FIELDS:
-        name, kind = _ORGANISATION_FIELDS[action]
+    elif action in ORGANISATION_FIELDS:
+        name, kind = ORGANISATION_FIELDS[action]
         organisation = resolver.organisation(values[name])
         if organisation is None or organisation.kind is not kind:
             errors[name] = [f"must be the id of an organisation of kind {kind}"]
@@ -363,13 +372,6 @@ def _check_references(
             errors["removed_at"] = ["must not be in the future"]
         elif case.received_at is not None and removed_at < case.received_at:
             errors["removed_at"] = ["must not be before the report was received"]
-
-
-_ORGANISATION_FIELDS: dict[Action, tuple[str, OrgKind]] = {
-    Action.REQUEST_NOTICE: ("provider_id", OrgKind.HOSTING_PROVIDER),
-    Action.FORWARD_TO_PARTNER: ("partner_id", OrgKind.HOTLINE),
-    Action.REFER_TO_POLICE: ("police_id", OrgKind.POLICE),
-}
 
 
 def _outcome(

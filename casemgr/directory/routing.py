@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from casemgr.cases.states import Action, Status
+from casemgr.cases.workflow import ORGANISATION_FIELDS
 from casemgr.domain import OrgKind
 
 
@@ -60,14 +61,8 @@ class Suggestion:
     @property
     def field(self) -> str | None:
         """The action's field that names the organisation."""
-        return _ORGANISATION_FIELD.get(self.action)
-
-
-_ORGANISATION_FIELD = {
-    Action.REQUEST_NOTICE.value: "provider_id",
-    Action.FORWARD_TO_PARTNER.value: "partner_id",
-    Action.REFER_TO_POLICE.value: "police_id",
-}
+        named = ORGANISATION_FIELDS.get(Action(self.action))
+        return named[0] if named else None
 
 
 def suggest(

@@ -23,7 +23,7 @@ from casemgr.api.schemas import (
     nullable,
     ref,
 )
-from casemgr.directory.inputs import LANGUAGES
+from casemgr.directory.inputs import LANGUAGES, MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH
 from casemgr.directory.models import Organisation
 from casemgr.domain import OrgKind
 
@@ -48,7 +48,7 @@ def organisation_list(records: Iterable[Organisation]) -> Json:
 ORGANISATION_REQUEST: Json = closed_object(
     {
         "kind": enum_of(OrgKind),
-        "name": {**TEXT, "maxLength": 200},
+        "name": {**TEXT, "maxLength": MAX_NAME_LENGTH},
         "country": nullable(COUNTRY),
         "email": nullable({**TEXT, "format": "email"}),
         "language": {
@@ -56,7 +56,7 @@ ORGANISATION_REQUEST: Json = closed_object(
             "default": "en",
             "description": "Language of the notices",
         },
-        "address": {**TEXT, "maxLength": 1000, "default": ""},
+        "address": {**TEXT, "maxLength": MAX_ADDRESS_LENGTH, "default": ""},
     },
     optional=("country", "email", "language", "address"),
 )

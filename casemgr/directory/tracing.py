@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from casemgr.audit.services import record
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
 from casemgr.directory.queries import domain_suffixes
-from casemgr.domain import OrgKind
+from casemgr.domain import Actor, OrgKind
 
 Resolver = Callable[[str], Iterable[str]]
 DEFAULT_TIMEOUT_SECONDS = 3.0
@@ -238,7 +238,7 @@ def trace_case(
     host: str,
     resolver: Resolver,
     timeout: float,
-    actor_id: int | None,
+    actor: Actor,
     now: datetime,
 ) -> TraceResult:
     """``trace`` for a case's host, recorded in the audit log: who looked up
@@ -248,7 +248,7 @@ def trace_case(
         session,
         action="case.trace",
         now=now,
-        actor_id=actor_id,
+        actor_id=actor.id,
         target_type="case",
         target_id=case_id,
         details={

@@ -3,8 +3,8 @@
 urls.py keeps its messages as plain constants (it is pure Python, with no
 Flask). They are translated where they are shown, with ``gettext(message)``;
 listing them here with ``N_`` puts them in the catalogue that ``pybabel
-extract`` builds. tests/intake/test_messages.py checks this list against the
-constants, so a new message cannot be forgotten.
+extract`` builds. tests/test_translations.py checks this list against the
+``MSG_`` constants, so a new message cannot be forgotten.
 """
 
 

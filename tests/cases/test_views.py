@@ -273,6 +273,19 @@ class TestManualEntry:
         assert response.status_code == 422
 
 
+class TestManualEntryUnderARaisedLimit:
+    @pytest.fixture
+    def app_config(self):
+        return {"MAX_URLS_PER_SUBMISSION": 60}
+
+    def test_takes_as_many_urls_as_the_setting_allows(self, client, analyst):
+        login(client, analyst)
+        urls = "\n".join(f"http://e.example.com/{i}" for i in range(55))
+        response = client.post("/cases/new", data={"urls": urls, "source": "email"})
+        assert response.status_code == 302
+        assert db.session.scalar(select(func.count()).select_from(Case)) == 55
+
+
 def test_show_contact_is_audited(client, make, analyst):
     case = make.report(
         "http://a.example.com/", reporter_contact="secret@example.net"
