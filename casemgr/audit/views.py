@@ -17,7 +17,7 @@ PER_PAGE = 50
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() and len(value) <= 9 else None
+    return int(value) if value.isdecimal() and len(value) <= 9 else None
 
 
 def _date_arg(name: str) -> datetime | None:

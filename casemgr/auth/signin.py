@@ -111,7 +111,7 @@ def two_factor_required(user: User, policy: LoginPolicy) -> bool:
 def load_session_user(session: Session, user_id: str) -> User | None:
     """The user of a session cookie, if the cookie predates no password change."""
     raw_id, _, token = user_id.partition(":")
-    if not raw_id.isdigit() or not token:
+    if not raw_id.isdecimal() or not token:
         return None
     user = session.get(User, int(raw_id))
     if user is None or not secrets.compare_digest(user.session_token, token):

@@ -44,7 +44,7 @@ def _audit_stale_session(user_id: str) -> None:
     """A session cookie of a real account that its password (second factor, role,
     deactivation) change ended: refused, and worth knowing (a stolen cookie?)."""
     raw_id = user_id.partition(":")[0]
-    if not raw_id.isdigit() or not is_valid_id(int(raw_id)):
+    if not raw_id.isdecimal() or not is_valid_id(int(raw_id)):
         return
     if db.session.get(User, int(raw_id)) is None:
         return

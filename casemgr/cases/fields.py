@@ -33,7 +33,7 @@ def _id(value: Any) -> int:
         raise ValueError("must be a whole number")
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and value.strip().isdecimal():
         number = int(value.strip())
     else:
         raise ValueError("must be a whole number")
@@ -44,7 +44,7 @@ def _id(value: Any) -> int:
 
 def _case_id_or_reference(value: Any) -> int | str:
     """A case's id, or its reference as a person types it (``cm-2026-000042``)."""
-    if isinstance(value, str) and not value.strip().isdigit():
+    if isinstance(value, str) and not value.strip().isdecimal():
         reference = value.strip().upper()
         if len(reference) > MAX_CASE_REFERENCE_LENGTH or not reference.isprintable():
             raise ValueError("must be a case id or a case reference, e.g. CM-2026-000042")

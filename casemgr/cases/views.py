@@ -34,7 +34,7 @@ from casemgr.notices.queries import letters_for_case
 
 def _int_arg(name: str, default: int, *, low: int = 1, high: int = 10**6) -> int:
     value = request.args.get(name, "")
-    return min(max(int(value), low), high) if value.isdigit() else default
+    return min(max(int(value), low), high) if value.isdecimal() else default
 
 
 def _country_arg(value: str | None) -> str | None:
@@ -103,7 +103,7 @@ def _prefill() -> dict[str, str]:
 def _suggestion(case: Case, allowed: list[str], prefill: dict[str, str]):
     """The routing suggestion for this case and user (None if there is none)."""
     hinted = prefill.get("provider_id", "")
-    provider_id = int(hinted) if hinted.isdigit() and int(hinted) < 2**31 else case.provider_id
+    provider_id = int(hinted) if hinted.isdecimal() and int(hinted) < 2**31 else case.provider_id
     return routing.suggest(
         routing.CaseSituation(
             status=case.status,
@@ -205,7 +205,7 @@ def act(case_id: int, action: str):
             actor=current_user.actor,
             now=context.now(),
             timings=context.timings(),
-            expected_version=int(version) if version and version.isdigit() else None,
+            expected_version=int(version) if version and version.isdecimal() else None,
         )
     except ValidationFailed as exc:
         db.session.rollback()

@@ -273,7 +273,7 @@ def _parse_row(
     organisation_id = None
     raw_id = values.get("id", "").strip()
     if raw_id:
-        if raw_id.isdigit() and 0 < int(raw_id) < 2**31:
+        if raw_id.isdecimal() and 0 < int(raw_id) < 2**31:
             organisation_id = int(raw_id)
         else:
             found.append(f"id: '{raw_id}' is not an organisation id (a whole number)")

@@ -25,7 +25,7 @@ from casemgr.forms import attach_errors
 
 def _int_arg(name: str, default: int) -> int:
     value = request.args.get(name, "")
-    return min(max(int(value), 1), 10**6) if value.isdigit() else default
+    return min(max(int(value), 1), 10**6) if value.isdecimal() else default
 
 
 @bp.route("/")

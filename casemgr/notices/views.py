@@ -59,11 +59,11 @@ def _render_letters(form: ExportForm, status: int = 200):
     recipient = request.args.get("recipient", "")
     first, last = _date_arg("from"), _date_arg("to")
     page_arg = request.args.get("page", "")
-    page = min(int(page_arg), 10**6) if page_arg.isdigit() and int(page_arg) > 0 else 1
+    page = min(int(page_arg), 10**6) if page_arg.isdecimal() and int(page_arg) > 0 else 1
     filters = NoticeFilter(
         kind=kind,
         recipient_id=int(recipient)
-        if recipient.isdigit() and is_valid_id(int(recipient))
+        if recipient.isdecimal() and is_valid_id(int(recipient))
         else None,
         start=datetime.combine(first, time(), tzinfo=UTC) if first else None,
         end=datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC) if last else None,

@@ -211,7 +211,7 @@ def parse_filter(
     text = (raw_provider or "").strip()
     if text:
         organisation = (
-            session.get(Organisation, int(text)) if text.isdigit() and len(text) < 10 else None
+            session.get(Organisation, int(text)) if text.isdecimal() and len(text) < 10 else None
         )
         if organisation is None or organisation.kind != OrgKind.HOSTING_PROVIDER:
             errors["provider"] = ["must be the id of a hosting provider"]
