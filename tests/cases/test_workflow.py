@@ -123,6 +123,13 @@ EXPECTED_TARGET = {
 }
 
 
+def plan(action, case, actor, fields):
+    """``workflow.plan`` at NOW, with the test directory and timings."""
+    return workflow.plan(
+        action, case, actor, fields, now=NOW, resolver=Directory(), timings=TIMINGS
+    )
+
+
 def facts(status, hold=False, assignee_id=1):
     return CaseFacts(
         id=100 if status != Status.NEW else 101,
@@ -153,22 +160,12 @@ def test_every_action_from_every_state(action, status, hold):
     if action == "mark_duplicate":
         fields["duplicate_of"] = 101 if case.id == 100 else 100
     if (status.value, hold) in ALLOWED_FROM[action]:
-        transition = workflow.plan(
-            action, case, actor_for(action), fields, now=NOW, resolver=Directory(), timings=TIMINGS
-        )
+        transition = plan(action, case, actor_for(action), fields)
         assert (transition.to_status, transition.resolution) == EXPECTED_TARGET[action]
         assert transition.from_status == status
     else:
         with pytest.raises(InvalidTransition) as refused:
-            workflow.plan(
-                action,
-                case,
-                actor_for(action),
-                fields,
-                now=NOW,
-                resolver=Directory(),
-                timings=TIMINGS,
-            )
+            plan(action, case, actor_for(action), fields)
         assert refused.value.allowed_actions == workflow.allowed_actions(case, actor_for(action))
         assert "actions allowed now" in str(refused.value)
 
@@ -190,128 +187,56 @@ def test_allowed_actions_match_the_table(status, hold):
 def test_supervisor_only_actions_refuse_analysts(action):
     status = "with_police" if action == "release_hold" else "closed"
     with pytest.raises(PermissionDenied, match="supervisor"):
-        workflow.plan(
-            action,
-            facts(status, hold=action == "release_hold"),
-            ANALYST,
-            VALID_FIELDS[action],
-            now=NOW,
-            resolver=Directory(),
-            timings=TIMINGS,
-        )
+        plan(action, facts(status, hold=action == "release_hold"), ANALYST, VALID_FIELDS[action])
 
 
 @pytest.mark.parametrize("actor", [ANALYST, SUPERVISOR, ADMIN])
 def test_people_cannot_take_the_notice_runs_action(actor):
     with pytest.raises(PermissionDenied):
-        workflow.plan(
-            "send_notice",
-            facts("notice_pending"),
-            actor,
-            {},
-            now=NOW,
-            resolver=Directory(),
-            timings=TIMINGS,
-        )
+        plan("send_notice", facts("notice_pending"), actor, {})
 
 
 def test_the_system_takes_no_human_action():
     with pytest.raises(PermissionDenied):
-        workflow.plan(
-            "assign",
-            facts("new", assignee_id=None),
-            SYSTEM_ACTOR,
-            {"assignee_id": 1},
-            now=NOW,
-            resolver=Directory(),
-            timings=TIMINGS,
-        )
+        plan("assign", facts("new", assignee_id=None), SYSTEM_ACTOR, {"assignee_id": 1})
 
 
 def test_unknown_action_is_an_invalid_transition_listing_what_is_allowed():
     with pytest.raises(InvalidTransition, match="'fly' is not an action") as refused:
-        workflow.plan(
-            "fly", facts("triage"), ANALYST, {}, now=NOW, resolver=Directory(), timings=TIMINGS
-        )
+        plan("fly", facts("triage"), ANALYST, {})
     assert "assess" in refused.value.allowed_actions
 
 
 class TestAssign:
     def test_analyst_takes_a_new_case_for_themselves(self):
-        transition = workflow.plan(
-            "assign",
-            facts("new", assignee_id=None),
-            ANALYST,
-            {},
-            now=NOW,
-            resolver=Directory(),
-            timings=TIMINGS,
-        )
+        transition = plan("assign", facts("new", assignee_id=None), ANALYST, {})
         assert transition.values["assignee_id"] == ANALYST.id
 
     def test_analyst_cannot_give_a_case_to_someone_else(self):
         with pytest.raises(ValidationFailed) as refused:
-            workflow.plan(
-                "assign",
-                facts("new", assignee_id=None),
-                ANALYST,
-                {"assignee_id": 2},
-                now=NOW,
-                resolver=Directory(),
-                timings=TIMINGS,
-            )
+            plan("assign", facts("new", assignee_id=None), ANALYST, {"assignee_id": 2})
         assert "assignee_id" in refused.value.fields
 
     def test_analyst_cannot_take_a_colleagues_case(self):
         with pytest.raises(PermissionDenied):
-            workflow.plan(
-                "assign",
-                facts("triage", assignee_id=2),
-                ANALYST,
-                {},
-                now=NOW,
-                resolver=Directory(),
-                timings=TIMINGS,
-            )
+            plan("assign", facts("triage", assignee_id=2), ANALYST, {})
 
     def test_supervisor_gives_a_case_to_anyone_active(self):
-        transition = workflow.plan(
-            "assign",
-            facts("triage", assignee_id=1),
-            SUPERVISOR,
-            {"assignee_id": "2"},
-            now=NOW,
-            resolver=Directory(),
-            timings=TIMINGS,
+        transition = plan(
+            "assign", facts("triage", assignee_id=1), SUPERVISOR, {"assignee_id": "2"}
         )
         assert transition.values["assignee_id"] == 2
 
     @pytest.mark.parametrize("assignee", [9, 999, "abc", -1, True, 1.5])
     def test_assignee_must_be_active_staff(self, assignee):
         with pytest.raises(ValidationFailed) as refused:
-            workflow.plan(
-                "assign",
-                facts("new", assignee_id=None),
-                SUPERVISOR,
-                {"assignee_id": assignee},
-                now=NOW,
-                resolver=Directory(),
-                timings=TIMINGS,
-            )
+            plan("assign", facts("new", assignee_id=None), SUPERVISOR, {"assignee_id": assignee})
         assert list(refused.value.fields) == ["assignee_id"]
 
 
 class TestAssess:
     def plan(self, fields, actor=ANALYST, assignee_id=1):
-        return workflow.plan(
-            "assess",
-            facts("triage", assignee_id=assignee_id),
-            actor,
-            fields,
-            now=NOW,
-            resolver=Directory(),
-            timings=TIMINGS,
-        )
+        return plan("assess", facts("triage", assignee_id=assignee_id), actor, fields)
 
     @pytest.mark.parametrize("classification", ["not_illegal", "out_of_remit"])
     def test_legal_or_out_of_remit_closes_with_that_resolution(self, classification):
@@ -382,65 +307,32 @@ class TestReferences:
     )
     def test_wrong_or_missing_references(self, action, status, field, value):
         with pytest.raises(ValidationFailed) as refused:
-            workflow.plan(
-                action,
-                facts(status),
-                ANALYST,
-                {field: value},
-                now=NOW,
-                resolver=Directory(),
-                timings=TIMINGS,
-            )
+            plan(action, facts(status), ANALYST, {field: value})
         assert field in refused.value.fields
 
     def test_forwarding_to_another_country_needs_a_reason(self):
         with pytest.raises(ValidationFailed) as refused:
-            workflow.plan(
-                "forward_to_partner",
-                facts("action_required"),
-                ANALYST,
-                {"partner_id": 11},
-                now=NOW,
-                resolver=Directory(),
-                timings=TIMINGS,
-            )
+            plan("forward_to_partner", facts("action_required"), ANALYST, {"partner_id": 11})
         assert "reason" in refused.value.fields
 
     def test_request_notice_is_refused_under_a_police_hold(self):
         with pytest.raises(InvalidTransition):
-            workflow.plan(
-                "request_notice",
-                facts("with_police", hold=True),
-                ANALYST,
-                {"provider_id": 10},
-                now=NOW,
-                resolver=Directory(),
-                timings=TIMINGS,
-            )
+            plan("request_notice", facts("with_police", hold=True), ANALYST, {"provider_id": 10})
 
     @pytest.mark.parametrize("hold", ["yes", "true", True, "on", "1"])
     def test_hold_accepts_the_usual_spellings_of_yes(self, hold):
-        transition = workflow.plan(
-            "refer_to_police",
-            facts("action_required"),
-            ANALYST,
-            {"police_id": 12, "hold": hold},
-            now=NOW,
-            resolver=Directory(),
-            timings=TIMINGS,
+        transition = plan(
+            "refer_to_police", facts("action_required"), ANALYST, {"police_id": 12, "hold": hold}
         )
         assert transition.values["hold"] is True
 
     def test_hold_refuses_nonsense(self):
         with pytest.raises(ValidationFailed):
-            workflow.plan(
+            plan(
                 "refer_to_police",
                 facts("action_required"),
                 ANALYST,
                 {"police_id": 12, "hold": "maybe"},
-                now=NOW,
-                resolver=Directory(),
-                timings=TIMINGS,
             )
 
 
@@ -458,27 +350,13 @@ class TestConfirmTakedown:
     )
     def test_bad_removal_times(self, removed_at, message):
         with pytest.raises(ValidationFailed) as refused:
-            workflow.plan(
-                "confirm_takedown",
-                facts("notice_sent"),
-                ANALYST,
-                {"removed_at": removed_at},
-                now=NOW,
-                resolver=Directory(),
-                timings=TIMINGS,
-            )
+            plan("confirm_takedown", facts("notice_sent"), ANALYST, {"removed_at": removed_at})
         assert message in " ".join(refused.value.fields["removed_at"])
 
     def test_naive_and_zulu_times_are_utc(self):
         for value in ("2026-11-28T10:00", "2026-11-28T10:00:00Z", "2026-11-28T17:00+07:00"):
-            transition = workflow.plan(
-                "confirm_takedown",
-                facts("forwarded"),
-                ANALYST,
-                {"removed_at": value},
-                now=NOW,
-                resolver=Directory(),
-                timings=TIMINGS,
+            transition = plan(
+                "confirm_takedown", facts("forwarded"), ANALYST, {"removed_at": value}
             )
             assert transition.values["removed_at"] == datetime(2026, 11, 28, 10, tzinfo=UTC)
 
@@ -488,15 +366,7 @@ class TestConfirmTakedown:
 def test_reasons_must_be_real_text(action, reason):
     status = "with_police" if action == "release_hold" else "closed"
     with pytest.raises(ValidationFailed) as refused:
-        workflow.plan(
-            action,
-            facts(status, hold=True),
-            SUPERVISOR,
-            {"reason": reason},
-            now=NOW,
-            resolver=Directory(),
-            timings=TIMINGS,
-        )
+        plan(action, facts(status, hold=True), SUPERVISOR, {"reason": reason})
     assert "reason" in refused.value.fields
 
 
@@ -676,15 +546,7 @@ def test_the_effects_table_covers_every_action():
 )
 def test_what_each_action_writes(action, situation, fields, actor, changes):
     status, hold = situation
-    transition = workflow.plan(
-        action,
-        facts(status, hold),
-        actor,
-        fields,
-        now=NOW,
-        resolver=Directory(),
-        timings=TIMINGS,
-    )
+    transition = plan(action, facts(status, hold), actor, fields)
     assert transition.changes == changes
 
 
@@ -700,18 +562,14 @@ def test_only_the_first_hand_over_is_the_first_action(action):
         hosting_country="KH",
         first_action_at=earlier,
     )
-    transition = workflow.plan(
-        action, case, ANALYST, VALID_FIELDS[action], now=NOW, resolver=Directory(), timings=TIMINGS
-    )
+    transition = plan(action, case, ANALYST, VALID_FIELDS[action])
     assert "first_action_at" not in transition.changes
 
 
 def test_the_takedown_clock_follows_the_hosting_country():
     for country, due in (("KH", KH_TAKEDOWN), ("DE", NOW + 72 * HOUR), (None, NOW + 72 * HOUR)):
         case = CaseFacts(id=100, status=Status.NOTICE_PENDING, hosting_country=country)
-        transition = workflow.plan(
-            "send_notice", case, SYSTEM_ACTOR, {}, now=NOW, resolver=Directory(), timings=TIMINGS
-        )
+        transition = plan("send_notice", case, SYSTEM_ACTOR, {})
         assert transition.changes["due_at"] == transition.changes["next_reminder_at"] == due
 
 
@@ -720,15 +578,7 @@ class TestDuplicateOf:
 
     @pytest.mark.parametrize("named", [101, "101", "CM-2026-000101", "cm-2026-000101 "])
     def test_an_id_or_a_reference_records_the_id(self, named):
-        transition = workflow.plan(
-            "mark_duplicate",
-            facts("triage"),
-            ANALYST,
-            {"duplicate_of": named},
-            now=NOW,
-            resolver=Directory(),
-            timings=TIMINGS,
-        )
+        transition = plan("mark_duplicate", facts("triage"), ANALYST, {"duplicate_of": named})
         assert transition.values == {"duplicate_of": 101}
 
     @pytest.mark.parametrize(
@@ -744,13 +594,5 @@ class TestDuplicateOf:
     )
     def test_what_names_no_other_case_is_refused(self, named, message):
         with pytest.raises(ValidationFailed) as refused:
-            workflow.plan(
-                "mark_duplicate",
-                facts("triage"),
-                ANALYST,
-                {"duplicate_of": named},
-                now=NOW,
-                resolver=Directory(),
-                timings=TIMINGS,
-            )
+            plan("mark_duplicate", facts("triage"), ANALYST, {"duplicate_of": named})
         assert message in " ".join(refused.value.fields["duplicate_of"])
