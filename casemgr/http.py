@@ -181,3 +181,13 @@ def safe_next_path(target: str | None) -> str | None:
     ):
         return None
     return target
+
+
+MAX_PAGE = 10**6
+
+
+def page_arg() -> int:
+    """The list page asked for in ``?page=``: 1 when missing or not a number,
+    at most MAX_PAGE (a page past the end is simply empty)."""
+    value = request.args.get("page", "")
+    return min(max(int(value), 1), MAX_PAGE) if value.isdecimal() else 1

@@ -28,13 +28,9 @@ from casemgr.directory.models import Organisation
 from casemgr.directory.queries import by_kind, routing_candidates
 from casemgr.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed
 from casemgr.extensions import db
+from casemgr.http import page_arg
 from casemgr.intake.url_lists import TooManyURLs, parse_url_lines
 from casemgr.notices.queries import letters_for_case
-
-
-def _int_arg(name: str, default: int, *, low: int = 1, high: int = 10**6) -> int:
-    value = request.args.get(name, "")
-    return min(max(int(value), low), high) if value.isdecimal() else default
 
 
 def _country_arg(value: str | None) -> str | None:
@@ -61,7 +57,7 @@ def queue():
         filters,
         user_id=current_user.id,
         now=context.now(),
-        page=_int_arg("page", 1),
+        page=page_arg(),
         per_page=context.setting("QUEUE_PAGE_SIZE"),
     )
     return render_template(

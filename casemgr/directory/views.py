@@ -21,11 +21,7 @@ from casemgr.domain import OrgKind
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
 from casemgr.forms import attach_errors
-
-
-def _int_arg(name: str, default: int) -> int:
-    value = request.args.get(name, "")
-    return min(max(int(value), 1), 10**6) if value.isdecimal() else default
+from casemgr.http import page_arg
 
 
 @bp.route("/")
@@ -40,7 +36,7 @@ def index():
         if request.args.get("status") in queries.DIRECTORY_STATUSES
         else "active",
     )
-    page = queries.search(db.session, filters, page=_int_arg("page", 1))
+    page = queries.search(db.session, filters, page=page_arg())
     return render_template(
         "directory/index.html",
         page=page,

@@ -15,7 +15,7 @@ from casemgr.directory.queries import by_kind
 from casemgr.domain import Role
 from casemgr.errors import Conflict, ValidationFailed
 from casemgr.extensions import db
-from casemgr.http import safe_next_path, stored_pdf_response
+from casemgr.http import page_arg, safe_next_path, stored_pdf_response
 from casemgr.navigation import register_nav_item
 from casemgr.notices import bp
 from casemgr.notices.export import ExportRequest, NothingToExport, export_letters
@@ -58,8 +58,7 @@ def _render_letters(form: ExportForm, status: int = 200):
     kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
     recipient = request.args.get("recipient", "")
     first, last = _date_arg("from"), _date_arg("to")
-    page_arg = request.args.get("page", "")
-    page = min(int(page_arg), 10**6) if page_arg.isdecimal() and int(page_arg) > 0 else 1
+    page = page_arg()
     filters = NoticeFilter(
         kind=kind,
         recipient_id=int(recipient)
