@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    ColumnElement,
     ForeignKey,
     Index,
     Integer,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -193,7 +195,13 @@ class Case(Base):
         )
 
     def is_overdue(self, now: datetime) -> bool:
+        """Open and past the deadline of its current stage (:meth:`overdue_at` in SQL)."""
         return self.status != Status.CLOSED and self.due_at is not None and self.due_at < now
+
+    @classmethod
+    def overdue_at(cls, now: datetime) -> ColumnElement[bool]:
+        """:meth:`is_overdue` as a SQL condition (a NULL due date is never past)."""
+        return and_(cls.status != Status.CLOSED, cls.due_at < now)
 
     def __repr__(self) -> str:
         return f"<Case {self.reference} {self.status}>"

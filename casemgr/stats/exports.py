@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from casemgr.auth.models import User
 from casemgr.cases.models import Case, Submission
-from casemgr.cases.states import Status
 from casemgr.directory.models import Organisation
 from casemgr.stats.cohorts import Cohorts
 from casemgr.stats.figures import Figures
@@ -132,6 +132,7 @@ def cases_csv(
         Case.removed_at,
         Case.closed_at,
         Case.due_at,
+        sql_case((Case.overdue_at(now), "yes"), else_="no"),
     ]
     if include_urls:
         columns += [Case.url, Case.host, Case.hosting_ip]
@@ -156,13 +157,10 @@ def cases_csv(
     writer.writerow(CASE_COLUMNS + (URL_COLUMNS if include_urls else ()))
     yield take()
     for row in session.execute(query):
-        values = list(row)
-        overdue = values[4] != Status.CLOSED and values[18] is not None and values[18] < now
-        cells = values[:19] + ["yes" if overdue else "no"] + values[19:]
         writer.writerow(
             [
                 safe_cell(v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime) else v)
-                for v in cells
+                for v in row
             ]
         )
         yield take()
