@@ -2,4 +2,8 @@
 
 from flask import Blueprint
 
+from casemgr.cases.labels import label
+
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+# Every template names codes in plain words: {{ case.status|label("status") }}.
+bp.add_app_template_filter(label, "label")
