@@ -4,7 +4,7 @@ from casemgr.alerts.models import Alert
 from casemgr.audit import chain  # noqa: F401 - registers the audit log's commit hook
 from casemgr.audit.models import AuditEntry
 from casemgr.auth.models import ApiToken, LoginThrottle, RecoveryCode, User
-from casemgr.cases.models import Case, CaseEvent, ReferenceCounter, Submission
+from casemgr.cases.models import Case, CaseEvent, CaseNote, ReferenceCounter, Submission
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
 from casemgr.notices.models import Notice, NoticeCase
 from casemgr.notifications.models import Notification
@@ -17,6 +17,7 @@ __all__ = [
     "AuditEntry",
     "Case",
     "CaseEvent",
+    "CaseNote",
     "LoginThrottle",
     "MonthlyReport",
     "Notice",

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    event,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -181,6 +182,12 @@ class Case(Base):
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", passive_deletes=True
     )
+    # Oldest first, like the events (casemgr/cases/notes.py adds them). The
+    # database removes a case's notes with it: the ORM never touches a note
+    # after writing it ("all").
+    notes: Mapped[list[CaseNote]] = relationship(
+        back_populates="case", order_by="CaseNote.id", passive_deletes="all"
+    )
 
     @property
     def facts(self) -> CaseFacts:
@@ -223,6 +230,32 @@ class CaseEvent(Base):
 
     case: Mapped[Case] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+class CaseNote(Base):
+    """A member of staff's note on a case: a phone call, a police reference.
+
+    Plain text; never edited or deleted (a correction is a new note), so the
+    ORM refuses to update or delete one (:func:`_notes_are_append_only`).
+    Written by :func:`casemgr.cases.notes.add_note` only.
+    """
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    case: Mapped[Case] = relationship(back_populates="notes")
+    author: Mapped[User | None] = relationship()
+
+
+@event.listens_for(CaseNote, "before_update")
+@event.listens_for(CaseNote, "before_delete")
+def _notes_are_append_only(mapper, connection, note: CaseNote) -> None:
+    raise RuntimeError(f"case notes are never changed or deleted (note {note.id})")
 
 
 class ReferenceCounter(Base):
