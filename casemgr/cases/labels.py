@@ -56,6 +56,8 @@ ACTION: Mapping[str, LazyString] = {
     "reminder_sent": _l("Reminder sent"),
     "escalated": _l("Escalated"),
     "hold_review_due": _l("Police hold due for review"),
+    # A note in the history (casemgr/cases/notes.py): not an event, not an action.
+    "note": _l("Note"),
 }
 
 CLASSIFICATION: Mapping[str, LazyString] = {
