@@ -148,6 +148,7 @@ def _register_blueprints(app: Flask) -> None:
         "casemgr.staff.views",
         "casemgr.ops.views",
         "casemgr.cases.views",
+        "casemgr.cases.note_views",
         "casemgr.directory.views",
         "casemgr.public.views",
         "casemgr.stats.views",

@@ -70,6 +70,7 @@ PERMISSIONS: dict[str, str] = {
     "POST /cases/<int:case_id>/actions/<action>": "staff",  # the workflow checks the role
     "POST /cases/<int:case_id>/contact": "staff",
     "POST /cases/<int:case_id>/trace": "staff",
+    "POST /cases/<int:case_id>/notes": "staff",
     # directory: all staff read, supervisors change
     "GET /directory/": "staff",
     "GET /directory/<int:organisation_id>": "staff",
@@ -124,6 +125,7 @@ PERMISSIONS: dict[str, str] = {
     "GET /api/v1/cases": "api-staff",
     "GET /api/v1/cases/<int:case_id>": "api-staff",
     "POST /api/v1/cases/<int:case_id>/actions/<action>": "api-staff",
+    "POST /api/v1/cases/<int:case_id>/notes": "api-staff",
     "GET /api/v1/organizations": "api-staff",
     "POST /api/v1/organizations": "api-supervisor",
     "GET /api/v1/stats": "api-staff",

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, false, func, literal, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
-from casemgr.cases.models import Case, CaseEvent, Submission
+from casemgr.cases.models import Case, CaseEvent, CaseNote, Submission
 from casemgr.cases.receiving import url_hash
 from casemgr.cases.states import Status
 from casemgr.database import estimated_rows, is_valid_id
@@ -199,6 +199,7 @@ def case_for_page(session: Session, case_id: int) -> Case:
         .where(Case.id == case_id)
         .options(
             selectinload(Case.events).selectinload(CaseEvent.actor),
+            selectinload(Case.notes).selectinload(CaseNote.author),
             selectinload(Case.submission),
             selectinload(Case.assignee),
             selectinload(Case.duplicate_of),

@@ -116,7 +116,7 @@ def _suggestion(case: Case, allowed: list[str], prefill: dict[str, str]):
     )
 
 
-def _render_case(case: Case, *, failed_form=None, status: int = 200, trace=None):
+def _render_case(case: Case, *, failed_form=None, status: int = 200, trace=None, note=None):
     actor = current_user.actor
     options = _action_options()
     prefill = _prefill()
@@ -152,6 +152,7 @@ def _render_case(case: Case, *, failed_form=None, status: int = 200, trace=None)
             now=context.now(),
             can_view_contact=case.submission.reporter_contact is not None,
             letters=letters_for_case(db.session, case.id),
+            note=note,  # a refused note to show again (note_views.py)
         ),
         status,
     )
