@@ -1,4 +1,5 @@
-"""API v1 of cases: POST /reports, GET /cases, GET /cases/<id>, POST /cases/<id>/actions/<action>.
+"""API v1 of cases: POST /reports, GET /cases, GET /cases/<id>,
+POST /cases/<id>/actions/<action>, POST /cases/<id>/notes.
 
 Thin routes on the API blueprint: read the request (``api_inputs``), call a
 service, commit, answer with what ``schemas`` builds. Domain errors are
@@ -22,7 +23,7 @@ from casemgr.api.inputs import json_object, query_parameters
 from casemgr.api.schemas import ID, Json, enum_of, ref
 from casemgr.auth.models import User
 from casemgr.cases import api_inputs as inputs
-from casemgr.cases import queries, receiving, schemas
+from casemgr.cases import notes, queries, receiving, schemas
 from casemgr.cases import services as cases
 from casemgr.cases.states import Action, Status
 from casemgr.cases.workflow import RULES, ActionRule
@@ -129,6 +130,20 @@ def act(case_id: int, action: str):
     return schemas.case_detail(case, actor=actor, now=context.now())
 
 
+@bp.post("/cases/<int:case_id>/notes")
+@token_required()
+def add_note(case_id: int):
+    """404 for an unknown case; 422 naming ``body`` for a note that is not acceptable.
+    Whoever may act on cases may add a note, in any state of the case."""
+    query_parameters(request.args, ())
+    case = queries.case_for_page(db.session, case_id)
+    text = inputs.note_body(json_object())
+    note = notes.add_note(db.session, case, text, actor=current_api_user().actor, now=context.now())
+    answer = schemas.note(note)  # before the commit expires what it reads
+    db.session.commit()
+    return answer, 201
+
+
 # --- this part of the API document
 
 _CASE_ID = {
@@ -222,7 +237,26 @@ def openapi_paths(*, max_urls: int, max_per_page: int, languages: Sequence[str])
     }
     for action, rule in RULES.items():
         paths[f"/cases/{{case_id}}/actions/{action}"] = {"post": _action_operation(action, rule)}
+    paths["/cases/{case_id}/notes"] = {"post": _NOTE_OPERATION}
     return paths
+
+
+_NOTE_OPERATION: Json = {
+    "operationId": "add_case_note",
+    "tags": ["cases"],
+    "summary": "Add a note to a case",
+    "description": "A note written down on the case (a phone call, a police reference), "
+    "shown in its history and returned in the case's `notes`. Notes are never changed or "
+    "deleted: to correct one, add another that says so. Any member of staff may add one, "
+    "whatever the case's state; it does not change the case or its `version`. Never "
+    "describe the material in a note.",
+    "parameters": [_CASE_ID],
+    "requestBody": operations.body(inputs.note_request_schema()),
+    "responses": {
+        "201": operations.ok("Added: the note", "CaseNote"),
+        **operations.errors(*operations.BODY_ERRORS, 403, 404),
+    },
+}
 
 
 def _action_operation(action: str, rule: ActionRule) -> Json:

@@ -1,9 +1,10 @@
 """What the cases API hears: each request body's schema beside the code reading it.
 
-Reports (POST /reports), case actions (POST /cases/<id>/actions/<action>) and
-the case list's query string (GET /cases). Only the *shape* is checked here,
-with the API's shared readers (``casemgr.api.inputs``); what a value means is
-the services' and the workflow's to judge. The schemas of the case actions are
+Reports (POST /reports), case actions (POST /cases/<id>/actions/<action>),
+notes (POST /cases/<id>/notes) and the case list's query string (GET /cases).
+Only the *shape* is checked here, with the API's shared readers
+(``casemgr.api.inputs``); what a value means is the services' and the
+workflow's to judge. The schemas of the case actions are
 generated from the workflow's table (``workflow.RULES``), never written out.
 """
 
@@ -38,6 +39,7 @@ from casemgr.api.schemas import (
 )
 from casemgr.cases import queries, receiving
 from casemgr.cases.fields import MAX_CASE_REFERENCE_LENGTH, MAX_REASON_LENGTH, FieldSpec
+from casemgr.cases.notes import MAX_NOTE_LENGTH
 from casemgr.cases.states import Status
 from casemgr.cases.workflow import ActionRule
 from casemgr.database import MAX_ID
@@ -250,6 +252,38 @@ def _if_match_version(header: str) -> int | None:
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1]
     return int(text) if _DIGITS.fullmatch(text) else None
+
+
+# --- notes
+
+
+def note_request_schema() -> Json:
+    return closed_object(
+        {
+            "body": {
+                **TEXT,
+                "minLength": 1,
+                "maxLength": MAX_NOTE_LENGTH,
+                "description": "The note, plain text: line breaks (`\\n`) and tabs are kept, "
+                "other control characters are refused (422). Blank space at either end "
+                f"is removed; what is left must be 1 to {MAX_NOTE_LENGTH} characters. "
+                "Never a description of the material.",
+            }
+        }
+    )
+
+
+def note_body(body: Mapping[str, Any]) -> str:
+    """The text of a new note; raises ValidationFailed naming ``body`` (missing,
+    null, not text) or an unknown field. What the text may hold is the
+    service's to judge (``notes.add_note``)."""
+    errors = shape_errors(body, note_request_schema())
+    text = given(body, errors).get("body")
+    if text is None and "body" not in errors:
+        errors["body"] = ["is required"]
+    if errors:
+        raise ValidationFailed(errors)
+    return text
 
 
 # --- the case list

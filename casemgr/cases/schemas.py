@@ -32,7 +32,7 @@ from casemgr.auth.models import User
 from casemgr.cases import queries, receiving
 from casemgr.cases import services as cases
 from casemgr.cases.fields import AgeGroup, Classification, MediaType, SiteType
-from casemgr.cases.models import Case, CaseEvent, Submission
+from casemgr.cases.models import Case, CaseEvent, CaseNote, Submission
 from casemgr.cases.states import Resolution, Status
 from casemgr.directory.models import Organisation
 from casemgr.domain import Actor, OrgKind
@@ -169,6 +169,7 @@ def case_detail(case: Case, *, actor: Actor, now: datetime) -> Json:
         "allowed_actions": cases.allowed_actions(case, actor),
         "events": [event(item) for item in case.events],
         "notices": notices(case),
+        "notes": [note(item) for item in case.notes],
     }
 
 
@@ -181,6 +182,15 @@ def event(record: CaseEvent) -> Json:
         "actor": user_ref(record.actor),
         "fields": record.fields,
         "at": iso(record.created_at),
+    }
+
+
+def note(record: CaseNote) -> Json:
+    return {
+        "id": record.id,
+        "body": record.body,
+        "author": user_ref(record.author),
+        "created_at": iso(record.created_at),
     }
 
 
@@ -225,6 +235,11 @@ CASE_SCHEMAS: dict[str, Json] = {
             },
             "events": {"type": "array", "items": ref("CaseEvent")},
             "notices": {"type": "array", "items": ref("Notice")},
+            "notes": {
+                "type": "array",
+                "items": ref("CaseNote"),
+                "description": "Staff's notes on the case, oldest first (newest last)",
+            },
         },
         description="A case: one reported URL and everything done about it.",
     ),
@@ -242,6 +257,18 @@ CASE_SCHEMAS: dict[str, Json] = {
             "fields": {"type": "object", "description": "The action's fields as recorded"},
             "at": TIME,
         }
+    ),
+    "CaseNote": closed_object(
+        {
+            "id": ID,
+            "body": {**TEXT, "description": "Plain text; line breaks as `\\n`"},
+            "author": {
+                **nullable(ref("UserRef")),
+                "description": "Who wrote it; null when that account no longer exists",
+            },
+            "created_at": TIME,
+        },
+        description="A note on a case: never changed or deleted (a correction is a new note).",
     ),
     "CaseList": closed_object(
         {

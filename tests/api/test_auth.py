@@ -19,6 +19,7 @@ PROTECTED = [
     ("GET", "/api/v1/cases"),
     ("GET", "/api/v1/cases/1"),
     ("POST", "/api/v1/cases/1/actions/assign"),
+    ("POST", "/api/v1/cases/1/notes"),
     ("GET", "/api/v1/organizations"),
     ("POST", "/api/v1/organizations"),
     ("GET", "/api/v1/stats"),

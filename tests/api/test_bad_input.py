@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from casemgr.cases.models import Case, Submission
+from casemgr.cases.models import Case, CaseNote, Submission
 from casemgr.directory.models import Organisation
 from casemgr.extensions import db
 
@@ -16,6 +16,7 @@ from casemgr.extensions import db
 BODIES = {
     "reports": lambda case: ("/api/v1/reports", {"urls": ["http://example.com/x"]}),
     "action": lambda case: (f"/api/v1/cases/{case.id}/actions/assign", {}),
+    "note": lambda case: (f"/api/v1/cases/{case.id}/notes", {"body": "Called the provider."}),
     "organizations": lambda case: ("/api/v1/organizations", {"kind": "police", "name": "Unit"}),
 }
 
@@ -31,6 +32,7 @@ def state(make):
             db.session.scalar(select(func.count()).select_from(Submission)),
             db.session.scalar(select(func.count()).select_from(Organisation)),
             db.session.get(Case, case.id).version,
+            db.session.scalar(select(func.count()).select_from(CaseNote)),
         )
 
     return case, snapshot
