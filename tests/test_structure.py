@@ -160,9 +160,10 @@ def test_no_service_imports_a_view():
     offenders = {
         (name, target)
         for name, targets in GRAPH.items()
-        if not name.endswith((".views", ".api", ".cli")) and name != "casemgr"
+        # A feature's views may sit in several modules (cases/note_views.py).
+        if not name.endswith((".views", "_views", ".api", ".cli")) and name != "casemgr"
         for target in targets
-        if target.endswith(".views")
+        if target.endswith((".views", "_views"))
     }
     assert offenders == set()
 
