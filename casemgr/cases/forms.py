@@ -3,9 +3,13 @@ so a field added to an action there appears here without a second copy."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     Field,
@@ -16,7 +20,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from casemgr.cases.fields import MAX_REASON_LENGTH, FieldSpec
+from casemgr.cases.fields import MAX_REASON_LENGTH, FieldSpec, is_illegal
+from casemgr.cases.labels import KINDS, label
 from casemgr.cases.receiving import (
     MAX_CONTACT_LENGTH,
     MAX_DESCRIPTION_LENGTH,
@@ -58,29 +63,83 @@ class ManualReportForm(FlaskForm):
     feedback_requested = BooleanField("The reporter wants feedback")
 
 
+# The action fields' labels in the staff's language (the workflow's table is
+# pure Python and names them in English). ``removed_at`` keeps the workflow's
+# label: it names the time zone the value is read in.
+FIELD_LABELS: dict[str, LazyString] = {
+    "assignee_id": _l("Assignee"),
+    "classification": _l("Classification"),
+    "media_type": _l("Media type"),
+    "site_type": _l("Site type"),
+    "hosting_country": _l("Hosting country"),
+    "age_group": _l("Age group"),
+    "hosting_ip": _l("Hosting IP"),
+    "duplicate_of": _l("Duplicate of (case id or reference)"),
+    "provider_id": _l("Hosting provider"),
+    "partner_id": _l("Partner hotline"),
+    "police_id": _l("Police"),
+    "hold": _l("Police asked to hold the takedown"),
+    "reason": _l("Reason"),
+}
+
+
+def _choice_label(spec: FieldSpec, code: str) -> str:
+    return label(code, spec.name) if spec.name in KINDS else code.replace("_", " ")
+
+
 def _field_for(spec: FieldSpec, options: dict[str, Sequence[tuple[str, str]]]) -> Field:
-    label = spec.label or spec.name
+    name = FIELD_LABELS.get(spec.name, spec.label or spec.name)
+    required = requirement(spec) == "required"
+    render_kw = {"required": True, "aria-required": "true"} if required else {}
     if spec.kind == "choice":
         return SelectField(
-            label,
-            choices=select_choices(((c, c.replace("_", " ")) for c in spec.choices), blank="—"),
+            name,
+            choices=select_choices(((c, _choice_label(spec, c)) for c in spec.choices), blank="—"),
             validate_choice=False,  # the workflow validates, with its own messages
+            render_kw=render_kw,
         )
     if spec.kind == "country":
         return SelectField(
-            label, choices=select_choices(country_choices(), blank="—"), validate_choice=False
+            name,
+            choices=select_choices(country_choices(), blank="—"),
+            validate_choice=False,
+            render_kw=render_kw,
         )
     if spec.kind == "bool":
-        return BooleanField(label)
+        return BooleanField(name)
     if spec.kind == "text":
-        return TextAreaField(label, validators=[Length(max=MAX_REASON_LENGTH)])
+        return TextAreaField(
+            name, validators=[Length(max=MAX_REASON_LENGTH)], render_kw=render_kw or None
+        )
     if spec.kind == "datetime":
-        return StringField(label, render_kw={"type": "datetime-local", "step": "60"})
+        return StringField(name, render_kw={"type": "datetime-local", "step": "60", **render_kw})
     if spec.kind == "id" and spec.refers_to in options:
         return SelectField(
-            label, choices=select_choices(options[spec.refers_to], blank="—"), validate_choice=False
+            name,
+            choices=select_choices(options[spec.refers_to], blank="—"),
+            validate_choice=False,
+            render_kw=render_kw,
         )
-    return StringField(label, validators=[Length(max=2048)])
+    return StringField(name, validators=[Length(max=2048)], render_kw=render_kw or None)
+
+
+def requirement(spec: FieldSpec) -> str | None:
+    """How the case page marks the field: "required", "conditional" (required
+    only in some cases, see :func:`required_when`) or None."""
+    if spec.kind == "bool":
+        return None
+    if spec.required_if is not None or (spec.required_when and not spec.required):
+        return "conditional"
+    return "required" if spec.required else None
+
+
+def required_when(spec: FieldSpec) -> str:
+    """In plain words, when a conditionally required field is required."""
+    if spec.required_if is is_illegal:
+        return _("Required when the classification is illegal (baseline or national).")
+    if spec.required_when:
+        return _("Required when %(condition)s.", condition=spec.required_when)
+    return ""
 
 
 def build_action_form(
@@ -99,6 +158,37 @@ def build_action_form(
     return form
 
 
+def restored_action_form(
+    rule: ActionRule,
+    options: dict[str, Sequence[tuple[str, str]]],
+    values: Mapping[str, str],
+    errors: Mapping[str, Sequence[str]],
+    *,
+    form_key: str = "",
+) -> FlaskForm:
+    """The form of ``rule`` as it was submitted (``values`` by field name),
+    with its ``errors`` by field name (``form_key``: those about the whole form)."""
+    prefix = rule.action.value
+    formdata = MultiDict({f"{prefix}-{name}": value for name, value in values.items()})
+    form = build_action_form(rule, options, formdata=formdata)
+    for name, messages in errors.items():
+        if name != form_key and name in form and name != "version":
+            form[name].errors = list(messages)
+        else:
+            form.form_errors.extend(messages)
+    return form
+
+
 def action_values(form: FlaskForm) -> dict[str, object]:
     """The raw values of an action form, keyed as the workflow names them."""
     return {spec.name: form[spec.name].data for spec in form.rule.fields}
+
+
+def submitted_values(form: FlaskForm) -> dict[str, str]:
+    """What was typed into an action form, as text, to show it again."""
+    values = {}
+    for spec in form.rule.fields:
+        raw = form[spec.name].raw_data
+        if raw:
+            values[spec.name] = str(raw[0])
+    return values

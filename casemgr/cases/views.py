@@ -8,18 +8,27 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from casemgr import context
 from casemgr.auth import accounts
 from casemgr.auth.access import staff_required
-from casemgr.cases import bp, queries, receiving
+from casemgr.cases import bp, page_state, queries, receiving, related, workbench
 from casemgr.cases import services as cases
 from casemgr.cases.fields import Classification
-from casemgr.cases.forms import ManualReportForm, action_values, build_action_form
+from casemgr.cases.forms import (
+    ManualReportForm,
+    action_values,
+    build_action_form,
+    submitted_values,
+)
+from casemgr.cases.labels import label
 from casemgr.cases.models import Case
+from casemgr.cases.next_step import next_steps
 from casemgr.cases.states import Action, Status
 from casemgr.cases.workflow import RULES
 from casemgr.countries import country_choices, is_country_code
@@ -74,16 +83,21 @@ def queue():
 
 
 def _action_options() -> dict[str, list[tuple[str, str]]]:
+    """Select choices by what a field refers to; staff start with the signed-in user."""
+    staff = sorted(accounts.active_staff(db.session), key=lambda u: u.id != current_user.id)
     options = {
-        "staff": [(str(u.id), f"{u.name} ({u.role})") for u in accounts.active_staff(db.session)]
+        "staff": [
+            (str(u.id), _("%(name)s (you)", name=u.name) if u.id == current_user.id else u.name)
+            for u in staff
+        ]
     }
     for kind, organisations in by_kind(db.session).items():
         options[kind] = [(str(o.id), o.label) for o in organisations]
     return options
 
 
-# Action fields the case page may pre-fill from its query string (the tracing
-# help links here with what it found); the workflow still checks them on submit.
+# Action fields the case page may pre-fill from its query string; the workflow
+# still checks them on submit.
 PREFILL_FIELDS = ("provider_id", "partner_id", "police_id", "hosting_ip", "hosting_country")
 
 
@@ -91,14 +105,14 @@ def _prefill() -> dict[str, str]:
     values = {}
     for name in PREFILL_FIELDS:
         value = (request.args.get(name) or "").strip()
-        if value and len(value) <= 64:
+        if value and len(value) <= 64 and value.isprintable():
             values[name] = value
     return values
 
 
-def _suggestion(case: Case, allowed: list[str], prefill: dict[str, str]):
+def _suggestion(case: Case, allowed: list[str], defaults: dict[str, str]):
     """The routing suggestion for this case and user (None if there is none)."""
-    hinted = prefill.get("provider_id", "")
+    hinted = defaults.get("provider_id", "")
     provider_id = int(hinted) if hinted.isdecimal() and int(hinted) < 2**31 else case.provider_id
     return routing.suggest(
         routing.CaseSituation(
@@ -116,40 +130,47 @@ def _suggestion(case: Case, allowed: list[str], prefill: dict[str, str]):
     )
 
 
-def _render_case(case: Case, *, failed_form=None, status: int = 200, trace=None, note=None):
-    actor = current_user.actor
+def _render_case(case: Case, *, status: int = 200, note=None):
+    now = context.now()
+    failed = page_state.take_failed(session, case.id)
+    kept_trace = page_state.trace_for(session, db.session, case.id, now=now)
+    trace = kept_trace.result if kept_trace else None
+    allowed = cases.allowed_actions(case, current_user.actor)
+    defaults = workbench.defaults(db.session, case, trace, allowed, _prefill())
+    defaults.setdefault("assignee_id", str(current_user.id))
+    suggestion = _suggestion(case, allowed, defaults)
+    steps = next_steps(
+        allowed,
+        suggested=suggestion.action if suggestion else None,
+        failed=failed.action if failed else None,
+    )
     options = _action_options()
-    prefill = _prefill()
-    allowed = cases.allowed_actions(case, actor)
-    suggestion = _suggestion(case, allowed, prefill)
-    if suggestion is not None:  # the suggested action first, the others in table order
-        allowed.sort(key=lambda action: action != suggestion.action)
-    forms = []
-    for action in allowed:
-        if failed_form is not None and failed_form.rule.action == action:
-            forms.append(failed_form)
-            continue
-        form = build_action_form(RULES[Action(action)], options, formdata=None)
-        form.version.data = case.version
-        defaults = dict(prefill)
-        if suggestion and suggestion.action == action and suggestion.organisation_id:
-            defaults.setdefault(suggestion.field, str(suggestion.organisation_id))
-        for spec in form.rule.fields:
-            if spec.name in defaults:
-                form[spec.name].data = defaults[spec.name]
-        forms.append(form)
+    forms = workbench.action_forms(case, steps.actions, options, defaults, suggestion, failed)
+    take = workbench.take_offer(case, allowed, current_user.id)
+    opened = steps.opened
+    if opened == Action.ASSIGN and take and not (failed and failed.action == Action.ASSIGN):
+        opened = None  # the Take button is the next step, not the assign form
     return (
         render_template(
             "cases/case.html",
             case=case,
             forms=forms,
+            opened=opened,
+            take=take,
+            take_is_next=take is not None and steps.opened == Action.ASSIGN,
+            failed=failed,
+            error_summary=workbench.error_summary(forms),
             suggestion=suggestion,
-            suggested_label=RULES[Action(suggestion.action)].label if suggestion else None,
+            suggested_label=label(suggestion.action, "action") if suggestion else None,
             suggested_organisation=_organisation_label(suggestion),
             trace=trace,
+            kept_trace=kept_trace,
+            reporter=workbench.reporter_facts(case.submission),
+            same_submission=related.same_submission(db.session, case),
+            same_host=related.open_on_same_host(db.session, case),
             duplicates=queries.duplicates_of(db.session, case),
             field_names=_field_names(options),
-            now=context.now(),
+            now=now,
             can_view_contact=case.submission.reporter_contact is not None,
             letters=letters_for_case(db.session, case.id),
             note=note,  # a refused note to show again (note_views.py)
@@ -176,6 +197,11 @@ def _organisation_label(suggestion) -> str | None:
     return organisation.label if organisation else None
 
 
+def _to_case_page(case_id: int, **anchor):
+    """Back to the case page with a GET (post/redirect/get): a reload sends nothing again."""
+    return redirect(url_for("cases.case_page", case_id=case_id, **anchor), code=303)
+
+
 @bp.route("/<int:case_id>")
 @staff_required
 def case_page(case_id: int):
@@ -190,15 +216,14 @@ def act(case_id: int, action: str):
         abort(404, description=f"'{action}' is not an action.")
     form = build_action_form(RULES[Action(action)], _action_options(), formdata=request.form)
     if not form.validate():
-        return _render_case(case, failed_form=form, status=422)
-    values = action_values(form)
+        return _back_with_errors(case_id, form, form.errors)
     version = form.version.data
     try:
         cases.apply_action(
             db.session,
             case,
             action,
-            values,
+            action_values(form),
             actor=current_user.actor,
             now=context.now(),
             timings=context.timings(),
@@ -206,25 +231,37 @@ def act(case_id: int, action: str):
         )
     except ValidationFailed as exc:
         db.session.rollback()
-        case = queries.case_for_page(db.session, case_id)
-        for name, messages in exc.fields.items():
-            if name in form:
-                form[name].errors = list(form[name].errors) + messages
-            else:
-                form.form_errors.extend(messages)
-        return _render_case(case, failed_form=form, status=422)
-    except (InvalidTransition, PermissionDenied, StaleVersion) as exc:
+        return _back_with_errors(case_id, form, exc.fields)
+    except StaleVersion as exc:
         db.session.rollback()
-        if isinstance(exc, StaleVersion):
-            exc = exc.described()
-        flash(str(exc), "error")
+        flash(workbench.stale_message(exc.described()), "error")
+        return _back_with_errors(case_id, form, {})
+    except (InvalidTransition, PermissionDenied) as exc:
+        # Not a form to correct but a request the page did not offer (or no
+        # longer offers): refused with its status, and nothing is kept.
+        db.session.rollback()
+        flash(workbench.refusal_message(exc), "error")
         return _render_case(
             queries.case_for_page(db.session, case_id),
             status=403 if isinstance(exc, PermissionDenied) else 409,
         )
     db.session.commit()
-    flash(f"{RULES[Action(action)].label}: done. The case is now '{case.status}'.", "success")
-    return redirect(url_for("cases.case_page", case_id=case.id))
+    flash(workbench.done_message(action, case, current_user.id), "success")
+    return _to_case_page(case.id)
+
+
+def _back_with_errors(case_id: int, form, errors: dict[str, list[str]]):
+    """Keep what was typed and the errors for the case page, and go back to it."""
+    page_state.keep_failed(
+        session,
+        page_state.FailedAction(
+            case_id,
+            form.rule.action.value,
+            submitted_values(form),
+            {name: list(messages) for name, messages in errors.items() if name != "version"},
+        ),
+    )
+    return _to_case_page(case_id)
 
 
 @bp.route("/<int:case_id>/trace", methods=["POST"])
@@ -233,8 +270,11 @@ def trace_host(case_id: int):
     """Look the case's host up in DNS and match it against the directory.
 
     Only on the analyst's request: the look-up is a network action. Nothing
-    on the case changes; the page shows what was found. The look-up is audited."""
+    on the case changes; the page shows what was found (kept in the session
+    for a while, see page_state) and fills it into the action forms. The
+    look-up is audited."""
     case = queries.case_for_page(db.session, case_id)
+    now = context.now()
     result = tracing.trace_case(
         db.session,
         case_id=case.id,
@@ -242,10 +282,11 @@ def trace_host(case_id: int):
         resolver=current_app.extensions["casemgr.resolver"],
         timeout=float(context.setting("TRACE_DNS_TIMEOUT_SECONDS")),
         actor=current_user.actor,
-        now=context.now(),
+        now=now,
     )
     db.session.commit()
-    return _render_case(case, trace=result)
+    page_state.keep_trace(session, case.id, result, now=now)
+    return _to_case_page(case.id, _anchor="trace")
 
 
 @bp.route("/<int:case_id>/contact", methods=["POST"])

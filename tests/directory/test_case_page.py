@@ -53,7 +53,7 @@ def selected(page: str, field: str) -> str | None:
 
 def first_form_is_open(page: str) -> bool:
     actions = page[page.index("<h2>Actions</h2>") :]
-    return re.search(r'<details class="action"\s+open>', actions) is not None
+    return re.search(r'<details class="action" id="action-\w+" open>', actions) is not None
 
 
 def case_page(client, case, query=""):
@@ -69,8 +69,8 @@ def test_own_country_police_first(client, make, analyst, directory):
     assert first_form_is_open(page)
     assert "Suggested: Refer to police — National Police (KH)." in page
     assert selected(page, "refer_to_police-police_id") == str(directory["police_kh"].id)
-    # The other allowed actions are all still there, in table order.
-    assert actions_on(page)[1:] == ["close_unavailable", "request_notice", "forward_to_partner"]
+    # The other allowed actions are all still there, the likely next ones first.
+    assert actions_on(page)[1:] == ["request_notice", "forward_to_partner", "close_unavailable"]
 
 
 class TestNoticeFirst:
@@ -87,7 +87,19 @@ class TestNoticeFirst:
         assert selected(page, "request_notice-provider_id") == str(provider)
 
     def test_without_a_provider_it_asks_for_a_trace(self, client, make, analyst, directory):
-        page = case_page(login(client, analyst), assessed(make, analyst, "KH"))
+        # A host no provider's domain in the directory covers.
+        case = make.case("triage", by=analyst, url="http://unknown.example.net/x")
+        cases.apply_action(
+            db.session,
+            case,
+            "assess",
+            ILLEGAL,
+            actor=analyst.actor,
+            now=context.now(),
+            timings=context.timings(),
+        )
+        db.session.commit()
+        page = case_page(login(client, analyst), case)
         assert actions_on(page)[0] == "request_notice"
         assert "Trace the host" in page
         assert selected(page, "request_notice-provider_id") is None
@@ -150,7 +162,7 @@ class TestHotlineCountry:
 def test_no_suggestion_before_assessment(client, make, analyst, directory):
     page = case_page(login(client, analyst), make.case("triage", by=analyst))
     assert "Suggested:" not in page
-    assert actions_on(page)[0] == "assign"
+    assert actions_on(page)[0] == "assess"  # next step first (casemgr/cases/next_step.py)
 
 
 def test_a_query_parameter_overrides_the_suggested_organisation(client, make, analyst, directory):

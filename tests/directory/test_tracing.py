@@ -237,7 +237,11 @@ def traced_case(app, make, analyst):
 
 
 def trace_page(client, case):
-    return client.post(f"/cases/{case.id}/trace")
+    """Trace, then follow the redirect back to the case page (post/redirect/get)."""
+    response = client.post(f"/cases/{case.id}/trace")
+    assert response.status_code == 303
+    assert response.location == f"/cases/{case.id}#trace"
+    return client.get(response.location)
 
 
 def test_trace_button_is_on_the_case_page_and_explains_itself(client, traced_case, analyst):
@@ -253,7 +257,7 @@ def test_nothing_is_looked_up_until_asked(app, client, traced_case, analyst):
     assert dns.calls == []
 
 
-def test_trace_shows_addresses_provider_and_a_prefill_link(
+def test_trace_shows_addresses_provider_and_fills_the_forms(
     app, client, traced_case, analyst, providers
 ):
     dns = app.extensions["casemgr.resolver"] = FakeDNS({"img.example.com": ["192.0.2.200"]})
@@ -265,10 +269,9 @@ def test_trace_shows_addresses_provider_and_a_prefill_link(
     assert "Narrow Host (DE)" in page  # by domain img.example.com
     assert "Single Host (KH)" in page  # the network holding the address
     narrow = providers["narrow"].id
-    link = re.search(r'href="(/cases/\d+\?[^"]+)">Fill these', page).group(1)
-    assert f"provider_id={narrow}" in link
-    assert "hosting_ip=192.0.2.200" in link
-    assert "hosting_country=DE" in link
+    assert "What it found is filled into the action forms" in page
+    notice = page[page.index('name="request_notice-provider_id"') :]
+    assert f'<option selected value="{narrow}">' in notice[: notice.index("</select>")]
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "case.trace"))
     assert entry.actor_id == analyst.id
     assert entry.details["addresses"] == ["192.0.2.200"]
@@ -300,7 +303,7 @@ def test_a_hanging_resolver_times_out_with_a_message(
 
 
 def test_trace_needs_a_signed_in_user(client, traced_case):
-    response = trace_page(client, traced_case)
+    response = client.post(f"/cases/{traced_case.id}/trace")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
 
