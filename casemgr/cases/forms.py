@@ -24,7 +24,7 @@ from casemgr.cases.receiving import (
 )
 from casemgr.cases.workflow import ActionRule
 from casemgr.countries import country_choices
-from casemgr.forms import select_choices
+from casemgr.forms import LocalDateTimeField, select_choices
 
 MANUAL_SOURCES = [
     ("phone", "Phone call"),
@@ -75,7 +75,8 @@ def _field_for(spec: FieldSpec, options: dict[str, Sequence[tuple[str, str]]]) -
     if spec.kind == "text":
         return TextAreaField(label, validators=[Length(max=MAX_REASON_LENGTH)])
     if spec.kind == "datetime":
-        return StringField(label, render_kw={"type": "datetime-local", "step": "60"})
+        # Typed on the hotline's wall clock; the workflow gets it in UTC.
+        return LocalDateTimeField(label, default_now=True)
     if spec.kind == "id" and spec.refers_to in options:
         return SelectField(
             label, choices=select_choices(options[spec.refers_to], blank="—"), validate_choice=False
@@ -100,5 +101,6 @@ def build_action_form(
 
 
 def action_values(form: FlaskForm) -> dict[str, object]:
-    """The raw values of an action form, keyed as the workflow names them."""
+    """The values of an action form, keyed as the workflow names them (a time
+    typed on the hotline's wall clock is already UTC)."""
     return {spec.name: form[spec.name].data for spec in form.rule.fields}
