@@ -43,6 +43,10 @@ class Config:
     # the letter is flagged for manual delivery (supervisors also get an alert).
     HOTLINE_SUPERVISORS_EMAIL = ""
     CASE_REFERENCE_PREFIX = "CM"
+    # The hotline's time zone, an IANA name ("Asia/Phnom_Penh"). Staff pages,
+    # letters, CSVs for people and date inputs use it, naming the zone; the
+    # database and the API stay in UTC. A name that is not a zone stops the app.
+    HOTLINE_TIMEZONE = "UTC"
 
     # Timings (hours unless noted); per hosting country overrides in
     # TAKEDOWN_DUE_HOURS_BY_COUNTRY, e.g. {"US": 48}.

@@ -94,7 +94,13 @@ def _finish_config(app: Flask) -> None:
             )
 
     from casemgr.crypto import ContactCipher
+    from casemgr.localtime import zone
     from casemgr.settings import LoginPolicy, Timings
+
+    try:
+        app.extensions["casemgr.timezone"] = zone(app.config.get("HOTLINE_TIMEZONE", "UTC"))
+    except ValueError as exc:
+        raise RuntimeError(f"casemgr refuses to start: {exc}") from None
 
     app.extensions["casemgr.timings"] = Timings.from_config(app.config)
     app.extensions["casemgr.login_policy"] = LoginPolicy.from_config(app.config)

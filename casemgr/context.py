@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from flask import current_app
 
@@ -17,6 +17,11 @@ def clock() -> Clock:
 
 def now() -> datetime:
     return clock().now()
+
+
+def timezone() -> tzinfo:
+    """The hotline's time zone (HOTLINE_TIMEZONE), checked when the app started."""
+    return current_app.extensions["casemgr.timezone"]
 
 
 def timings() -> Timings:

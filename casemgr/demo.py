@@ -29,6 +29,7 @@ from casemgr.directory.inputs import OrganisationInput
 from casemgr.directory.models import Organisation
 from casemgr.directory.operations import create_organisation
 from casemgr.domain import SYSTEM_ACTOR, Actor, Role
+from casemgr.localtime import describe
 from casemgr.notices.letters import send_notice_letter
 from casemgr.notices.wording import NoticeSettings
 from casemgr.settings import Timings
@@ -295,4 +296,8 @@ def demo_command():
     click.echo(
         "The supervisor and the admin set up a second factor (an authenticator app) "
         "at their first sign-in."
+    )
+    click.echo(
+        f"Times are shown in {describe(context.timezone(), context.now())}, as "
+        "HOTLINE_TIMEZONE says; the database and the API keep UTC."
     )

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from flask_wtf import FlaskForm
+from wtforms import Field
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import DateTimeLocalInput
 
+from casemgr import context, localtime
 from casemgr.errors import ValidationFailed
 
 
@@ -28,3 +32,32 @@ def attach_errors(form: FlaskForm, exc: ValidationFailed) -> None:
             form.form_errors.extend(messages)
         else:
             field.errors = list(field.errors) + messages
+
+
+class LocalDateTimeField(Field):
+    """A date and time typed on the hotline's wall clock (HOTLINE_TIMEZONE), the
+    zone named in its label; ``data`` is an aware UTC datetime, or None when left
+    blank. A time that a daylight-saving change skips or repeats is refused with
+    a message that says so. ``default_now``: the field starts at the present time.
+    """
+
+    widget = DateTimeLocalInput()
+
+    def __init__(self, label: str = "", validators=None, *, default_now: bool = False, **kwargs):
+        if default_now:
+            kwargs["default"] = context.now
+        kwargs["render_kw"] = {"step": "60", **(kwargs.get("render_kw") or {})}
+        zone = localtime.zone_name(context.timezone())
+        super().__init__(f"{label} ({zone})" if label else zone, validators, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if isinstance(self.data, datetime):
+            return localtime.input_value(self.data, context.timezone())
+        return ""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = None
+        if valuelist and valuelist[0].strip():
+            self.data = localtime.parse_local(valuelist[0], context.timezone())

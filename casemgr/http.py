@@ -5,7 +5,7 @@ byte (:func:`stored_pdf_response`)."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, jsonify, render_template, request, send_file
@@ -13,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from casemgr import context, localtime
 from casemgr.errors import (
     Conflict,
     InvalidTransition,
@@ -191,3 +192,15 @@ def page_arg() -> int:
     at most MAX_PAGE (a page past the end is simply empty)."""
     value = request.args.get("page", "")
     return min(max(int(value), 1), MAX_PAGE) if value.isdecimal() else 1
+
+
+def day_start_arg(name: str, *, days_after: int = 0) -> datetime | None:
+    """The start (aware UTC) of the day given in ``?name=YYYY-MM-DD``, a day in
+    HOTLINE_TIMEZONE, or of the day ``days_after`` it (1: the end of a period
+    that includes the day given). None for anything else, and for a day past
+    the ends of the range of dates: a filter left out, never an error."""
+    try:
+        day = datetime.strptime(request.args.get(name, "").strip(), "%Y-%m-%d").date()
+        return localtime.day_start(day + timedelta(days=days_after), context.timezone())
+    except (ValueError, OverflowError):
+        return None

@@ -2,16 +2,48 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
-from flask import Flask
+from flask import Flask, has_app_context
+
+from casemgr import context, localtime
+
+
+def _zone() -> tzinfo:
+    return context.timezone() if has_app_context() else UTC
 
 
 def format_datetime(value: datetime | None) -> str:
-    """UTC, to the minute: staff across time zones read the same clock."""
+    """In the hotline's time zone, to the minute, the zone named:
+    "2026-12-04 21:15 UTC+07" (with the default, "2026-12-04 14:15 UTC")."""
     if value is None:
         return ""
-    return value.strftime("%Y-%m-%d %H:%M UTC")
+    return localtime.format_datetime(value, _zone())
+
+
+def format_date(value: datetime | None) -> str:
+    """The calendar day in the hotline's time zone: "2026-12-04"."""
+    if value is None:
+        return ""
+    return localtime.format_date(value, _zone())
+
+
+def format_event_value(value: object) -> object:
+    """A value of a case event's fields as a person reads it: a time (stored as
+    ISO 8601 with its offset) in the hotline's zone, anything else as it is."""
+    if isinstance(value, str) and "T" in value:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return format_datetime(moment)
+    return value
+
+
+def time_zone_note() -> dict[str, str]:
+    """The zone every time on a page is in, for the page's footer."""
+    return {"time_zone": localtime.describe(_zone(), context.now())}
 
 
 def format_duration(value: timedelta) -> str:
@@ -37,5 +69,8 @@ def format_about(value: int) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["event_value"] = format_event_value
+    app.context_processor(time_zone_note)
     app.jinja_env.filters["duration"] = format_duration
     app.jinja_env.filters["about"] = format_about

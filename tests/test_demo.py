@@ -10,6 +10,7 @@ def test_demo_fills_every_state_once_and_never_twice(runner):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
     assert "analyst@example.org" in first.output and "password for all" in first.output
+    assert "Times are shown in UTC, as HOTLINE_TIMEZONE says" in first.output
     states = set(db.session.scalars(select(Case.status).distinct()).all())
     assert states == {status.value for status in Status}
     count = db.session.scalar(select(func.count()).select_from(Case))

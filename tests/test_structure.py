@@ -28,6 +28,7 @@ FOUNDATION = {
     "casemgr.errors",
     "casemgr.events",
     "casemgr.extensions",
+    "casemgr.localtime",
     "casemgr.paging",
     "casemgr.pdf",
     "casemgr.privacy",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
-
 from flask import render_template, request
 
 from casemgr.audit import bp
@@ -11,6 +9,7 @@ from casemgr.audit import services as audit
 from casemgr.auth import accounts
 from casemgr.auth.access import admin_required
 from casemgr.extensions import db
+from casemgr.http import day_start_arg
 
 PER_PAGE = 50
 
@@ -18,15 +17,6 @@ PER_PAGE = 50
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "").strip()
     return int(value) if value.isdecimal() and len(value) <= 9 else None
-
-
-def _date_arg(name: str) -> datetime | None:
-    value = request.args.get(name, "").strip()
-    try:
-        day = datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        return None
-    return datetime.combine(day, time(), tzinfo=UTC)
 
 
 def _text_arg(name: str, limit: int) -> str | None:
@@ -37,14 +27,13 @@ def _text_arg(name: str, limit: int) -> str | None:
 @bp.get("/")
 @admin_required
 def index():
-    until = _date_arg("until")
     filters = audit.AuditFilter(
         actor_id=_int_arg("actor"),
         action=_text_arg("action", 60),
         target_type=_text_arg("target_type", 40),
         target_id=_text_arg("target_id", 64),
-        since=_date_arg("since"),
-        until=until + timedelta(days=1) if until else None,  # the whole day given
+        since=day_start_arg("since"),
+        until=day_start_arg("until", days_after=1),  # the whole day given
     )
     page = audit.search(
         db.session, filters, page=min(max(_int_arg("page") or 1, 1), 10**6), per_page=PER_PAGE

@@ -9,6 +9,7 @@ from casemgr.auth.models import ApiToken
 from casemgr.domain import STAFF_ROLES, SYSTEM_ACTOR
 from casemgr.errors import NotFound, ValidationFailed
 from casemgr.extensions import db
+from casemgr.localtime import local
 
 
 @click.group("users", help="Manage staff accounts.")
@@ -111,7 +112,10 @@ def revoke_token_command(token_id: int):
 
 
 def _iso(moment: datetime | None) -> str:
-    return moment.isoformat(timespec="seconds") if moment is not None else ""
+    """ISO 8601 on the hotline's clock (HOTLINE_TIMEZONE), its offset given."""
+    if moment is None:
+        return ""
+    return local(moment, context.timezone()).isoformat(timespec="seconds")
 
 
 def _status(token: ApiToken) -> str:

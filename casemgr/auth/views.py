@@ -17,7 +17,7 @@ from datetime import datetime
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from casemgr import context
+from casemgr import context, localtime
 from casemgr.audit.services import record
 from casemgr.auth import accounts, bp, sessions, signin, twofactor
 from casemgr.auth.forms import CodeForm, EnrolForm, LoginForm, PasswordChangeForm
@@ -234,7 +234,7 @@ def _refused(template: str, form, locked_until: datetime | None):
         flash(
             "Too many failed sign-ins with this e-mail address: signing in with it is paused "
             f"for {minutes} minute{'s' if minutes != 1 else ''} "
-            f"(until {locked_until:%H:%M} UTC).",
+            f"(until {localtime.format_datetime(locked_until, context.timezone())}).",
             "error",
         )
         return render_template(template, form=form), 429

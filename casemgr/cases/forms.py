@@ -29,7 +29,7 @@ from casemgr.cases.receiving import (
 )
 from casemgr.cases.workflow import ActionRule
 from casemgr.countries import country_choices
-from casemgr.forms import select_choices
+from casemgr.forms import LocalDateTimeField, select_choices
 
 MANUAL_SOURCES = [
     ("phone", "Phone call"),
@@ -64,8 +64,7 @@ class ManualReportForm(FlaskForm):
 
 
 # The action fields' labels in the staff's language (the workflow's table is
-# pure Python and names them in English). ``removed_at`` keeps the workflow's
-# label: it names the time zone the value is read in.
+# pure Python and names them in English). The time field adds its zone's name.
 FIELD_LABELS: dict[str, LazyString] = {
     "assignee_id": _l("Assignee"),
     "classification": _l("Classification"),
@@ -80,6 +79,7 @@ FIELD_LABELS: dict[str, LazyString] = {
     "police_id": _l("Police"),
     "hold": _l("Police asked to hold the takedown"),
     "reason": _l("Reason"),
+    "removed_at": _l("Removed at"),
 }
 
 
@@ -112,7 +112,9 @@ def _field_for(spec: FieldSpec, options: dict[str, Sequence[tuple[str, str]]]) -
             name, validators=[Length(max=MAX_REASON_LENGTH)], render_kw=render_kw or None
         )
     if spec.kind == "datetime":
-        return StringField(name, render_kw={"type": "datetime-local", "step": "60", **render_kw})
+        # Typed on the hotline's wall clock (its label names the zone); the
+        # workflow gets it in UTC.
+        return LocalDateTimeField(name, default_now=True, render_kw=render_kw or None)
     if spec.kind == "id" and spec.refers_to in options:
         return SelectField(
             name,
@@ -180,7 +182,8 @@ def restored_action_form(
 
 
 def action_values(form: FlaskForm) -> dict[str, object]:
-    """The raw values of an action form, keyed as the workflow names them."""
+    """The values of an action form, keyed as the workflow names them (a time
+    typed on the hotline's wall clock is already UTC)."""
     return {spec.name: form[spec.name].data for spec in form.rule.fields}
 
 

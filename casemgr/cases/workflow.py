@@ -225,7 +225,7 @@ RULES: dict[Action, ActionRule] = {
             Action.CONFIRM_TAKEDOWN,
             frozenset({Status.NOTICE_SENT, Status.FORWARDED, Status.WITH_POLICE}),
             Role.ANALYST,
-            (FieldSpec("removed_at", "datetime", label="Removed at (UTC)"),),
+            (FieldSpec("removed_at", "datetime", label="Removed at"),),
             label="Confirm takedown",
         ),
         ActionRule(

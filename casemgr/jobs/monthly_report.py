@@ -52,7 +52,12 @@ class MonthlyReportSummary(JobSummary):
 def run(session: Session, now: datetime, app: Flask) -> MonthlyReportSummary:
     period = previous_month(now)
     result = store_monthly_report(
-        session, period, now=now, actor=SYSTEM_ACTOR, letterhead=letterhead_from_app(app)
+        session,
+        period,
+        now=now,
+        actor=SYSTEM_ACTOR,
+        letterhead=letterhead_from_app(app),
+        timezone=app.extensions["casemgr.timezone"],
     )
     summary = MonthlyReportSummary(
         NAME,

@@ -33,5 +33,7 @@ class NotificationsSummary(JobSummary):
 
 def run(session: Session, now: datetime, app: Flask) -> NotificationsSummary:
     summary = NotificationsSummary(NAME, now)
-    summary.counts["overdue"] += notifications.notify_overdue(session, now=now)
+    summary.counts["overdue"] += notifications.notify_overdue(
+        session, now=now, timezone=app.extensions["casemgr.timezone"]
+    )
     return summary

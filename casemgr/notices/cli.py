@@ -27,14 +27,14 @@ def notices_cli() -> None:
     "first",
     type=click.DateTime(["%Y-%m-%d"]),
     required=True,
-    help="First day (UTC), e.g. 2026-11-01.",
+    help="First day (in HOTLINE_TIMEZONE), e.g. 2026-11-01.",
 )
 @click.option(
     "--to",
     "last",
     type=click.DateTime(["%Y-%m-%d"]),
     required=True,
-    help="Last day (UTC), included.",
+    help="Last day (in HOTLINE_TIMEZONE), included.",
 )
 @click.option(
     "--output",
@@ -68,6 +68,7 @@ def export_command(first, last, output, kind, recipient, as_zip) -> None:
             kind=kind,
             recipient_id=recipient,
             format="zip" if as_zip else "pdf",
+            timezone=context.timezone(),
         )
     except ValidationFailed as exc:
         raise click.BadParameter(str(exc)) from None

@@ -13,7 +13,7 @@ import io
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import IO, Any
 
 from sqlalchemy import func, select, update
@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session, undefer
 from casemgr.audit.services import record
 from casemgr.domain import Actor
 from casemgr.errors import NotFound, ValidationFailed
+from casemgr.localtime import day_start, local, zone_name
 from casemgr.notices.models import KINDS, Notice
-from casemgr.notices.queries import NoticeFilter, iso
+from casemgr.notices.queries import NoticeFilter
 
 EXPORT_FORMATS = ("pdf", "zip")
 
@@ -34,16 +35,23 @@ class NothingToExport(NotFound):
 
 @dataclass(frozen=True)
 class ExportRequest:
-    """Letters made from ``first`` to ``last`` (UTC days, both included)."""
+    """Letters made from ``first`` to ``last`` (days in ``timezone``, the
+    hotline's, both included)."""
 
     first: date
     last: date
     kind: str | None = None
     recipient_id: int | None = None
     format: str = "pdf"
+    timezone: tzinfo = UTC
 
     def __post_init__(self) -> None:
         errors: dict[str, list[str]] = {}
+        for name, day, after in (("from", self.first, 0), ("to", self.last, 1)):
+            try:
+                day_start(day + timedelta(days=after), self.timezone)
+            except (ValueError, OverflowError):
+                errors[name] = ["is past the range of dates"]
         if self.last < self.first:
             errors["to"] = ["must not be before the start of the period"]
         if self.kind is not None and self.kind not in KINDS:
@@ -58,8 +66,8 @@ class ExportRequest:
         return NoticeFilter(
             kind=self.kind,
             recipient_id=self.recipient_id,
-            start=datetime.combine(self.first, time(), tzinfo=UTC),
-            end=datetime.combine(self.last + timedelta(days=1), time(), tzinfo=UTC),
+            start=day_start(self.first, self.timezone),
+            end=day_start(self.last + timedelta(days=1), self.timezone),
         )
 
     @property
@@ -151,7 +159,7 @@ def export_letters(
     if request.format == "pdf":
         _write_merged(notices, sink, references, request)
     else:
-        _write_zip(notices, sink, references)
+        _write_zip(notices, sink, references, request.timezone)
     session.execute(
         update(Notice).where(*conditions).values(exported_at=now),
         execution_options={"synchronize_session": False},
@@ -166,6 +174,7 @@ def export_letters(
             "via": via,
             "from": request.first.isoformat(),
             "to": request.last.isoformat(),
+            "time_zone": zone_name(request.timezone),
             "kind": request.kind,
             "recipient_id": request.recipient_id,
             "format": request.format,
@@ -206,26 +215,34 @@ _INDEX_COLUMNS = (
 )
 
 
-def _write_zip(notices: Iterable[Notice], sink: IO[bytes], references: list[str]) -> None:
+def _write_zip(
+    notices: Iterable[Notice], sink: IO[bytes], references: list[str], timezone: tzinfo
+) -> None:
+    """The stored PDFs, SHA256SUMS, and index.csv; times in ``timezone`` with their
+    offset (``2026-12-04T21:15:00+07:00``), as the members' dates (zip has no zone)."""
+
+    def stamp(moment: datetime | None) -> str:
+        return local(moment, timezone).isoformat() if moment is not None else ""
+
     sums = io.StringIO()
     index = io.StringIO()
     writer = csv.writer(index)
     writer.writerow(_INDEX_COLUMNS)
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for notice in notices:
-            stamp = notice.created_at.astimezone(UTC).timetuple()[:6]
-            archive.writestr(zipfile.ZipInfo(notice.filename, date_time=stamp), notice.pdf)
+            made = local(notice.created_at, timezone).timetuple()[:6]
+            archive.writestr(zipfile.ZipInfo(notice.filename, date_time=made), notice.pdf)
             sums.write(f"{notice.sha256}  {notice.filename}\n")
             writer.writerow(
                 (
                     notice.reference,
                     notice.kind,
-                    notice.created_at.isoformat(),
+                    stamp(notice.created_at),
                     notice.recipient_id or "",
                     notice.recipient_name,
                     notice.recipient_email or "",
                     "yes" if notice.manual_delivery else "no",
-                    iso(notice.sent_at) or "",
+                    stamp(notice.sent_at),
                     notice.case_count,
                     notice.sha256,
                     notice.filename,

@@ -131,6 +131,7 @@ def store_letter(
         reminder_number=reminder_number,
         title=wording.titles.get(kind),
         labels=labels,
+        timezone=settings.timezone,
     )
     pdf = settings.renderer(letter, settings.letterhead)
     notice = Notice(

@@ -23,6 +23,7 @@ from casemgr.cases.models import Case
 from casemgr.cases.states import AWAITING_REMOVAL, Status
 from casemgr.directory.models import Organisation
 from casemgr.domain import SYSTEM_ACTOR
+from casemgr.localtime import format_date
 from casemgr.notices import locks
 from casemgr.notices.letters import Recipient, earliest, notice_reference, store_letter
 from casemgr.notices.models import Notice, NoticeCase
@@ -234,7 +235,7 @@ def review_holds(
             continue
         step_at = case.next_reminder_at
         assert step_at is not None
-        since = case.hold_since.strftime("%Y-%m-%d") if case.hold_since else "?"
+        since = format_date(case.hold_since, settings.timezone) if case.hold_since else "?"
         raised += raise_alert(
             session,
             kind="hold_review",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime, time, timedelta
 
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -15,7 +14,7 @@ from casemgr.directory.queries import by_kind
 from casemgr.domain import Role
 from casemgr.errors import Conflict, ValidationFailed
 from casemgr.extensions import db
-from casemgr.http import page_arg, safe_next_path, stored_pdf_response
+from casemgr.http import day_start_arg, page_arg, safe_next_path, stored_pdf_response
 from casemgr.navigation import register_nav_item
 from casemgr.notices import bp
 from casemgr.notices.export import ExportRequest, NothingToExport, export_letters
@@ -47,25 +46,17 @@ def _recipients() -> list[tuple[str, str]]:
     ]
 
 
-def _date_arg(name: str):
-    try:
-        return datetime.strptime(request.args.get(name, ""), "%Y-%m-%d").date()
-    except ValueError:
-        return None
-
-
 def _render_letters(form: ExportForm, status: int = 200):
     kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
     recipient = request.args.get("recipient", "")
-    first, last = _date_arg("from"), _date_arg("to")
     page = page_arg()
     filters = NoticeFilter(
         kind=kind,
         recipient_id=int(recipient)
         if recipient.isdecimal() and is_valid_id(int(recipient))
         else None,
-        start=datetime.combine(first, time(), tzinfo=UTC) if first else None,
-        end=datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC) if last else None,
+        start=day_start_arg("from"),
+        end=day_start_arg("to", days_after=1),
     )
     result = list_notices(db.session, filters, page=page, per_page=PAGE_SIZE)
     return (
@@ -103,6 +94,7 @@ def export():
             kind=form.kind.data or None,
             recipient_id=int(form.recipient.data) if form.recipient.data else None,
             format=form.format.data,
+            timezone=context.timezone(),
         )
         result = export_letters(
             db.session,

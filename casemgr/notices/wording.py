@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from types import MappingProxyType
 from typing import Any
 
@@ -174,6 +175,8 @@ class NoticeSettings:
     referrals: bool = True
     supervisors_email: str | None = None
     renderer: Renderer = render_letter
+    # HOTLINE_TIMEZONE: the letters' dates, deadlines and first-seen times.
+    timezone: tzinfo = UTC
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "wording", _check_wording(self.wording))
@@ -195,6 +198,7 @@ class NoticeSettings:
             referrals=bool(config.get("NOTICE_REFERRALS", True)),
             supervisors_email=config.get("HOTLINE_SUPERVISORS_EMAIL") or None,
             renderer=renderer or render_letter,
+            timezone=app.extensions["casemgr.timezone"],
         )
 
     def wording_for(self, language: str | None) -> Wording:

@@ -9,7 +9,7 @@ notifies once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import Row, func, select, update
 from sqlalchemy import case as sql_case
@@ -21,6 +21,7 @@ from casemgr.cases.states import Status
 from casemgr.database import dialect_insert, get_or_raise
 from casemgr.domain import Actor, Role
 from casemgr.errors import NotFound
+from casemgr.localtime import format_datetime
 from casemgr.notices.models import Notice
 from casemgr.notifications.models import Notification
 
@@ -196,7 +197,9 @@ def supervisors_for_unassigned_cases(session: Session) -> list[int]:
     return supervisors or sorted(user_id for user_id, _ in rows)
 
 
-def notify_overdue(session: Session, *, now: datetime, limit: int = 5000) -> int:
+def notify_overdue(
+    session: Session, *, now: datetime, limit: int = 5000, timezone: tzinfo = UTC
+) -> int:
     """Tell who must act on each open case past its due time, once per (case, due time).
 
     That is the case's assignee; a case without an active one (nobody took it,
@@ -209,6 +212,7 @@ def notify_overdue(session: Session, *, now: datetime, limit: int = 5000) -> int
     ``limit`` cases, oldest due first, that someone must still be told of) and
     one INSERT ... ON CONFLICT DO NOTHING per 500 notifications, so a run
     repeated, or two at once, notify once. Returns the number of new notifications.
+    Their text gives the due time in ``timezone`` (HOTLINE_TIMEZONE), the zone named.
     """
     supervisors = supervisors_for_unassigned_cases(session)
     assignee = aliased(User, name="assignee")
@@ -252,7 +256,7 @@ def notify_overdue(session: Session, *, now: datetime, limit: int = 5000) -> int
                 user_id,
                 kind="overdue",
                 key=f"overdue:{overdue.id}:{overdue.due_at.isoformat()}",
-                message=_overdue_message(overdue),
+                message=_overdue_message(overdue, timezone),
                 now=now,
                 case_id=overdue.id,
                 step_at=overdue.due_at,
@@ -264,8 +268,8 @@ def notify_overdue(session: Session, *, now: datetime, limit: int = 5000) -> int
     return made
 
 
-def _overdue_message(overdue: Row) -> str:
-    due = f"it was due {overdue.due_at:%Y-%m-%d %H:%M} UTC."
+def _overdue_message(overdue: Row, timezone: tzinfo) -> str:
+    due = f"it was due {format_datetime(overdue.due_at, timezone)}."
     if overdue.has_active_assignee:
         return f"{overdue.reference} is overdue: {due}"
     if overdue.assignee_id is None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from casemgr.cases.models import Submission
 from casemgr.crypto import ContactCipher
 from casemgr.errors import NotFound
+from casemgr.localtime import local
 from casemgr.notices.models import Notice
 from casemgr.outbox.mailer import mailbox
 from casemgr.outbox.message import compose, new_message
@@ -89,7 +90,7 @@ def prepare(
     headers["From"] = Address(display_name=settings.hotline_name, addr_spec=settings.sender)
     if settings.hotline_email.strip().lower() != settings.sender.lower():
         headers["Reply-To"] = settings.hotline_email
-    headers["Date"] = format_datetime(row.message_date)
+    headers["Date"] = format_datetime(local(row.message_date, settings.timezone))
     headers["Message-ID"] = row.message_id
     if row.kind == "letter":
         if row.letter_reference is None:

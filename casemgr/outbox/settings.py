@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 from typing import Any
 
 from flask import Flask
 
+from casemgr.localtime import zone
 from casemgr.outbox.mailer import SmtpSettings, mailbox
 from casemgr.outbox.wording import MailWording
 
@@ -40,6 +41,8 @@ class OutboxSettings:
     lease: timedelta = timedelta(minutes=15)
     batch_limit: int = 5000
     unknown_outcome: str = "hold"
+    # HOTLINE_TIMEZONE: the offset of the messages' Date header.
+    timezone: tzinfo = UTC
 
     @classmethod
     def from_app(cls, app: Flask) -> OutboxSettings:
@@ -92,6 +95,7 @@ class OutboxSettings:
             lease=lease,
             batch_limit=int(numbers["OUTBOX_BATCH_LIMIT"]),
             unknown_outcome=policy,
+            timezone=zone(config.get("HOTLINE_TIMEZONE") or "UTC"),
         )
 
     def backoff(self, attempts: int) -> timedelta:

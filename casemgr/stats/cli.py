@@ -59,6 +59,7 @@ def report_command(month: str, output: str, with_analysts: bool):
         letterhead=letterhead_from_app(current_app),
         include_analysts=with_analysts,
         extra={"via": "cli", "output": os.path.abspath(output)},
+        timezone=context.timezone(),
     )
     with open(output, "wb") as file:
         file.write(data)

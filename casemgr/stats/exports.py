@@ -10,16 +10,17 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from casemgr.auth.models import User
 from casemgr.cases.models import Case, Submission
 from casemgr.directory.models import Organisation
+from casemgr.localtime import local, zone_name
 from casemgr.stats.cohorts import Cohorts
 from casemgr.stats.figures import Figures
 from casemgr.stats.figures_json import figures_as_dict
@@ -46,6 +47,9 @@ CASE_COLUMNS = (
     "closed_at",
     "due_at",
     "overdue",
+    # The zone of the row's times (HOTLINE_TIMEZONE), written as a spreadsheet
+    # reads them: "2026-12-04 21:15:00".
+    "time_zone",
 )
 URL_COLUMNS = ("url", "host", "hosting_ip")
 
@@ -104,11 +108,13 @@ def cases_csv(
     *,
     include_urls: bool,
     now: datetime,
+    timezone: tzinfo = UTC,
 ) -> Iterator[str]:
     """The cases received in ``period`` as CSV, a chunk per row (the header first).
 
     Never holds reporter contact details or the reporter's notes; the URL, host
     and hosting IP only with ``include_urls`` (the caller decides who may).
+    Times are on the wall clock of ``timezone``, named in the ``time_zone`` column.
     """
     provider = aliased(Organisation)
     assignee = aliased(User)
@@ -133,6 +139,7 @@ def cases_csv(
         Case.closed_at,
         Case.due_at,
         sql_case((Case.overdue_at(now), "yes"), else_="no"),
+        literal(zone_name(timezone)),
     ]
     if include_urls:
         columns += [Case.url, Case.host, Case.hosting_ip]
@@ -159,7 +166,9 @@ def cases_csv(
     for row in session.execute(query):
         writer.writerow(
             [
-                safe_cell(v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime) else v)
+                safe_cell(
+                    f"{local(v, timezone):%Y-%m-%d %H:%M:%S}" if isinstance(v, datetime) else v
+                )
                 for v in row
             ]
         )

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import select
@@ -77,6 +77,7 @@ def export_cases_csv(
     actor: Actor,
     now: datetime,
     include_urls: bool,
+    timezone: tzinfo = UTC,
 ) -> Iterator[str]:
     """Record the export in the audit log, and return the CSV, a chunk per row.
 
@@ -95,7 +96,9 @@ def export_cases_csv(
         now=now,
         extra={"include_urls": include_urls, "rows": total},
     )
-    return exports.cases_csv(session, period, filters, include_urls=include_urls, now=now)
+    return exports.cases_csv(
+        session, period, filters, include_urls=include_urls, now=now, timezone=timezone
+    )
 
 
 def export_monthly_report(
@@ -107,13 +110,19 @@ def export_monthly_report(
     letterhead: Letterhead,
     include_analysts: bool,
     extra: dict[str, Any] | None = None,
+    timezone: tzinfo = UTC,
 ) -> tuple[Figures, bytes]:
     """Make the report of ``period`` as of ``now`` (with the per-analyst table when
     ``include_analysts``), record the export in the audit log, and return the
     figures and the PDF. Nothing is stored: that is :func:`store_monthly_report`.
     """
     figures, data = _render(
-        session, period, now=now, letterhead=letterhead, include_analysts=include_analysts
+        session,
+        period,
+        now=now,
+        letterhead=letterhead,
+        include_analysts=include_analysts,
+        timezone=timezone,
     )
     record_export(
         session,
@@ -155,6 +164,7 @@ def store_monthly_report(
     actor: Actor,
     letterhead: Letterhead,
     replace: bool = False,
+    timezone: tzinfo = UTC,
 ) -> StoreResult:
     """Make and store the report of the month ``period`` as of ``now``, unless one
     is stored already (then return it untouched), or replace the stored one when
@@ -165,7 +175,14 @@ def store_monthly_report(
     stored = _stored(session, period.start)
     if stored is not None and not replace:
         return StoreResult(stored, ALREADY_STORED)
-    _, data = _render(session, period, now=now, letterhead=letterhead, include_analysts=False)
+    _, data = _render(
+        session,
+        period,
+        now=now,
+        letterhead=letterhead,
+        include_analysts=False,
+        timezone=timezone,
+    )
     if stored is not None:
         previous_sha256 = stored.sha256
         _fill(stored, data, now=now, actor=actor)
@@ -199,9 +216,10 @@ def _render(
     now: datetime,
     letterhead: Letterhead,
     include_analysts: bool,
+    timezone: tzinfo,
 ) -> tuple[Figures, bytes]:
     figures = compute_figures(session, period, now=now, include_analysts=include_analysts)
-    return figures, pdf.monthly_report(figures, letterhead=letterhead)
+    return figures, pdf.monthly_report(figures, letterhead=letterhead, timezone=timezone)
 
 
 def _fill(report: MonthlyReport, data: bytes, *, now: datetime, actor: Actor) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from datetime import UTC, tzinfo
 from typing import Any
 
 from reportlab.lib import colors
@@ -27,6 +28,7 @@ from reportlab.platypus import (
 )
 
 from casemgr.countries import country_name
+from casemgr.localtime import format_datetime, is_utc
 from casemgr.pdf.canvas import ShapingCanvas
 from casemgr.pdf.fonts import SANS, SANS_BOLD, StyleSheet, TextStyle, registered_fonts
 from casemgr.pdf.letterhead import Letterhead, logo_size
@@ -45,7 +47,6 @@ from casemgr.stats.pdf_charts import (
     vertical_chart,
     words,
 )
-from casemgr.templating import format_datetime
 
 HEAD_BG = colors.HexColor("#eef1f6")
 # The logo in the page header: at most this size, kept in proportion.
@@ -111,8 +112,9 @@ def _label(key: str | None, none: str) -> str:
     return none if key is None else key.replace("_", " ")
 
 
-def monthly_report(figures: Figures, *, letterhead: Letterhead) -> bytes:
-    """The report of ``figures`` (one month, or any period) as PDF bytes."""
+def monthly_report(figures: Figures, *, letterhead: Letterhead, timezone: tzinfo = UTC) -> bytes:
+    """The report of ``figures`` (one month, or any period) as PDF bytes; the time
+    it was made in ``timezone`` (HOTLINE_TIMEZONE). Days and months are counted in UTC."""
     t = Typesetter(registered_fonts(), _STYLES, "en")
 
     def para(text: str, style: str) -> Paragraph:
@@ -161,7 +163,7 @@ def monthly_report(figures: Figures, *, letterhead: Letterhead) -> bytes:
         canvas.setStrokeColor(ACCENT)
         canvas.setLineWidth(1.2)
         canvas.line(left, top - 16, right, top - 16)
-        footer = words(f"{title} · made {format_datetime(figures.as_of)}")
+        footer = words(f"{title} · made {format_datetime(figures.as_of, timezone)}")
         t.draw_line(canvas, footer, "foot", left, 10 * mm, right - left)
         canvas.setFont(SANS, 7.5)
         canvas.setFillColor(GREY)
@@ -170,8 +172,9 @@ def monthly_report(figures: Figures, *, letterhead: Letterhead) -> bytes:
 
     story: list[Any] = [para(title, "h1")]
     scope = (
-        f"Figures as of {format_datetime(figures.as_of)}"
+        f"Figures as of {format_datetime(figures.as_of, timezone)}"
         + (" (the month is not over yet)" if unfinished else "")
+        + ("" if is_utc(timezone) else ". Days and months are counted in UTC")
         + ". Counts, times from receipt and open cases are about the URLs reported in the "
         "period; times from notice and removal shares are about the notices sent in it."
     )

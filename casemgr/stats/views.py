@@ -122,6 +122,7 @@ def cases_csv():
         actor=current_user.actor,
         now=context.now(),
         include_urls=request.form.get("include_urls") == "1",
+        timezone=context.timezone(),
     )
     db.session.commit()  # the audit entry, before a single row goes out
     return Response(
@@ -145,6 +146,7 @@ def report_pdf():
         now=now,
         letterhead=letterhead_from_app(current_app),
         include_analysts=request.args.get("analysts") == "1",
+        timezone=context.timezone(),
     )
     db.session.commit()
     return send_file(
@@ -193,6 +195,7 @@ def store_report():
         actor=current_user.actor,
         letterhead=letterhead_from_app(current_app),
         replace=request.form.get("replace") == "1",
+        timezone=context.timezone(),
     )
     db.session.commit()
     if result.made:

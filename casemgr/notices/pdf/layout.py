@@ -31,6 +31,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -45,6 +46,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from casemgr.localtime import abbreviation, format_date, format_datetime, local
 from casemgr.notices.pdf.letter import DEFAULT_LABELS, TITLES, Letter
 from casemgr.notices.pdf.urls import url_lines
 from casemgr.pdf.canvas import ShapingCanvas
@@ -176,7 +178,7 @@ def _address_block(t: Typesetter, letter: Letter, labels: Mapping[str, str]) -> 
 
     facts: list[tuple[str, str]] = [
         (labels["reference"], letter.reference),
-        (labels["date"], letter.date.strftime("%Y-%m-%d")),
+        (labels["date"], format_date(letter.date, letter.timezone)),
     ]
     if letter.previous_reference:
         facts.append((labels["previous_reference"], letter.previous_reference))
@@ -225,7 +227,7 @@ def _url_table(t: Typesetter, letter: Letter, labels: Mapping[str, str]) -> Tabl
     ]
     url_width = _COLUMNS[2] - 2 * _CELL_PAD - 0.5
     for number, line in enumerate(letter.lines, start=1):
-        seen = line.first_seen.astimezone(UTC)
+        seen = local(line.first_seen, letter.timezone)
         broken = url_lines(t, line.url, url_width, _STYLES.specs["url"].size)
         chunks = [
             "\n".join(broken[i : i + _URL_LINES_PER_ROW])
@@ -237,7 +239,7 @@ def _url_table(t: Typesetter, letter: Letter, labels: Mapping[str, str]) -> Tabl
                 str(number),
                 t.cell(line.case_reference, _COLUMNS[1] - 2 * _CELL_PAD),
                 t.para(chunks[0], "url", latin_first=True),
-                seen.strftime("%Y-%m-%d\n%H:%M UTC"),
+                _first_seen(seen),
                 t.para(line.classification_basis, "cell"),
             ]
         )
@@ -250,6 +252,16 @@ def _url_table(t: Typesetter, letter: Letter, labels: Mapping[str, str]) -> Tabl
             commands.append(("BOTTOMPADDING", (0, first), (-1, last - 1), 0))
             commands.append(("TOPPADDING", (0, first + 1), (-1, last), 1))
     return Table(rows, colWidths=list(_COLUMNS), repeatRows=1, style=TableStyle(commands))
+
+
+def _first_seen(seen: datetime) -> str:
+    """Day, then time and zone; the zone on a line of its own when it does not fit
+    ("UTC+05:45")."""
+    spec = _STYLES.specs["cell"]
+    clock = f"{seen:%H:%M} {abbreviation(seen)}"
+    if stringWidth(clock, SANS, spec.size) > _COLUMNS[3] - 2 * _CELL_PAD:
+        clock = clock.replace(" ", "\n", 1)
+    return f"{seen:%Y-%m-%d}\n{clock}"
 
 
 def _deadline_block(t: Typesetter, sentence: str) -> Flowable:
@@ -303,10 +315,6 @@ def _footer(
     return draw
 
 
-def _utc(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
 def render_letter(letter: Letter, letterhead: Letterhead) -> bytes:
     """Render ``letter`` on ``letterhead`` as an A4 PDF and return its bytes.
 
@@ -354,7 +362,7 @@ def render_letter(letter: Letter, letterhead: Letterhead) -> bytes:
     ending: list[Flowable] = request[-1:]
     if letter.deadline is not None:
         values["urls"] = labels[f"urls_above_{plural}"].format_map(values)
-        values["deadline"] = _utc(letter.deadline)
+        values["deadline"] = format_datetime(letter.deadline, letter.timezone)
         sentence = labels[f"deadline_{letter.kind}"].format_map(values)
         ending += [Spacer(1, 1 * mm), _deadline_block(t, sentence), Spacer(1, 4 * mm)]
     ending += t.paras(letter.closing, "body")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 __all__ = [
     "DEFAULT_LABELS",
@@ -44,7 +44,7 @@ DEFAULT_LABELS: Mapping[str, str] = {
     "col_number": "#",
     "col_case": "Case reference",
     "col_url": "URL",
-    "col_first_seen": "First seen (UTC)",
+    "col_first_seen": "First seen",
     "col_basis": "Classification basis",
     # {count}: number of URLs
     "urls_below_one": "the URL listed below",
@@ -75,7 +75,7 @@ DEFAULT_LABELS: Mapping[str, str] = {
     ),
     # {number}: Letter.reminder_number; appended to intro_reminder when set
     "reminder_sentence": "This is reminder no. {number}.",
-    # {deadline}: "2026-12-01 10:00 UTC"; {urls}: urls_above_*
+    # {deadline}: "2026-12-01 17:00 UTC+07" (in Letter.timezone); {urls}: urls_above_*
     "deadline_notice": "Please remove the content at {urls} by {deadline}.",
     "deadline_referral": "Please let us know by {deadline} what action has been taken.",
     "deadline_reminder": "Please remove the content at {urls} by {deadline}.",
@@ -110,7 +110,8 @@ class Letter:
     """What a letter says. ``legal_basis``, ``request`` and ``closing`` are the
     caller's text in the letter's language (blank lines separate paragraphs,
     single newlines break lines). ``labels`` overrides :data:`DEFAULT_LABELS`,
-    ``title`` overrides :data:`TITLES`."""
+    ``title`` overrides :data:`TITLES`. Its times are printed in ``timezone``
+    (the hotline's), each with its zone."""
 
     kind: str
     reference: str
@@ -128,6 +129,7 @@ class Letter:
     reminder_number: int | None = None
     title: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    timezone: tzinfo = UTC
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
