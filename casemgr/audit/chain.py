@@ -14,6 +14,9 @@ every appender (``pg_advisory_xact_lock`` on PostgreSQL; on SQLite a write
 that takes the database's write lock). Taking the lock last means a
 transaction holding it waits for nothing else, so it cannot deadlock with a
 transaction that holds row locks (a case being worked) and waits for it.
+Releasing a SAVEPOINT appends nothing; an entry queued inside a SAVEPOINT
+that is rolled back is dropped with what it recorded (the bulk actions act
+on each case in a savepoint of its own).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, select, text
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from casemgr.audit.models import AuditEntry
 from casemgr.clock import as_utc
@@ -87,11 +90,12 @@ def queue(session: Session, entry: AuditEntry) -> None:
         session = session()
     if not session.in_transaction():
         session.connection()  # begin it now: its end (commit or rollback) settles the queue
-    session.info.setdefault(_QUEUE, []).append(entry)
+    # With the savepoint it was queued in (None outside one), to drop it if that rolls back.
+    session.info.setdefault(_QUEUE, []).append((entry, session.get_nested_transaction()))
 
 
 def pending(session: Session) -> list[AuditEntry]:
-    return list(session.info.get(_QUEUE, ()))
+    return [entry for entry, _ in session.info.get(_QUEUE, ())]
 
 
 def lock_chain(session: Session) -> None:
@@ -112,7 +116,9 @@ def last_hash(session: Session) -> str:
 
 @event.listens_for(Session, "before_commit")
 def _append_queued(session: Session) -> None:
-    entries = session.info.pop(_QUEUE, None)
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy sends before_commit then too): not yet
+    entries = [entry for entry, _ in session.info.pop(_QUEUE, ())]
     if not entries:
         return
     session.flush()  # the changes the entries record take their row locks first
@@ -131,6 +137,25 @@ def _forget_queued(session: Session, transaction) -> None:
     # without commit) what was queued never happened.
     if transaction.parent is None:
         session.info.pop(_QUEUE, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, transaction: SessionTransaction) -> None:
+    """A savepoint rolled back: what was queued inside it (or inside a savepoint
+    within it) never happened."""
+    queued = session.info.get(_QUEUE)
+    if transaction.nested and queued:
+        session.info[_QUEUE] = [
+            (entry, savepoint) for entry, savepoint in queued if not _inside(savepoint, transaction)
+        ]
+
+
+def _inside(savepoint: SessionTransaction | None, transaction: SessionTransaction) -> bool:
+    while savepoint is not None:
+        if savepoint is transaction:
+            return True
+        savepoint = savepoint.parent
+    return False
 
 
 # --- verifying

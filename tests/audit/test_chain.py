@@ -14,6 +14,7 @@ from casemgr import context
 from casemgr.audit import chain
 from casemgr.audit.models import AuditEntry
 from casemgr.audit.services import record
+from casemgr.database import savepoint
 from casemgr.extensions import db
 from tests.audit.helpers import write
 from tests.conftest import audit_log_unguarded
@@ -115,6 +116,20 @@ def test_a_rolled_back_transaction_writes_nothing(app):
     db.session.rollback()
     write(1)
     assert [entry.action for entry in entries()] == ["test.event"]
+
+
+def test_a_rolled_back_savepoint_drops_what_was_queued_inside_it(app):
+    record(db.session, action="test.before", now=context.now())
+    with pytest.raises(RuntimeError), savepoint(db.session):
+        record(db.session, action="test.undone", now=context.now())
+        with savepoint(db.session):  # released, then undone with the one around it
+            record(db.session, action="test.undone.inner", now=context.now())
+        raise RuntimeError
+    with savepoint(db.session):
+        record(db.session, action="test.kept", now=context.now())
+    db.session.commit()
+    assert [entry.action for entry in entries()] == ["test.before", "test.kept"]
+    assert chain.verify(db.session).ok
 
 
 def test_the_entry_is_written_with_the_change_it_records(app, analyst, make):
