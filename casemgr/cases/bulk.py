@@ -24,12 +24,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from casemgr.auth.models import User
 from casemgr.cases import services
 from casemgr.cases.fields import FieldSpec, parse_fields
 from casemgr.cases.models import Case
 from casemgr.cases.states import Action
 from casemgr.cases.workflow import RULES
-from casemgr.database import MAX_ID, savepoint
+from casemgr.database import MAX_ID, is_valid_id, savepoint
+from casemgr.directory.models import Organisation
 from casemgr.domain import Actor
 from casemgr.errors import (
     InvalidTransition,
@@ -116,6 +118,9 @@ def apply_to_many(
     """
     ids, expected, values = check_request(action, case_ids, fields, versions)
     fields = _fields_for_each_case(session, action, fields, values, actor)
+    # The session keeps what it loaded only while something refers to it: held
+    # here, the user or organisation the fields name is read once, not per case.
+    _held = _referenced(session, action, values, actor)
     found = {
         case.id: case
         for case in session.scalars(
@@ -274,3 +279,19 @@ def _fields_for_each_case(
         if found is not None:
             return {**fields, "duplicate_of": found.id}
     return fields
+
+
+def _referenced(
+    session: Session, action: str, values: Mapping[str, Any], actor: Actor
+) -> list[object]:
+    """The records the action's fields name (and the actor's account), loaded."""
+    wanted: list[tuple[type, Any]] = [(User, actor.id)]
+    for spec in field_specs(action):
+        if spec.refers_to is not None and spec.name in values:
+            model = {"staff": User, "case": Case}.get(spec.refers_to, Organisation)
+            wanted.append((model, values[spec.name]))
+    return [
+        session.get(model, ident)
+        for model, ident in wanted
+        if isinstance(ident, int) and is_valid_id(ident)
+    ]
