@@ -168,6 +168,7 @@ def _register_blueprints(app: Flask) -> None:
     # assembles their parts.
     for module in (
         "casemgr.cases.api",
+        "casemgr.cases.bulk_api",
         "casemgr.directory.api",
         "casemgr.stats.api",
         "casemgr.notices.api",

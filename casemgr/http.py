@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, jsonify, render_template, request, send_file
@@ -35,33 +36,62 @@ def json_error(status: int, error: str, message: str, **extra):
     return response
 
 
+DomainError = InvalidTransition | ValidationFailed | PermissionDenied | StaleVersion | NotFound
+
+
+def error_envelope(exc: DomainError) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and JSON body the API answers a domain error with (a
+    bulk action's answer gives each refused case this body)."""
+    message = str(exc)
+    if isinstance(exc, InvalidTransition):
+        return 409, {
+            "error": "invalid_transition",
+            "message": message,
+            "allowed_actions": exc.allowed_actions,
+        }
+    if isinstance(exc, ValidationFailed):
+        return 422, {"error": "validation", "message": message, "fields": exc.fields}
+    if isinstance(exc, PermissionDenied):
+        return 403, {"error": "forbidden", "message": message}
+    if isinstance(exc, StaleVersion):
+        body = {"error": "stale_version", "message": message}
+        if exc.current_version is not None:
+            body["version"] = exc.current_version
+        return 409, body
+    return 404, {"error": "not_found", "message": message}
+
+
+def _json_envelope(exc: DomainError):
+    status, body = error_envelope(exc)
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(InvalidTransition)
     def invalid_transition(exc: InvalidTransition):
         if wants_json():
-            return json_error(
-                409, "invalid_transition", str(exc), allowed_actions=exc.allowed_actions
-            )
+            return _json_envelope(exc)
         return _html(409, str(exc))
 
     @app.errorhandler(ValidationFailed)
     def validation_failed(exc: ValidationFailed):
         if wants_json():
-            return json_error(422, "validation", str(exc), fields=exc.fields)
+            return _json_envelope(exc)
         return _html(422, str(exc))
 
     @app.errorhandler(PermissionDenied)
     def permission_denied(exc: PermissionDenied):
         if wants_json():
-            return json_error(403, "forbidden", str(exc))
+            return _json_envelope(exc)
         return _html(403, str(exc))
 
     @app.errorhandler(StaleVersion)
     def stale_version(exc: StaleVersion):
         exc = exc.described()
         if wants_json():
-            extra = {"version": exc.current_version} if exc.current_version is not None else {}
-            return json_error(409, "stale_version", str(exc), **extra)
+            return _json_envelope(exc)
         return _html(409, str(exc))
 
     @app.errorhandler(StaleDataError)
@@ -84,7 +114,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def not_found(exc: NotFound):
         if wants_json():
-            return json_error(404, "not_found", str(exc))
+            return _json_envelope(exc)
         return _html(404, str(exc))
 
     @app.errorhandler(CSRFError)

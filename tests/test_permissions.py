@@ -126,6 +126,7 @@ PERMISSIONS: dict[str, str] = {
     "GET /api/v1/cases/<int:case_id>": "api-staff",
     "POST /api/v1/cases/<int:case_id>/actions/<action>": "api-staff",
     "POST /api/v1/cases/<int:case_id>/notes": "api-staff",
+    "POST /api/v1/cases/actions/<action>": "api-staff",
     "GET /api/v1/organizations": "api-staff",
     "POST /api/v1/organizations": "api-supervisor",
     "GET /api/v1/stats": "api-staff",

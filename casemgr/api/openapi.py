@@ -4,8 +4,9 @@ Assembled from the parts each feature writes beside its routes: the paths and
 schemas of cases (``casemgr/cases/api.py``, ``cases/schemas.py``), of the
 directory, of letters and of statistics; the shared error schemas and
 responses are the API's own (``schemas``, ``operations``). The case actions'
-paths come from the workflow's table. The tests check the document against
-the app's routes and validate real responses against it.
+paths (one case at a time and in bulk) come from the workflow's table. The
+tests check the document against the app's routes and validate real
+responses against it.
 
 This is the one module of the API's plumbing that imports the features.
 """
@@ -22,6 +23,7 @@ from casemgr.api import bp, operations
 from casemgr.api.inputs import query_parameters
 from casemgr.api.schemas import ERROR_SCHEMAS, Json
 from casemgr.cases import api as cases_api
+from casemgr.cases import bulk_api as cases_bulk_api
 from casemgr.cases import schemas as cases_schemas
 from casemgr.directory import api as directory_api
 from casemgr.directory import schemas as directory_schemas
@@ -87,6 +89,7 @@ def document(*, max_urls: int, max_per_page: int, languages: Sequence[str]) -> J
     paths |= cases_api.openapi_paths(
         max_urls=max_urls, max_per_page=max_per_page, languages=languages
     )
+    paths |= cases_bulk_api.openapi_paths()
     paths |= directory_api.OPENAPI_PATHS
     return {
         "openapi": "3.1.0",
@@ -116,6 +119,7 @@ def document(*, max_urls: int, max_per_page: int, languages: Sequence[str]) -> J
             },
             "schemas": ERROR_SCHEMAS
             | cases_schemas.SCHEMAS
+            | cases_bulk_api.OPENAPI_SCHEMAS
             | directory_schemas.SCHEMAS
             | notices_api.OPENAPI_SCHEMAS,
             "responses": {

@@ -140,8 +140,11 @@ _CASE_SUMMARY_PROPERTIES: Json = {
 }
 
 
-def case_detail(case: Case, *, actor: Actor, now: datetime) -> Json:
-    """Everything about a case (load it with ``queries.case_for_page``)."""
+def case_detail(
+    case: Case, *, actor: Actor, now: datetime, letters: list[Json] | None = None
+) -> Json:
+    """Everything about a case (load it with ``queries.case_for_page``); ``letters``
+    are its notices when they were read already (``notices_for_cases``)."""
     return case_summary(case, now=now) | {
         "media_type": case.media_type,
         "site_type": case.site_type,
@@ -168,7 +171,7 @@ def case_detail(case: Case, *, actor: Actor, now: datetime) -> Json:
         "reminder_count": case.reminder_count,
         "allowed_actions": cases.allowed_actions(case, actor),
         "events": [event(item) for item in case.events],
-        "notices": notices(case),
+        "notices": notices(case) if letters is None else letters,
         "notes": [note(item) for item in case.notes],
     }
 

@@ -9,6 +9,7 @@ what="letter")``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -76,6 +77,23 @@ def notice_as_dict(notice: Notice, *, with_cases: bool = True) -> dict[str, Any]
 def notices_for_case(session: Session, case_id: int) -> list[dict[str, Any]]:
     """The letters about a case for the case's API representation, newest first."""
     return [notice_as_dict(n, with_cases=False) for n in letters_for_case(session, case_id)]
+
+
+def notices_for_cases(session: Session, case_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """:func:`notices_for_case` of each of ``case_ids``, in one query (the answer of a
+    bulk action shows hundreds of cases)."""
+    found: dict[int, list[dict[str, Any]]] = {case_id: [] for case_id in case_ids}
+    if not found:
+        return found
+    rows = session.execute(
+        select(NoticeCase.case_id, Notice)
+        .join(Notice, NoticeCase.notice_id == Notice.id)
+        .where(NoticeCase.case_id.in_(list(found)))
+        .order_by(Notice.created_at.desc(), Notice.id.desc())
+    )
+    for case_id, notice in rows:
+        found[case_id].append(notice_as_dict(notice, with_cases=False))
+    return found
 
 
 @dataclass(frozen=True)

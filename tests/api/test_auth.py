@@ -20,6 +20,7 @@ PROTECTED = [
     ("GET", "/api/v1/cases/1"),
     ("POST", "/api/v1/cases/1/actions/assign"),
     ("POST", "/api/v1/cases/1/notes"),
+    ("POST", "/api/v1/cases/actions/take"),
     ("GET", "/api/v1/organizations"),
     ("POST", "/api/v1/organizations"),
     ("GET", "/api/v1/stats"),

@@ -17,6 +17,7 @@ BODIES = {
     "reports": lambda case: ("/api/v1/reports", {"urls": ["http://example.com/x"]}),
     "action": lambda case: (f"/api/v1/cases/{case.id}/actions/assign", {}),
     "note": lambda case: (f"/api/v1/cases/{case.id}/notes", {"body": "Called the provider."}),
+    "bulk": lambda case: ("/api/v1/cases/actions/take", {"case_ids": [case.id]}),
     "organizations": lambda case: ("/api/v1/organizations", {"kind": "police", "name": "Unit"}),
 }
 

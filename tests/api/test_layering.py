@@ -2,16 +2,17 @@
 
 casemgr/api/ is plumbing under every feature's API: a feature serves its own
 resources from its API modules (``api``, with ``schemas`` and ``api_inputs``
-beside it), which alone of the feature may use the plumbing; the plumbing
-imports no feature, except ``openapi`` that assembles the document from the
-features' parts (and create_app, which registers them).
+beside it; the cases' bulk actions in ``bulk_api``), which alone of the
+feature may use the plumbing; the plumbing imports no feature, except
+``openapi`` that assembles the document from the features' parts (and
+create_app, which registers them).
 """
 
 from __future__ import annotations
 
 from tests.test_structure import GRAPH, MODULES
 
-API_MODULE_NAMES = {"api", "api_inputs", "schemas"}
+API_MODULE_NAMES = {"api", "api_inputs", "bulk_api", "schemas"}
 FEATURES = {
     name
     for name, module in MODULES.items()
