@@ -1,9 +1,10 @@
 """Acting on many cases at once: each one through the workflow on its own.
 
 A bulk action is the single-case action repeated, never a rule of its own:
-every case goes through :func:`casemgr.cases.services.apply_action` with the
-same rules, events (``events.case_acted``) and audit entry as when it is
-acted on alone, inside a SAVEPOINT of its own. A case the action cannot be
+every case goes through :func:`casemgr.cases.services.apply_action` (or, to
+add a note, :func:`casemgr.cases.notes.add_note`) with the same rules,
+events (``events.case_acted``) and audit entry as when it is acted on alone,
+inside a SAVEPOINT of its own. A case the action cannot be
 taken on (its state, the actor's relation to it, a stale version, an id that
 names no case) is reported back with the error the single-case path raises,
 and the others still go through; nothing of a failed case stays behind.
@@ -25,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from casemgr.auth.models import User
-from casemgr.cases import services
+from casemgr.cases import notes, services
 from casemgr.cases.fields import FieldSpec, parse_fields
 from casemgr.cases.models import Case
 from casemgr.cases.states import Action
@@ -46,6 +47,7 @@ MAX_BULK_CASES = 500
 
 TAKE = "take"
 ADD_NOTE = "add_note"
+NOTE_BODY = "body"
 BULK_ACTIONS: tuple[str, ...] = (
     TAKE,
     Action.ASSIGN.value,
@@ -56,6 +58,7 @@ BULK_ACTIONS: tuple[str, ...] = (
     Action.FORWARD_TO_PARTNER.value,
     Action.REFER_TO_POLICE.value,
     Action.CONFIRM_TAKEDOWN.value,
+    ADD_NOTE,
 )
 
 # What one case can be refused with: the errors of the single-case path.
@@ -77,16 +80,28 @@ class CaseOutcome:
     error: CaseError | None
 
 
-def workflow_action(action: str) -> str:
-    """The workflow action a bulk action takes on each case ("take" is "assign")."""
+def workflow_action(action: str) -> str | None:
+    """The workflow action a bulk action takes on each case ("take" is "assign");
+    None for adding a note, which is not one."""
+    if action == ADD_NOTE:
+        return None
     return Action.ASSIGN.value if action == TAKE else action
 
 
 def field_specs(action: str) -> tuple[FieldSpec, ...]:
-    """The fields ``action`` takes: its workflow rule's; "take" takes none."""
-    if action == TAKE:
+    """The workflow fields ``action`` takes: its rule's; "take" takes none, and
+    "add_note" only its ``body`` (judged by :func:`casemgr.cases.notes.clean_body`)."""
+    workflow = workflow_action(action)
+    if action == TAKE or workflow is None:
         return ()
-    return RULES[Action(action)].fields
+    return RULES[Action(workflow)].fields
+
+
+def field_names(action: str) -> set[str]:
+    """The names of the fields ``action`` takes."""
+    if action == ADD_NOTE:
+        return {NOTE_BODY}
+    return {spec.name for spec in field_specs(action)}
 
 
 def apply_to_many(
@@ -104,8 +119,9 @@ def apply_to_many(
 
     ``fields`` are the action's fields, the same for every case (names the
     action does not take are ignored, as by ``apply_action``); "take" assigns
-    each case to ``actor``. ``versions`` (case id to version) asks for each
-    case named in it to be acted on only if it still has that version.
+    each case to ``actor``; "add_note" adds the note ``body`` to each case.
+    ``versions`` (case id to version) asks for each case named in it to be
+    acted on only if it still has that version.
 
     ``case_ids`` must be distinct whole numbers: a repeated id is refused
     rather than silently merged, so that the outcomes answer the ids given
@@ -141,7 +157,7 @@ def apply_to_many(
         outcomes[case_id] = _act(
             session,
             case,
-            workflow_action(action),
+            action,
             fields,
             actor=actor,
             now=now,
@@ -164,18 +180,24 @@ def _act(
 ) -> CaseOutcome:
     """One case, all or nothing: what a refusal leaves is rolled back to the savepoint."""
     case_id = case.id
+    workflow = workflow_action(action)
     try:
         with savepoint(session):
-            services.apply_action(
-                session,
-                case,
-                action,
-                fields,
-                actor=actor,
-                now=now,
-                timings=timings,
-                expected_version=expected_version,
-            )
+            if workflow is not None:
+                services.apply_action(
+                    session,
+                    case,
+                    workflow,
+                    fields,
+                    actor=actor,
+                    now=now,
+                    timings=timings,
+                    expected_version=expected_version,
+                )
+            else:
+                if expected_version is not None and expected_version != case.version:
+                    raise services.stale_version(session, case_id)
+                notes.add_note(session, case, fields[NOTE_BODY], actor=actor, now=now)
     except _REFUSALS as exc:
         error: CaseError = exc
         if isinstance(exc, StaleVersion) and exc.current_version is None:
@@ -205,6 +227,8 @@ def check_request(
     expected = _versions(versions, ids, errors)
     values, field_errors = parse_fields(field_specs(action), fields)
     errors |= field_errors
+    if action == ADD_NOTE:
+        errors |= _note_errors(fields, values)
     if errors:
         raise ValidationFailed(errors)
     return ids, expected, values
@@ -212,6 +236,17 @@ def check_request(
 
 def _is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def _note_errors(fields: Mapping[str, Any], values: dict[str, Any]) -> dict[str, list[str]]:
+    """The note's text, checked once as ``add_note`` checks it, into ``values``."""
+    if fields.get(NOTE_BODY) is None:
+        return {NOTE_BODY: ["is required"]}
+    try:
+        values[NOTE_BODY] = notes.clean_body(fields[NOTE_BODY])
+    except ValidationFailed as exc:
+        return exc.fields
+    return {}
 
 
 def _case_ids(case_ids: Any, errors: dict[str, list[str]]) -> list[int]:
@@ -273,6 +308,8 @@ def _fields_for_each_case(
     named by its reference is looked up once here rather than once per case."""
     if action == TAKE:
         return {"assignee_id": actor.id}
+    if action == ADD_NOTE:
+        return {NOTE_BODY: values[NOTE_BODY]}
     reference = values.get("duplicate_of")
     if action == Action.MARK_DUPLICATE and isinstance(reference, str):
         found = services.DatabaseResolver(session).case(reference)

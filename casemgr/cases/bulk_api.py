@@ -25,7 +25,7 @@ from casemgr.api.inputs import json_object, query_parameters, unknown_fields
 from casemgr.api.schemas import ID, VERSION, Json, closed_object, ref
 from casemgr.cases import bulk, queries, schemas
 from casemgr.cases.api import action_description
-from casemgr.cases.api_inputs import action_field_schema
+from casemgr.cases.api_inputs import action_field_schema, note_request_schema
 from casemgr.cases.states import Action
 from casemgr.cases.workflow import RULES
 from casemgr.domain import Actor
@@ -80,7 +80,7 @@ def bulk_request(body: Mapping[str, Any], action: str) -> BulkRequest:
     """The ids, fields and versions of the body. Only unknown names are refused
     here; the service judges the rest (naming ``case_ids``, ``versions`` or the
     field), before any case is touched."""
-    names = {spec.name for spec in bulk.field_specs(action)}
+    names = bulk.field_names(action)
     errors = unknown_fields(body, names | {"case_ids", "versions"})
     if errors:
         raise ValidationFailed(errors)
@@ -91,8 +91,17 @@ def bulk_request(body: Mapping[str, Any], action: str) -> BulkRequest:
     return BulkRequest(body.get("case_ids"), fields, versions)
 
 
-def bulk_request_schema(action: str) -> Json:
+def _field_schemas(action: str) -> tuple[Json, list[str]]:
+    """The JSON Schema of each field ``action`` takes, and those required."""
+    if action == bulk.ADD_NOTE:
+        return note_request_schema()["properties"], [bulk.NOTE_BODY]
     specs = bulk.field_specs(action)
+    required = [spec.name for spec in specs if spec.required and spec.required_if is None]
+    return {spec.name: action_field_schema(spec) for spec in specs}, required
+
+
+def bulk_request_schema(action: str) -> Json:
+    fields, required = _field_schemas(action)
     properties: Json = {
         "case_ids": {
             "type": "array",
@@ -103,7 +112,7 @@ def bulk_request_schema(action: str) -> Json:
             "description": "The cases to act on: distinct case ids (not references), at most "
             f"{bulk.MAX_BULK_CASES}. A repeated id is refused (422), not merged.",
         },
-        **{spec.name: action_field_schema(spec) for spec in specs},
+        **fields,
         "versions": {
             "type": "object",
             "propertyNames": {"pattern": "^[0-9]{1,10}$"},
@@ -113,7 +122,6 @@ def bulk_request_schema(action: str) -> Json:
             "`stale_version`. Every id must be one of `case_ids`.",
         },
     }
-    required = [spec.name for spec in specs if spec.required and spec.required_if is None]
     return {
         "type": "object",
         "title": f"{_label(action)}: many cases",
@@ -186,23 +194,33 @@ OPENAPI_SCHEMAS: dict[str, Json] = {
 def _label(action: str) -> str:
     if action == bulk.TAKE:
         return "Take (assign to yourself)"
+    if action == bulk.ADD_NOTE:
+        return "Add a note"
     return RULES[Action(action)].label or action
 
 
+_ONE_BY_ONE = (
+    "A case it cannot be done to is reported in its result with the single-case error, and "
+    "nothing of it is applied; the others still go through. The fields are the same for "
+    "every case."
+)
+
+
 def _description(action: str) -> str:
-    if action == bulk.TAKE:
-        rule_text = "Assigns each case to the caller: `assign` without `assignee_id`. " + (
-            action_description(RULES[Action.ASSIGN])
+    workflow = bulk.workflow_action(action)
+    if workflow is None:
+        return (
+            f"Adds the same note to each case of `case_ids` (at most {bulk.MAX_BULK_CASES}), "
+            "one by one, as POST /cases/{case_id}/notes would: in any state of the case, "
+            f"audited, without changing its `version`. {_ONE_BY_ONE}"
         )
-    else:
-        rule_text = action_description(RULES[Action(action)])
+    rule_text = action_description(RULES[Action(workflow)])
+    if action == bulk.TAKE:
+        rule_text = f"Assigns each case to the caller: `assign` without `assignee_id`. {rule_text}"
     return (
-        f"Takes `{bulk.workflow_action(action)}` on each case of `case_ids` (at most "
-        f"{bulk.MAX_BULK_CASES}), one by one, as POST /cases/{{case_id}}/actions/"
-        f"{bulk.workflow_action(action)} would: the same rules, history and audit. A case "
-        "it cannot be taken on is reported in its result with that action's error, and "
-        "nothing of it is applied; the others still go through. The fields are the same "
-        f"for every case. {rule_text}"
+        f"Takes `{workflow}` on each case of `case_ids` (at most {bulk.MAX_BULK_CASES}), one "
+        f"by one, as POST /cases/{{case_id}}/actions/{workflow} would: the same rules, "
+        f"history and audit. {_ONE_BY_ONE} {rule_text}"
     )
 
 

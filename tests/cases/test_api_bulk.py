@@ -55,7 +55,10 @@ def _setups(make, analyst):
     }
 
 
-@pytest.mark.parametrize("action", bulk.BULK_ACTIONS)
+WORKFLOW_ACTIONS = [action for action in bulk.BULK_ACTIONS if bulk.workflow_action(action)]
+
+
+@pytest.mark.parametrize("action", WORKFLOW_ACTIONS)
 def test_each_bulk_action_goes_through_and_reports_what_it_cannot_do(
     as_analyst, analyst, make, action
 ):
@@ -257,7 +260,7 @@ def test_the_document_describes_every_bulk_action(document):
     for action in bulk.BULK_ACTIONS:
         operation = document["paths"][f"/api/v1/cases/actions/{action}"]["post"]
         schema = operation["requestBody"]["content"]["application/json"]["schema"]
-        fields = {spec.name for spec in bulk.field_specs(action)}
+        fields = bulk.field_names(action)
         assert set(schema["properties"]) == {"case_ids", "versions"} | fields
         assert schema["properties"]["case_ids"]["maxItems"] == bulk.MAX_BULK_CASES
         assert "case_ids" in schema["required"]
@@ -273,3 +276,57 @@ def test_each_case_is_answered_as_get_case_shows_it(as_analyst, analyst, make, a
         shown = as_analyst.get(f"/api/v1/cases/{case.id}").json
         assert result["case"] == shown
         assert len(shown["notices"]) == 1 and shown["status"] == "with_police"
+
+
+def test_a_note_is_added_to_each_case_whatever_its_state(as_analyst, analyst, make):
+    cases = [make.case("new"), make.case("closed"), make.case("notice_sent")]
+    versions = [case.version for case in cases]
+    ids = [cases[0].id, 999_999, cases[1].id, cases[2].id]
+    body = {"case_ids": ids, "body": "  Called the provider: removal promised today.\r\n"}
+    results = bulk_act(as_analyst, "add_note", body).json["results"]
+    assert [r["ok"] for r in results] == [True, False, True, True]
+    assert results[1]["error"] == {"error": "not_found", "message": "no case with id 999999"}
+    for case, result, version in zip(cases, [results[0], *results[2:]], versions, strict=True):
+        shown = result["case"]
+        assert shown == as_analyst.get(f"/api/v1/cases/{case.id}").json
+        assert [n["body"] for n in shown["notes"]] == [
+            "Called the provider: removal promised today."
+        ]
+        assert shown["notes"][0]["author"]["id"] == analyst.id
+        assert shown["version"] == version  # a note changes no version
+    entries = db.session.scalars(
+        select(AuditEntry.target_id).where(AuditEntry.action == "case.note")
+    ).all()
+    assert sorted(entries) == sorted(str(case.id) for case in cases)
+
+
+def test_a_note_with_a_stale_version_is_refused_for_that_case(as_analyst, make):
+    fresh, moved = make.case("new"), make.case("triage")
+    versions = {str(fresh.id): fresh.version, str(moved.id): moved.version - 1}
+    body = {"case_ids": [fresh.id, moved.id], "body": "Police ref. 2026/114", "versions": versions}
+    results = bulk_act(as_analyst, "add_note", body).json["results"]
+    assert results[0]["ok"]
+    assert results[1]["error"]["error"] == "stale_version"
+    assert results[1]["error"]["version"] == moved.version
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "is required"),
+        ({"body": None}, "is required"),
+        ({"body": "   "}, "empty"),
+        ({"body": 12}, "must be text"),
+        ({"body": "a\x07b"}, "control characters"),
+        ({"body": "x" * 4001}, "at most 4,000 characters"),
+        ({"body": "ok", "reason": "x"}, None),
+    ],
+)
+def test_a_bad_note_is_422_before_any_case(as_analyst, make, body, message):
+    case = make.case("new")
+    before = counts()
+    response = bulk_act(as_analyst, "add_note", {"case_ids": [case.id], **body})
+    assert response.status_code == 422
+    field = "body" if message else "reason"
+    assert any((message or "is not a field") in m for m in response.json["fields"][field])
+    assert counts() == before

@@ -222,6 +222,46 @@ def test_confirm_takedown_checks_each_case_received_time(make, analyst):
     assert status_of(late) == "forwarded"
 
 
+def test_add_note_in_any_state_without_changing_the_version(make, analyst):
+    cases = [make.case("new"), make.case("closed"), make.case("with_police_hold")]
+    versions = [case.version for case in cases]
+    body = {"body": " Called them.\r\nNo answer. "}
+    outcomes = run("add_note", [*cases, 999_999], body, actor=analyst)
+    assert summary(outcomes)[3] == (999_999, False, "NotFound")
+    for outcome, version in zip(outcomes, versions, strict=False):
+        assert outcome.ok and outcome.case.version == version
+        assert [note.body for note in outcome.case.notes] == ["Called them.\nNo answer."]
+    assert all(events_of(case)[-1] != "add_note" for case in cases)  # not a workflow action
+    notes_audited = db.session.scalars(
+        select(AuditEntry.target_id).where(AuditEntry.action == "case.note")
+    ).all()
+    assert sorted(notes_audited) == sorted(str(case.id) for case in cases)
+
+
+def test_add_note_checks_the_version_when_given(make, analyst):
+    case = make.case("triage")
+    outcomes = run("add_note", [case], {"body": "x"}, actor=analyst, versions={case.id: 1})
+    assert isinstance(outcomes[0].error, StaleVersion)
+    assert outcomes[0].error.current_version == case.version
+    assert case.notes == []
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (None, "is required"),
+        ("", "empty"),
+        (" \n ", "empty"),
+        (["a"], "must be text"),
+        ("nul \x00", "control characters"),
+        ("x" * 4001, "at most 4,000 characters"),
+    ],
+)
+def test_a_bad_note_is_refused_before_any_case(make, analyst, body, message):
+    fields = _nothing_changed(make, analyst, "add_note", ["case"], {"body": body})
+    assert list(fields) == ["body"] and message in fields["body"][0]
+
+
 # --- versions, deleted cases, order
 
 
@@ -397,8 +437,10 @@ def test_actions_that_are_not_bulk_actions_are_refused(make, analyst, action):
 # --- no N+1
 
 
-def test_statements_per_case_do_not_grow_with_the_number_of_cases(make, supervisor):
+@pytest.mark.parametrize("action", ["request_notice", "add_note"])
+def test_statements_per_case_do_not_grow_with_the_number_of_cases(make, supervisor, action):
     provider_id = make.organisation("hosting_provider").id  # and nothing holds it
+    fields = {"provider_id": provider_id, "body": "Called the provider."}
     counts = []
     for size in (2, 6):
         ids = [make.case("action_required").id for _ in range(size)]
@@ -411,7 +453,7 @@ def test_statements_per_case_do_not_grow_with_the_number_of_cases(make, supervis
 
         event.listen(db.engine, "before_cursor_execute", count)
         try:
-            outcomes = run("request_notice", ids, {"provider_id": provider_id}, actor=supervisor)
+            outcomes = run(action, ids, fields, actor=supervisor)
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
         assert all(o.ok for o in outcomes)
