@@ -16,7 +16,9 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, false, func, literal, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
+from casemgr.cases import queue_order
 from casemgr.cases.models import Case, CaseEvent, CaseNote, Submission
+from casemgr.cases.queue_order import NEWEST_FIRST, QueueSort
 from casemgr.cases.receiving import url_hash
 from casemgr.cases.states import Status
 from casemgr.database import estimated_rows, is_valid_id
@@ -35,6 +37,8 @@ class QueueFilter:
     hosting_country: str | None = None
     assignee_id: int | None = None
     q: str | None = None
+    host: str | None = None  # the cases of one host (a group of the grouped queue, opened)
+    submission_id: int | None = None  # the cases of one submission
 
     def __post_init__(self) -> None:
         # Search text comes straight from a URL: no control characters (PostgreSQL
@@ -44,7 +48,6 @@ class QueueFilter:
 
 
 QUEUE_VIEWS = ("open", "mine", "unassigned", "overdue", "all")
-
 
 # Counting every case a list holds means reading an index entry for each: a
 # few milliseconds for ten thousand, a tenth of a second for a million. Lists
@@ -63,29 +66,118 @@ def queue(
     now: datetime,
     page: int = 1,
     per_page: int = 50,
+    sort: QueueSort = NEWEST_FIRST,
 ) -> Page:
-    """A page of cases, newest first, with what the queue screen shows loaded."""
-    conditions = _queue_conditions(filters, user_id=user_id, now=now)
+    """A page of cases in ``sort``'s order, with what the queue screen shows loaded."""
+    conditions = queue_conditions(filters, user_id=user_id, now=now)
     backlog = filters.view == "open" and not (
         filters.status
         or filters.classification
         or filters.hosting_country
         or filters.assignee_id is not None
         or filters.q
+        or filters.host
+        or filters.submission_id is not None
     )
     total, estimated = _count(session, conditions, backlog=backlog)
-    items = session.scalars(
-        select(Case)
-        .where(*conditions)
-        .options(selectinload(Case.assignee))
-        .order_by(Case.received_at.desc(), Case.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
+    statement = queue_order.ordered_page(
+        conditions,
+        sort,
+        states_of(filters),
+        limit=per_page,
+        offset=(page - 1) * per_page,
+    )
+    items = session.scalars(statement).all()
     return Page(list(items), total, page, per_page, total_is_estimate=estimated)
 
 
-def _queue_conditions(
+def submission_sizes(session: Session, submission_ids: set[int]) -> dict[int, int]:
+    """How many cases (URLs) each of these submissions holds."""
+    if not submission_ids:
+        return {}
+    rows = session.execute(
+        select(Case.submission_id, func.count())
+        .where(Case.submission_id.in_(submission_ids))
+        .group_by(Case.submission_id)
+    ).all()
+    return {submission_id: count for submission_id, count in rows}
+
+
+def matching_ids(
+    session: Session,
+    filters: QueueFilter,
+    *,
+    user_id: int,
+    now: datetime,
+    limit: int,
+) -> list[int]:
+    """The ids of the cases the queue shows for ``filters``, newest first, at most ``limit``.
+
+    A bulk action on "every case matching this filter" asks for one more than
+    it may take, to tell a selection that is too big from one that fits.
+    """
+    conditions = queue_conditions(filters, user_id=user_id, now=now)
+    return list(
+        session.scalars(
+            select(Case.id)
+            .where(*conditions)
+            .order_by(Case.received_at.desc(), Case.id.desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    previous_id: int | None
+    next_id: int | None
+
+
+def neighbours(
+    session: Session,
+    case: Case,
+    filters: QueueFilter,
+    sort: QueueSort,
+    *,
+    user_id: int,
+    now: datetime,
+) -> Neighbours:
+    """The cases before and after ``case`` in the queue of ``filters`` in ``sort``'s order.
+
+    ``case`` need not be in that queue any more (taking a case moves it out
+    of "Unassigned"): its neighbours are the cases around the place it would
+    have. Two statements that read one row each through the order's index.
+    """
+    conditions = queue_conditions(filters, user_id=user_id, now=now)
+    if sort.key == "state":
+        states = states_of(filters)
+        return Neighbours(
+            *(
+                queue_order.next_id_by_state(
+                    session, conditions, sort, states, case, backwards=backwards
+                )
+                for backwards in (True, False)
+            )
+        )
+    columns = queue_order.terms(sort)
+    return Neighbours(
+        *(
+            queue_order.next_id(session, conditions, columns, case, backwards=backwards)
+            for backwards in (True, False)
+        )
+    )
+
+
+def states_of(filters: QueueFilter) -> list[Status]:
+    """The states a queue of ``filters`` can hold."""
+    if filters.status:
+        states = [Status(filters.status)] if filters.status in set(Status) else []
+    else:
+        states = list(Status)
+    return states if filters.view == "all" else [s for s in states if s != Status.CLOSED]
+
+
+def queue_conditions(
     filters: QueueFilter, *, user_id: int, now: datetime
 ) -> list[ColumnElement[bool]]:
     """The WHERE of a queue page.
@@ -118,6 +210,10 @@ def _queue_conditions(
         conditions.append(Case.assignee_id == filters.assignee_id)
     if filters.q:
         conditions.append(_search_condition(filters.q))
+    if filters.host:
+        conditions.append(Case.host == filters.host)
+    if filters.submission_id is not None:
+        conditions.append(Case.submission_id == filters.submission_id)
     return conditions
 
 
