@@ -88,6 +88,22 @@ class Case(Base):
         Index("ix_cases_host_received", "host", "received_at", "id"),
         # The hosting country filter, alone or with a state: the page and its count.
         Index("ix_cases_country_status_received", "hosting_country", "status", "received_at", "id"),
+        # The queue grouped by host or by submission, in the views of open
+        # cases: every column the grouping and the usual filters read, so
+        # that the open cases are aggregated from the index alone.
+        Index(
+            "ix_cases_open_groups",
+            "host",
+            "received_at",
+            "due_at",
+            "status",
+            "assignee_id",
+            "hosting_country",
+            "classification",
+            "submission_id",
+            postgresql_where=_OPEN,
+            sqlite_where=_OPEN,
+        ),
         Index(
             "ix_cases_open_due",
             "due_at",
