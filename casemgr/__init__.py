@@ -155,6 +155,7 @@ def _register_blueprints(app: Flask) -> None:
         "casemgr.ops.views",
         "casemgr.cases.views",
         "casemgr.cases.note_views",
+        "casemgr.cases.bulk_views",
         "casemgr.directory.views",
         "casemgr.public.views",
         "casemgr.stats.views",

@@ -71,6 +71,8 @@ PERMISSIONS: dict[str, str] = {
     "POST /cases/<int:case_id>/contact": "staff",
     "POST /cases/<int:case_id>/trace": "staff",
     "POST /cases/<int:case_id>/notes": "staff",
+    "POST /cases/bulk": "staff",  # the workflow checks each case's action
+    "GET /cases/bulk/result": "staff",
     # directory: all staff read, supervisors change
     "GET /directory/": "staff",
     "GET /directory/<int:organisation_id>": "staff",

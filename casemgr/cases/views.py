@@ -17,9 +17,17 @@ from flask_login import current_user
 from casemgr import context
 from casemgr.auth import accounts
 from casemgr.auth.access import staff_required
-from casemgr.cases import bp, page_state, queries, receiving, related, workbench
+from casemgr.cases import (
+    bp,
+    page_state,
+    queries,
+    queue_args,
+    queue_page,
+    receiving,
+    related,
+    workbench,
+)
 from casemgr.cases import services as cases
-from casemgr.cases.fields import Classification
 from casemgr.cases.forms import (
     ManualReportForm,
     action_values,
@@ -29,57 +37,22 @@ from casemgr.cases.forms import (
 from casemgr.cases.labels import label
 from casemgr.cases.models import Case
 from casemgr.cases.next_step import next_steps
-from casemgr.cases.states import Action, Status
+from casemgr.cases.states import Action
 from casemgr.cases.workflow import RULES
-from casemgr.countries import country_choices, is_country_code
 from casemgr.directory import routing, tracing
 from casemgr.directory.models import Organisation
 from casemgr.directory.queries import by_kind, routing_candidates
 from casemgr.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed
 from casemgr.extensions import db
-from casemgr.http import page_arg
 from casemgr.intake.url_lists import TooManyURLs, parse_url_lines
 from casemgr.notices.queries import letters_for_case
-
-
-def _country_arg(value: str | None) -> str | None:
-    code = (value or "").strip().upper()
-    return code if is_country_code(code) else None
 
 
 @bp.route("/")
 @staff_required
 def queue():
-    filters = queries.QueueFilter(
-        view=request.args.get("view")
-        if request.args.get("view") in queries.QUEUE_VIEWS
-        else "open",
-        status=request.args.get("status") if request.args.get("status") in set(Status) else None,
-        classification=request.args.get("classification")
-        if request.args.get("classification") in set(Classification)
-        else None,
-        hosting_country=_country_arg(request.args.get("hosting_country")),
-        q=request.args.get("q"),
-    )
-    page = queries.queue(
-        db.session,
-        filters,
-        user_id=current_user.id,
-        now=context.now(),
-        page=page_arg(),
-        per_page=context.setting("QUEUE_PAGE_SIZE"),
-    )
-    return render_template(
-        "cases/queue.html",
-        page=page,
-        filters=filters,
-        views=queries.QUEUE_VIEWS,
-        statuses=list(Status),
-        classifications=list(Classification),
-        countries=country_choices(),
-        exact_count_limit=queries.EXACT_COUNT_LIMIT,
-        now=context.now(),
-    )
+    args = queue_args.parse(request.args)
+    return queue_page.render_queue(args, status=400 if args.problems else 200)
 
 
 def _action_options() -> dict[str, list[tuple[str, str]]]:
@@ -174,6 +147,7 @@ def _render_case(case: Case, *, status: int = 200, note=None):
             can_view_contact=case.submission.reporter_contact is not None,
             letters=letters_for_case(db.session, case.id),
             note=note,  # a refused note to show again (note_views.py)
+            position=queue_page.position(case),
         ),
         status,
     )

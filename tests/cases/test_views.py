@@ -66,8 +66,8 @@ class TestQueue:
             assert "about " in html and "Page 1 of about" in html
         else:
             assert "3 cases" in html and "Page 1 of 2" in html
-        assert "Older" in html
-        assert "Older" not in client.get("/cases/?view=all&page=2").get_data(as_text=True)
+        assert "Next page" in html
+        assert "Next page" not in client.get("/cases/?view=all&page=2").get_data(as_text=True)
 
     def test_search_by_reference(self, client, make, analyst):
         target, other = make.case("new"), make.case("new")

@@ -1,0 +1,123 @@
+"""The queue's bulk action bar: which actions, and the fields each one takes.
+
+The fields of a workflow action come from its rule in the workflow table
+(``build_action_form``), as on the case page, with the action's name as
+their prefix (``assess-classification``): one form holds them all, and the
+bulk view reads those of the chosen action. The form's one CSRF token is
+checked for the whole request by CSRFProtect, so the action forms carry none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+from wtforms import TextAreaField
+
+from casemgr.auth import accounts
+from casemgr.cases.forms import build_action_form
+from casemgr.cases.labels import ACTION
+from casemgr.cases.states import Action
+from casemgr.cases.workflow import RULES
+from casemgr.directory.queries import by_kind
+
+# The bulk service (casemgr/cases/bulk.py) names the same actions and limit.
+MAX_BULK_CASES = 500
+BULK_ACTIONS: tuple[str, ...] = (
+    "take",
+    "assign",
+    "assess",
+    "mark_duplicate",
+    "close_unavailable",
+    "request_notice",
+    "forward_to_partner",
+    "refer_to_police",
+    "confirm_takedown",
+    "add_note",
+)
+
+LABELS: Mapping[str, Any] = {
+    **ACTION,
+    "take": _l("Take (assign to me)"),
+    "assign": _l("Assign to someone"),
+    "add_note": _l("Add a note"),
+}
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(_l("Note"), description=_l("Plain text; it cannot be edited later."))
+
+
+def action_options(session: Session) -> dict[str, list[tuple[str, str]]]:
+    """The choices of the action fields that name a person or an organisation."""
+    options = {
+        "staff": [(str(u.id), f"{u.name} ({u.role})") for u in accounts.active_staff(session)]
+    }
+    for kind, organisations in by_kind(session).items():
+        options[kind] = [(str(o.id), o.label) for o in organisations]
+    return options
+
+
+def action_form(action: str, options: Mapping[str, Any], formdata=None) -> FlaskForm | None:
+    """The form of ``action``'s fields (None for an action that takes none)."""
+    if action == "add_note":
+        form: FlaskForm = NoteForm(formdata=formdata, prefix=action, meta={"csrf": False})
+    elif action in RULES and RULES[Action(action)].fields:
+        form = build_action_form(RULES[Action(action)], options, formdata=formdata)
+        del form.version  # a bulk action carries no version per case
+        if "csrf_token" in form:
+            del form.csrf_token  # the bulk form's own token stands for it
+    else:
+        return None
+    return form
+
+
+def field_values(action: str, form: FlaskForm | None) -> dict[str, Any]:
+    """The raw values of ``form``, keyed as the workflow (and the notes) name them."""
+    if form is None:
+        return {}
+    if action == "add_note":
+        return {"body": form.body.data or ""}
+    return {spec.name: form[spec.name].data for spec in RULES[Action(action)].fields}
+
+
+@dataclass
+class BulkBar:
+    """What the bar shows: the actions, their field forms, what was chosen, what failed."""
+
+    forms: dict[str, FlaskForm]
+    action: str | None = None
+    errors: list[str] = field(default_factory=list)
+    max_cases: int = MAX_BULK_CASES
+
+    @property
+    def actions(self) -> list[tuple[str, str]]:
+        return [(action, label(action)) for action in BULK_ACTIONS]
+
+    def label(self, action: str) -> str:
+        return label(action)
+
+
+def label(action: str) -> str:
+    """The plain words of a bulk action."""
+    return str(LABELS.get(action, action.replace("_", " ")))
+
+
+def bar(
+    session: Session,
+    *,
+    formdata=None,
+    action: str | None = None,
+    errors: list[str] | None = None,
+) -> BulkBar:
+    options = action_options(session)
+    forms = {}
+    for name in BULK_ACTIONS:
+        form = action_form(name, options, formdata if name == action else None)
+        if form is not None:
+            forms[name] = form
+    return BulkBar(forms=forms, action=action, errors=errors or [])
