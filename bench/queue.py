@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/queue.py --db-url postgresql://postgres@127.0.0.1:5432/casemgr_bench_queue
     .venv/bin/python bench/queue.py --db-url sqlite:////tmp/benchq/queue.db --runs 3 --requests 50
+    .venv/bin/python bench/queue.py --db-url ... --pages workbench   # issue 12: grouped, sorted
 
 Needs a database filled by ``bench/generate_cases.py``. In-process, through
 Flask's test client with the production configuration: a signed-in analyst
@@ -187,6 +188,40 @@ def pages(s: dict) -> list[tuple[str, str, str]]:
     ]
 
 
+def workbench_pages(s: dict) -> list[tuple[str, str, str]]:
+    """The queue screen of issue 12: grouped, sorted, one host, a case's neighbours."""
+    from urllib.parse import urlencode
+
+    def q(**args):
+        return "?" + urlencode(args)
+
+    return [
+        ("grouped by host (open)", "web", "/cases/" + q(group="host")),
+        ("grouped by host, unassigned", "web", "/cases/" + q(group="host", view="unassigned")),
+        ("grouped by host, overdue", "web", "/cases/" + q(group="host", view="overdue")),
+        ("grouped by host, notice_sent", "web", "/cases/" + q(group="host", status="notice_sent")),
+        ("grouped by submission (open)", "web", "/cases/" + q(group="submission")),
+        ("queue, first page (open)", "web", "/cases/"),
+        ("sorted by due (open)", "web", "/cases/" + q(sort="due")),
+        ("sorted by state (open)", "web", "/cases/" + q(sort="state")),
+        ("sorted by state, page 100", "web", "/cases/" + q(sort="state", page=100)),
+        ("sorted by host (open)", "web", "/cases/" + q(sort="host")),
+        ("overdue, most overdue first", "web", "/cases/" + q(view="overdue")),
+        (
+            f"one host's open cases ({s['biggest_host']})",
+            "web",
+            "/cases/" + q(host=s["biggest_host"]),
+        ),
+        (
+            "case page, from the queue by due",
+            "web",
+            f"/cases/{s['case_id']}" + q(**{"from": "view=open&sort=due"}),
+        ),
+        # not in the target, for information
+        ("grouped by host, all cases", "web", "/cases/" + q(group="host", view="all")),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db-url", required=True)
@@ -194,6 +229,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--only", help="only pages whose label contains this")
+    parser.add_argument(
+        "--pages",
+        choices=("queue", "workbench", "all"),
+        default="queue",
+        help="the pages of issue 2 (queue, search, case, API), of issue 12 (workbench), or both",
+    )
     parser.add_argument("--explain", action="store_true", help="print each main plan")
     parser.add_argument("--show-sql", action="store_true", help="print each page's statements")
     args = parser.parse_args()
@@ -242,7 +283,12 @@ def main() -> None:
             cursor.fetchall()
         raw.rollback()
 
-    chosen = [p for p in pages(s) if not args.only or args.only in p[0]]
+    listed = {
+        "queue": pages(s),
+        "workbench": workbench_pages(s),
+        "all": pages(s) + workbench_pages(s),
+    }[args.pages]
+    chosen = [p for p in listed if not args.only or args.only in p[0]]
     plans = {}
     for label, kind, path in chosen:
         statements = recorder.record(lambda kind=kind, path=path: request(kind, path))
@@ -338,8 +384,11 @@ def explain_ms(raw, statement, parameters) -> float:
 
 
 def main_statement(statements):
-    """The statement that reads the page: cases in order with a LIMIT, else the first on cases."""
-    reading = [st for st in statements if st[0].lstrip().startswith("SELECT cases.")]
+    """The statement that reads the page: cases (or groups of them) in order with a
+    LIMIT, else the first on cases."""
+    reading = [
+        st for st in statements if st[0].lstrip().startswith(("SELECT cases.", "SELECT by_state."))
+    ]
     ordered = [st for st in reading if "ORDER BY" in st[0] and "LIMIT" in st[0]]
     return (ordered or reading or [None])[0]
 

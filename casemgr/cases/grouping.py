@@ -12,7 +12,7 @@ the open cases from the index alone (bench/README.md, "Queue grouped").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -70,7 +70,7 @@ def grouped(
         raise ValueError(f"no grouping by {group!r}")
     if sort.key not in GROUP_SORT_KEYS:
         raise ValueError(f"groups have no order by {sort.key!r}")
-    conditions = queries.queue_conditions(filters, user_id=user_id, now=now)
+    conditions = _conditions(filters, user_id=user_id, now=now)
     key = Case.host if group == "host" else Case.submission_id
     host = Case.host if group == "host" else func.min(Case.host)
     count = func.count()
@@ -119,6 +119,22 @@ def grouped(
         for row in rows
     ]
     return GroupPage(Page(groups, total_groups, page, per_page), total_cases)
+
+
+def _conditions(filters: queries.QueueFilter, *, user_id: int, now: datetime) -> list[Any]:
+    """The queue's conditions, the overdue view's deadline written for grouping.
+
+    Grouped, the overdue view reads most open cases (85,000 of 100,000 at a
+    million). PostgreSQL takes "open" and "due_at < now" for independent
+    (they are not: a closed case has no deadline), expects a tenth of that,
+    and reads them through ix_cases_open_due and the table (0.2-0.6 s). The
+    same test written so that no index ranges over it is checked inside
+    ix_cases_open_groups, read alone (about 30 ms).
+    """
+    if filters.view != "overdue":
+        return queries.queue_conditions(filters, user_id=user_id, now=now)
+    opened = queries.queue_conditions(replace(filters, view="open"), user_id=user_id, now=now)
+    return [*opened, func.coalesce(Case.due_at, now) < now]
 
 
 def _submission_references(session: Session, ids: list[int]) -> dict[int, str]:

@@ -91,16 +91,17 @@ def queue(
     return Page(list(items), total, page, per_page, total_is_estimate=estimated)
 
 
-def submission_sizes(session: Session, submission_ids: set[int]) -> dict[int, int]:
-    """How many cases (URLs) each of these submissions holds."""
+def submissions_of(session: Session, submission_ids: set[int]) -> dict[int, tuple[str, int]]:
+    """Each submission's reference and how many cases (URLs) it holds."""
     if not submission_ids:
         return {}
     rows = session.execute(
-        select(Case.submission_id, func.count())
-        .where(Case.submission_id.in_(submission_ids))
-        .group_by(Case.submission_id)
+        select(Submission.id, Submission.reference, func.count(Case.id))
+        .join(Case, Case.submission_id == Submission.id)
+        .where(Submission.id.in_(submission_ids))
+        .group_by(Submission.id, Submission.reference)
     ).all()
-    return {submission_id: count for submission_id, count in rows}
+    return {submission_id: (reference, count) for submission_id, reference, count in rows}
 
 
 def matching_ids(

@@ -3,7 +3,7 @@
 Each order is a list of columns (``Term``) ending in a unique one, so that it
 is total: a page, the next page and a case's neighbours agree on where every
 case stands. Whatever the column chosen, cases that tie on it come newest
-first. A case's neighbours are read with a "comes after this case" condition
+first. A case's neighbours are read with "comes after this case" conditions
 on those columns (keyset), one row each, through the order's index.
 
 Nothing here knows the queue's filters: the functions take the WHERE
@@ -13,11 +13,11 @@ conditions that :mod:`casemgr.cases.queries` builds.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, literal, or_, select, union_all
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import ColumnElement, Select, false, literal, select, union_all
+from sqlalchemy.orm import Session, selectinload
 
 from casemgr.cases.models import Case
 from casemgr.cases.states import Status
@@ -61,15 +61,16 @@ class Term:
             ordered = ordered.nulls_first() if backwards else ordered.nulls_last()
         return ordered
 
-    def beyond(self, value: Any, *, backwards: bool = False) -> ColumnElement[bool]:
-        """Rows past ``value`` on this column: after it, or before it when ``backwards``."""
+    def beyond(self, value: Any, *, backwards: bool = False) -> list[ColumnElement[bool]]:
+        """The rows past ``value`` on this column (after it, or before it when
+        ``backwards``), as conditions that each read one range of an index."""
         if value is None:  # NULLs are last: nothing comes after them, every value before
-            return self.expression.is_not(None) if backwards else false()
+            return [self.expression.is_not(None)] if backwards else []
         descending = self.descending != backwards
         past = self.expression < value if descending else self.expression > value
         if self.nullable and not backwards:
-            return or_(past, self.expression.is_(None))
-        return past
+            return [past, self.expression.is_(None)]
+        return [past]
 
     def equal(self, value: Any) -> ColumnElement[bool]:
         return self.expression.is_(None) if value is None else self.expression == value
@@ -113,20 +114,11 @@ def ordered_page(
     return (
         select(Case)
         .where(*conditions)
-        .options(selectinload(Case.assignee), selectinload(Case.submission))
+        .options(selectinload(Case.assignee))
         .order_by(*(term.ordering() for term in terms(sort)))
         .limit(limit)
         .offset(offset)
     )
-
-
-def after(columns: Sequence[Term], case: Case, *, backwards: bool) -> ColumnElement[bool]:
-    """The rows after ``case`` in the order of ``columns`` (before it, ``backwards``)."""
-    alternatives = []
-    for position, term in enumerate(columns):
-        ties = [earlier.equal(earlier.value_of(case)) for earlier in columns[:position]]
-        alternatives.append(and_(*ties, term.beyond(term.value_of(case), backwards=backwards)))
-    return or_(*alternatives)
 
 
 def next_id(
@@ -137,13 +129,38 @@ def next_id(
     *,
     backwards: bool,
 ) -> int | None:
-    """The id of the case right after ``case`` (before it, ``backwards``), or None."""
-    return session.scalar(
-        select(Case.id)
-        .where(*conditions, after(columns, case, backwards=backwards))
-        .order_by(*(term.ordering(backwards=backwards) for term in columns))
-        .limit(1)
-    )
+    """The id of the case right after ``case`` (before it, ``backwards``), or None.
+
+    "After" is an OR: a later value of the first column, or the same value
+    and a later one of the second, and so on. Asked as one condition, the
+    database scans the order's index from its start, past every case before
+    this one. Each alternative is a range of the index instead: the first
+    row of each, and the first of those.
+    """
+    branches = []
+    for position, term in enumerate(columns):
+        ties = [earlier.equal(earlier.value_of(case)) for earlier in columns[:position]]
+        for beyond in term.beyond(term.value_of(case), backwards=backwards):
+            branches.append([*ties, beyond])
+    if not branches:
+        return None
+    keys = [term.expression.label(f"k{i}") for i, term in enumerate(columns)]
+    pieces = [
+        select(
+            select(*keys)
+            .where(*conditions, *branch)
+            .order_by(*(term.ordering(backwards=backwards) for term in columns))
+            .limit(1)
+            .subquery()
+        )
+        for branch in branches
+    ]
+    firsts = union_all(*pieces).subquery("firsts")
+    outer = [
+        replace(term, expression=firsts.c[f"k{i}"]).ordering(backwards=backwards)
+        for i, term in enumerate(columns)
+    ]
+    return session.scalar(select(firsts.c[f"k{len(columns) - 1}"]).order_by(*outer).limit(1))
 
 
 # --- by state
@@ -173,9 +190,11 @@ def by_state(
     ordered = states_in_order(states, sort)
     if not ordered:
         return select(Case).where(false())
+    # The pieces read (status, received_at, id) alone; the page's 50 cases are
+    # read whole at the end.
     pieces = [
         select(
-            select(literal(rank).label("state_rank"), *Case.__table__.c)
+            select(literal(rank).label("state_rank"), Case.received_at, Case.id)
             .where(*conditions, Case.status == state)
             .order_by(Case.received_at.desc(), Case.id.desc())
             .limit(offset + limit)
@@ -184,13 +203,13 @@ def by_state(
         for rank, state in enumerate(ordered)
     ]
     together = union_all(*pieces).subquery("by_state")
-    row = aliased(Case, together)
+    in_order = (together.c.state_rank, together.c.received_at.desc(), together.c.id.desc())
+    page = select(together).order_by(*in_order).limit(limit).offset(offset).subquery("page")
     return (
-        select(row)
-        .options(selectinload(row.assignee), selectinload(row.submission))
-        .order_by(together.c.state_rank, together.c.received_at.desc(), together.c.id.desc())
-        .limit(limit)
-        .offset(offset)
+        select(Case)
+        .join(page, Case.id == page.c.id)
+        .options(selectinload(Case.assignee))
+        .order_by(page.c.state_rank, page.c.received_at.desc(), page.c.id.desc())
     )
 
 

@@ -74,7 +74,7 @@ def render_queue(args: QueueArgs, *, status: int = 200, **extra: Any) -> tuple[s
             "page": page,
             "total_cases": page.total,
             "estimated": page.total_is_estimate,
-            "submission_sizes": queries.submission_sizes(
+            "submissions": queries.submissions_of(
                 db.session, {case.submission_id for case in page.items}
             ),
             # "Take" where the workflow lets this user assign an unassigned case.

@@ -73,6 +73,11 @@ class TestByHost:
     def test_orders(self, sites, analyst, sort, first):
         assert grouped(analyst, sort=sort).groups.items[0].label == first
 
+    def test_the_overdue_view_groups_the_overdue_cases_only(self, sites, analyst):
+        found = grouped(analyst, view="overdue")
+        assert [(g.label, g.count) for g in found.groups.items] == [("big.example.com", 1)]
+        assert found.groups.items[0].earliest_due_at == sites["late"].due_at
+
     def test_filters_apply_before_grouping(self, sites, analyst):
         found = grouped(analyst, view="unassigned")
         assert [(g.label, g.count) for g in found.groups.items] == [("big.example.com", 3)]
