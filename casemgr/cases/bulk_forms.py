@@ -21,6 +21,7 @@ from wtforms import TextAreaField
 from casemgr.auth import accounts
 from casemgr.cases.forms import build_action_form
 from casemgr.cases.labels import ACTION
+from casemgr.cases.notes import MAX_NOTE_LENGTH
 from casemgr.cases.states import Action
 from casemgr.cases.workflow import RULES
 from casemgr.directory.queries import by_kind
@@ -49,7 +50,11 @@ LABELS: Mapping[str, Any] = {
 
 
 class NoteForm(FlaskForm):
-    body = TextAreaField(_l("Note"), description=_l("Plain text; it cannot be edited later."))
+    body = TextAreaField(
+        _l("Note"),
+        description=_l("Plain text; it cannot be edited later."),
+        render_kw={"rows": 3, "maxlength": MAX_NOTE_LENGTH},
+    )
 
 
 def action_options(session: Session) -> dict[str, list[tuple[str, str]]]:

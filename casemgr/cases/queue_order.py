@@ -61,16 +61,19 @@ class Term:
             ordered = ordered.nulls_first() if backwards else ordered.nulls_last()
         return ordered
 
-    def beyond(self, value: Any, *, backwards: bool = False) -> list[ColumnElement[bool]]:
+    def beyond(
+        self, value: Any, *, backwards: bool = False
+    ) -> list[tuple[ColumnElement[bool], bool]]:
         """The rows past ``value`` on this column (after it, or before it when
-        ``backwards``), as conditions that each read one range of an index."""
+        ``backwards``), as conditions that each read one range of an index;
+        with each, whether it leaves the column a single value (NULL)."""
         if value is None:  # NULLs are last: nothing comes after them, every value before
-            return [self.expression.is_not(None)] if backwards else []
+            return [(self.expression.is_not(None), False)] if backwards else []
         descending = self.descending != backwards
         past = self.expression < value if descending else self.expression > value
         if self.nullable and not backwards:
-            return [past, self.expression.is_(None)]
-        return [past]
+            return [(past, False), (self.expression.is_(None), True)]
+        return [(past, False)]
 
     def equal(self, value: Any) -> ColumnElement[bool]:
         return self.expression.is_(None) if value is None else self.expression == value
@@ -140,8 +143,11 @@ def next_id(
     branches = []
     for position, term in enumerate(columns):
         ties = [earlier.equal(earlier.value_of(case)) for earlier in columns[:position]]
-        for beyond in term.beyond(term.value_of(case), backwards=backwards):
-            branches.append([*ties, beyond])
+        for beyond, single in term.beyond(term.value_of(case), backwards=backwards):
+            # Ordered by the columns that still vary in the range: the index
+            # that serves it is then the one of those columns.
+            varying = columns[position + 1 :] if single else columns[position:]
+            branches.append(([*ties, beyond], varying))
     if not branches:
         return None
     keys = [term.expression.label(f"k{i}") for i, term in enumerate(columns)]
@@ -149,11 +155,11 @@ def next_id(
         select(
             select(*keys)
             .where(*conditions, *branch)
-            .order_by(*(term.ordering(backwards=backwards) for term in columns))
+            .order_by(*(term.ordering(backwards=backwards) for term in varying))
             .limit(1)
             .subquery()
         )
-        for branch in branches
+        for branch, varying in branches
     ]
     firsts = union_all(*pieces).subquery("firsts")
     outer = [
