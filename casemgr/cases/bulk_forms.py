@@ -13,8 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import render_template
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from wtforms import TextAreaField
 
@@ -90,11 +93,24 @@ def field_values(action: str, form: FlaskForm | None) -> dict[str, Any]:
     return {spec.name: form[spec.name].data for spec in RULES[Action(action)].fields}
 
 
+# The bar's fields as every queue page shows them (nothing typed yet) are
+# the same HTML for everyone until the staff or the directory change: built
+# and rendered once per process, language and set of choices. The assess
+# form alone (a select of every country) took 5 ms a page to render.
+_BLANK_FIELDS: dict[tuple[Any, ...], Markup] = {}
+_BLANK_FIELDS_KEPT = 16
+
+
 @dataclass
 class BulkBar:
-    """What the bar shows: the actions, their field forms, what was chosen, what failed."""
+    """What the bar shows: the actions, the fields of those that take some,
+    what was chosen, what failed.
 
-    forms: dict[str, FlaskForm]
+    ``forms`` are built only when something was typed (the bulk view reads
+    and checks them); otherwise the fields come from the cache."""
+
+    options: Mapping[str, Any]
+    forms: dict[str, FlaskForm] = field(default_factory=dict)
     action: str | None = None
     errors: list[str] = field(default_factory=list)
     max_cases: int = MAX_BULK_CASES
@@ -106,10 +122,48 @@ class BulkBar:
     def label(self, action: str) -> str:
         return label(action)
 
+    @property
+    def with_fields(self) -> frozenset[str]:
+        return WITH_FIELDS
+
+    @property
+    def fields_html(self) -> Markup:
+        """The fieldsets of the actions' fields, rendered when the page asks
+        (after the bulk view has checked what was typed)."""
+        if self.forms:
+            return self._render(self.forms)
+        key = (str(get_locale()), *((k, tuple(v)) for k, v in sorted(self.options.items())))
+        if key not in _BLANK_FIELDS:
+            if len(_BLANK_FIELDS) >= _BLANK_FIELDS_KEPT:
+                _BLANK_FIELDS.clear()
+            _BLANK_FIELDS[key] = self._render(_forms(self.options, None, None))
+        return _BLANK_FIELDS[key]
+
+    def _render(self, forms: dict[str, FlaskForm]) -> Markup:
+        html = render_template("cases/_bulk_fields.html", bulk=self, forms=forms)
+        return Markup(html)  # noqa: S704 - Jinja rendered it, escaping every value
+
+
+# The actions that take fields.
+WITH_FIELDS = frozenset(
+    action
+    for action in BULK_ACTIONS
+    if action == "add_note" or (action in RULES and RULES[Action(action)].fields)
+)
+
 
 def label(action: str) -> str:
     """The plain words of a bulk action."""
     return str(LABELS.get(action, action.replace("_", " ")))
+
+
+def _forms(options: Mapping[str, Any], formdata, action: str | None) -> dict[str, FlaskForm]:
+    forms = {}
+    for name in BULK_ACTIONS:
+        form = action_form(name, options, formdata if name == action else None)
+        if form is not None:
+            forms[name] = form
+    return forms
 
 
 def bar(
@@ -119,10 +173,13 @@ def bar(
     action: str | None = None,
     errors: list[str] | None = None,
 ) -> BulkBar:
+    """The bar; with ``formdata``, the forms of what was sent (``action``'s filled in)."""
     options = action_options(session)
-    forms = {}
-    for name in BULK_ACTIONS:
-        form = action_form(name, options, formdata if name == action else None)
-        if form is not None:
-            forms[name] = form
-    return BulkBar(forms=forms, action=action, errors=errors or [])
+    forms = _forms(options, formdata, action) if formdata is not None else {}
+    return BulkBar(
+        options=options,
+        forms=forms,
+        action=action,
+        errors=errors or [],
+        max_cases=MAX_BULK_CASES,
+    )

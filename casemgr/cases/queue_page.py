@@ -44,7 +44,7 @@ def render_queue(args: QueueArgs, *, status: int = 200, **extra: Any) -> tuple[s
     form's selection and errors)."""
     now = context.now()
     per_page = context.setting("QUEUE_PAGE_SIZE")
-    if not args.problems:
+    if not args.problems and session.get(LAST_QUEUE) != args.encoded():
         session[LAST_QUEUE] = args.encoded()
     values: dict[str, Any] = {}
     if args.group:

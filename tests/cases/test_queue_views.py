@@ -264,6 +264,29 @@ class TestBulkForm:
         assert "more than 3 cases are selected" in html
         assert all(c.assignee_id is None for c in [queue["old"], *queue["pair"]])
 
+    def test_what_was_typed_stays_when_the_request_is_refused(self, client, analyst, queue):
+        login(client, analyst)
+        response = client.post(
+            "/cases/bulk",
+            data={"action": "assess", "assess-hosting_ip": "192.0.2.7", "queue": "view=open"},
+        )
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422 and "case_ids: " in html
+        assert 'value="192.0.2.7"' in html
+        assert re.search(r'<option value="assess" selected>', html)
+        assert re.search(r'<details class="bulk-fields" open>', html)
+
+    def test_all_matching_says_when_too_many_match(self, client, analyst, queue, monkeypatch):
+        from casemgr.cases import bulk_forms
+
+        login(client, analyst)
+        html = client.get("/cases/").get_data(as_text=True)
+        assert '<button type="submit" name="scope" value="matching">Apply to all 5 matching' in html
+        monkeypatch.setattr(bulk_forms, "MAX_BULK_CASES", 4)
+        html = client.get("/cases/").get_data(as_text=True)
+        assert '<button type="submit" name="scope" value="matching" disabled>' in html
+        assert "More than 4 cases match: narrow the filter" in html
+
     def test_a_refused_request_shows_the_queue_again_with_what_was_ticked(
         self, client, analyst, queue
     ):
