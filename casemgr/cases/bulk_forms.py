@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import render_template
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -140,7 +140,9 @@ class BulkBar:
         return _BLANK_FIELDS[key]
 
     def _render(self, forms: dict[str, FlaskForm]) -> Markup:
-        html = render_template("cases/_bulk_fields.html", bulk=self, forms=forms)
+        # The template alone, without the app's context processors (the menu's counts).
+        template = current_app.jinja_env.get_template("cases/_bulk_fields.html")
+        html = template.render(bulk=self, forms=forms)
         return Markup(html)  # noqa: S704 - Jinja rendered it, escaping every value
 
 
