@@ -175,7 +175,7 @@
       case "j": follow(document.querySelector("a[data-shortcut=next]")); return true;
       case "k": follow(document.querySelector("a[data-shortcut=previous]")); return true;
       case "u": follow(document.querySelector("a[data-shortcut=queue]")); return true;
-      case "t": return submitAction("assign", "[data-shortcut=take]");
+      case "t": return submitAction("assign", "form#take button[type=submit], [data-shortcut=take]");
       case "a": return openAction("assess");
     }
     return false;
