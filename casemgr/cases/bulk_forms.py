@@ -21,28 +21,16 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 from wtforms import TextAreaField
 
+from casemgr import context
 from casemgr.auth import accounts
-from casemgr.cases.forms import build_action_form
+from casemgr.cases import bulk
+from casemgr.cases.bulk import BULK_ACTIONS, MAX_BULK_CASES
+from casemgr.cases.forms import action_values, build_action_form
 from casemgr.cases.labels import ACTION
 from casemgr.cases.notes import MAX_NOTE_LENGTH
 from casemgr.cases.states import Action
 from casemgr.cases.workflow import RULES
 from casemgr.directory.queries import by_kind
-
-# The bulk service (casemgr/cases/bulk.py) names the same actions and limit.
-MAX_BULK_CASES = 500
-BULK_ACTIONS: tuple[str, ...] = (
-    "take",
-    "assign",
-    "assess",
-    "mark_duplicate",
-    "close_unavailable",
-    "request_notice",
-    "forward_to_partner",
-    "refer_to_police",
-    "confirm_takedown",
-    "add_note",
-)
 
 LABELS: Mapping[str, Any] = {
     **ACTION,
@@ -72,9 +60,9 @@ def action_options(session: Session) -> dict[str, list[tuple[str, str]]]:
 
 def action_form(action: str, options: Mapping[str, Any], formdata=None) -> FlaskForm | None:
     """The form of ``action``'s fields (None for an action that takes none)."""
-    if action == "add_note":
+    if action == bulk.ADD_NOTE:
         form: FlaskForm = NoteForm(formdata=formdata, prefix=action, meta={"csrf": False})
-    elif action in RULES and RULES[Action(action)].fields:
+    elif bulk.field_specs(action):
         form = build_action_form(RULES[Action(action)], options, formdata=formdata)
         del form.version  # a bulk action carries no version per case
         if "csrf_token" in form:
@@ -85,18 +73,19 @@ def action_form(action: str, options: Mapping[str, Any], formdata=None) -> Flask
 
 
 def field_values(action: str, form: FlaskForm | None) -> dict[str, Any]:
-    """The raw values of ``form``, keyed as the workflow (and the notes) name them."""
+    """The values of ``form``, keyed as the bulk service names them."""
     if form is None:
         return {}
-    if action == "add_note":
-        return {"body": form.body.data or ""}
-    return {spec.name: form[spec.name].data for spec in RULES[Action(action)].fields}
+    if action == bulk.ADD_NOTE:
+        return {bulk.NOTE_BODY: form.body.data or ""}
+    return action_values(form)
 
 
 # The bar's fields as every queue page shows them (nothing typed yet) are
-# the same HTML for everyone until the staff or the directory change: built
-# and rendered once per process, language and set of choices. The assess
-# form alone (a select of every country) took 5 ms a page to render.
+# the same HTML for everyone until the staff or the directory change, or the
+# minute ("removed at" starts at now): built and rendered once per process,
+# language, minute and set of choices. The assess form alone (a select of
+# every country) took 5 ms a page to render.
 _BLANK_FIELDS: dict[tuple[Any, ...], Markup] = {}
 _BLANK_FIELDS_KEPT = 16
 
@@ -132,7 +121,10 @@ class BulkBar:
         (after the bulk view has checked what was typed)."""
         if self.forms:
             return self._render(self.forms)
-        key = (str(get_locale()), *((k, tuple(v)) for k, v in sorted(self.options.items())))
+        # "Removed at" starts at the current minute: a new minute, new fields.
+        minute = context.now().replace(second=0, microsecond=0)
+        choices = ((k, tuple(v)) for k, v in sorted(self.options.items()))
+        key = (str(get_locale()), minute, *choices)
         if key not in _BLANK_FIELDS:
             if len(_BLANK_FIELDS) >= _BLANK_FIELDS_KEPT:
                 _BLANK_FIELDS.clear()
@@ -147,11 +139,7 @@ class BulkBar:
 
 
 # The actions that take fields.
-WITH_FIELDS = frozenset(
-    action
-    for action in BULK_ACTIONS
-    if action == "add_note" or (action in RULES and RULES[Action(action)].fields)
-)
+WITH_FIELDS = frozenset(action for action in BULK_ACTIONS if bulk.field_names(action))
 
 
 def label(action: str) -> str:

@@ -23,8 +23,8 @@ from sqlalchemy.orm import selectinload
 
 from casemgr import context
 from casemgr.auth.access import staff_required
-from casemgr.cases import bp, bulk_forms, queries, queue_args, queue_page
-from casemgr.cases.bulk_forms import BULK_ACTIONS, MAX_BULK_CASES
+from casemgr.cases import bp, bulk, bulk_forms, queries, queue_args, queue_page
+from casemgr.cases.bulk import BULK_ACTIONS, MAX_BULK_CASES, CaseOutcome
 from casemgr.cases.models import Case
 from casemgr.database import MAX_ID
 from casemgr.errors import ValidationFailed
@@ -66,7 +66,7 @@ def bulk_action():
         return _show_again(args, action, refused.errors)
     except ValidationFailed as exc:
         db.session.rollback()
-        return _show_again(args, action, _on_form(form, exc.fields))
+        return _show_again(args, action, exc.fields)
     db.session.commit()
     if take_one:
         return _after_take(args, outcomes)
@@ -164,9 +164,7 @@ def _case_id(value: str) -> int:
     raise _Refused({"case_ids": [_("'%(value)s' is not a case id", value=text[:20])]})
 
 
-def _apply(action: str, ids: list[int], fields: dict[str, Any]) -> list[Any]:
-    from casemgr.cases import bulk  # noqa: PLC0415 - the bulk service (branch bulk)
-
+def _apply(action: str, ids: list[int], fields: dict[str, Any]) -> list[CaseOutcome]:
     return bulk.apply_to_many(
         db.session,
         action,
@@ -190,14 +188,17 @@ def _on_form(form, fields: dict[str, list[str]]) -> dict[str, list[str]]:
 
 
 def _show_again(args: queue_args.QueueArgs, action: str, errors: dict[str, list[str]]):
-    messages = [f"{name}: {' '.join(texts)}" for name, texts in errors.items()]
-    if not messages:
-        messages = [_("Some of what the action needs is missing or wrong: see below.")]
+    """The queue again, status 422, with what was ticked and typed; field errors
+    beside their fields, the others (and a pointer to those) on top of the bar."""
     chosen = action if action in BULK_ACTIONS else None
-    bar = bulk_forms.bar(db.session, formdata=request.form, action=chosen, errors=messages)
+    bar = bulk_forms.bar(db.session, formdata=request.form, action=chosen)
+    left = dict(errors)
     if chosen is not None and chosen in bar.forms:
         bar.forms[chosen].validate()  # shows the fields' own errors again
-        _on_form(bar.forms[chosen], errors)
+        left = _on_form(bar.forms[chosen], errors)
+    bar.errors = [f"{name}: {' '.join(texts)}" for name, texts in left.items()]
+    if len(left) < len(errors) or not errors:
+        bar.errors.append(_("Some of what the action needs is missing or wrong: see below."))
     ticked = {int(v) for v in request.form.getlist("case_ids") if v.isdecimal() and len(v) < 12}
     return queue_page.render_queue(
         args,
@@ -208,7 +209,7 @@ def _show_again(args: queue_args.QueueArgs, action: str, errors: dict[str, list[
     )
 
 
-def _after_take(args: queue_args.QueueArgs, outcomes: list[Any]):
+def _after_take(args: queue_args.QueueArgs, outcomes: list[CaseOutcome]):
     outcome = outcomes[0]
     if outcome.ok:
         flash(_("%(reference)s is yours now.", reference=outcome.case.reference), "success")
@@ -219,7 +220,9 @@ def _after_take(args: queue_args.QueueArgs, outcomes: list[Any]):
     )
 
 
-def _summary(action: str, outcomes: list[Any], args: queue_args.QueueArgs) -> dict[str, Any]:
+def _summary(
+    action: str, outcomes: list[CaseOutcome], args: queue_args.QueueArgs
+) -> dict[str, Any]:
     """What the result page needs, small enough for the session cookie: the ids
     in ascending order as differences, one character per case for its outcome,
     and the distinct messages."""

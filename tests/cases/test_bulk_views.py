@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import func, select
 
 from casemgr.cases.models import Case, CaseEvent
 from casemgr.extensions import db
 from tests.conftest import login
-
-bulk = pytest.importorskip("casemgr.cases.bulk", reason="the bulk service (branch bulk)")
 
 
 def events() -> int:
@@ -111,6 +108,28 @@ class TestPartialFailure:
         assert 'value="192.0.2.7"' in html
         assert re.search(rf'name="case_ids" value="{case.id}"[^>]*checked', html)
         assert events() == before
+
+    def test_what_the_service_refuses_whole_is_shown_on_its_field(self, client, make, analyst):
+        case = make.case("new")
+        login(client, analyst)
+        response = client.post(
+            "/cases/bulk",
+            data={"action": "add_note", "case_ids": [case.id], "add_note-body": "   "},
+        )
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert re.search(r'class="field has-error".*?add_note-body', html, re.S)
+        assert events() == 0 or not case.notes
+
+    def test_a_colleagues_case_is_refused_for_an_analyst(self, client, make, analyst):
+        colleague = make.user("analyst")
+        theirs = make.case("triage", by=colleague)
+        login(client, analyst)
+        response = client.post("/cases/bulk", data={"action": "take", "case_ids": [theirs.id]})
+        html = client.get(response.location).get_data(as_text=True)
+        assert "assigned to a colleague" in result_rows(html)[theirs.reference]
+        db.session.refresh(theirs)
+        assert theirs.assignee_id == colleague.id
 
 
 class TestSelections:
