@@ -143,8 +143,16 @@ def test_t_takes_the_focused_row_and_select_all_on_the_page(browser, live_server
     assert page.locator("input[name=case_ids]:checked").count() == 30
     page.uncheck("input.pick-page")
     assert page.locator("input[name=case_ids]:checked").count() == 0
-    take = page.locator("button[data-take]")
-    assert take.count() == 30
+    assert page.locator("button[data-take]").count() == 30
+    reference = page.locator("table.queue tbody tr").nth(1).locator("[data-open]").inner_text()
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    with page.expect_navigation():
+        page.keyboard.press("t")
+    assert f"{reference} is yours now." in page.inner_text(".flash.success")
+    assert page.url.endswith("#case-" + page.url.rsplit("-", 1)[-1])
+    row = page.locator("table.queue tbody tr.focused")
+    assert reference in row.inner_text() and row.locator("button[data-take]").count() == 0
     assert problems == []
     context.close()
 
@@ -156,5 +164,45 @@ def test_filters_apply_as_chosen(browser, live_server, busy):  # noqa: F811
         page.select_option("select[name=group]", "host")
     assert "group=host" in page.url
     assert page.locator("table.groups tbody tr").count() == 7
+    assert problems == []
+    context.close()
+
+
+def test_a_site_reported_ten_times_from_new_to_notice_pending(browser, live_server, make, clock):  # noqa: F811
+    """Grouped by host, one tick takes the lot; the result page keeps them ticked
+    for the assessment, then the notice."""
+    analyst = make.user("analyst")
+    provider = make.organisation("hosting_provider", name="Big Host Ltd")
+    make.report(*(f"https://big.example.com/album/{n}" for n in range(10)))
+    make.report("https://other.example.org/x")
+    context, page, problems = signed_in(
+        browser, live_server, analyst, {"width": 1366, "height": 768}
+    )
+    loads: list[str] = []
+    page.on("load", lambda: loads.append(page.url))
+    page.goto(live_server + "/cases/?group=host")
+    page.check("input[name=group_keys][value='big.example.com']")
+    page.select_option("select[name=action]", "take")
+    page.click("button[name=scope][value=selected]")
+    page.wait_for_load_state()
+    page.wait_for_url(re.compile(r"/cases/bulk/result$"))
+    assert "10 cases done" in page.inner_text(".bulk-counts")
+    page.select_option("select[name=action]", "assess")
+    assert page.locator("fieldset[data-for-action=assess]").is_visible()
+    assert not page.locator("fieldset[data-for-action=request_notice]").is_visible()
+    page.select_option("select[name=assess-classification]", "illegal_baseline")
+    page.select_option("select[name=assess-media_type]", "image")
+    page.select_option("select[name=assess-site_type]", "image_host")
+    page.select_option("select[name=assess-hosting_country]", "KH")
+    page.click("button[name=scope][value=selected]")
+    page.wait_for_load_state()
+    assert "10 cases done" in page.inner_text(".bulk-counts")
+    page.select_option("select[name=action]", "request_notice")
+    page.select_option("select[name=request_notice-provider_id]", str(provider.id))
+    page.click("button[name=scope][value=selected]")
+    page.wait_for_load_state()
+    assert "10 cases done" in page.inner_text(".bulk-counts")
+    assert page.locator("td.status", has_text="Notice pending").count() == 10
+    assert len(loads) <= 4, loads
     assert problems == []
     context.close()
