@@ -162,10 +162,17 @@ def bar(
     formdata=None,
     action: str | None = None,
     errors: list[str] | None = None,
+    values: Mapping[str, str] | None = None,
 ) -> BulkBar:
-    """The bar; with ``formdata``, the forms of what was sent (``action``'s filled in)."""
+    """The bar; with ``formdata``, the forms of what was sent (``action``'s filled in);
+    else with ``values`` (by field name) as the actions' fields' starting values."""
     options = action_options(session)
-    forms = _forms(options, formdata, action) if formdata is not None else {}
+    forms = _forms(options, formdata, action) if formdata is not None or values else {}
+    if formdata is None and values:
+        for form in forms.values():
+            for name, value in values.items():
+                if name in form:
+                    form[name].data = value
     return BulkBar(
         options=options,
         forms=forms,

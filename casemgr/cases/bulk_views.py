@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from casemgr import context
 from casemgr.auth.access import staff_required
-from casemgr.cases import bp, bulk, bulk_forms, queries, queue_args, queue_page
+from casemgr.cases import bp, bulk, bulk_forms, bulk_next, queries, queue_args, queue_page
 from casemgr.cases.bulk import BULK_ACTIONS, MAX_BULK_CASES, CaseOutcome
 from casemgr.cases.models import Case
 from casemgr.database import MAX_ID
@@ -91,7 +91,9 @@ def bulk_result():
     }
     args = queue_args.parse_from(summary.get("queue")) or queue_args.parse({})
     rows = [(case_id, found.get(case_id), ok, message) for case_id, ok, message in outcomes]
+    done_cases = [case for _id, case, ok, _message in rows if ok and case is not None]
     done = sum(1 for _id, _case, ok, _message in rows if ok)
+    after = bulk_next.next_for(db.session, done_cases, current_user.actor)
     return render_template(
         "cases/bulk_result.html",
         action=summary["action"],
@@ -101,7 +103,7 @@ def bulk_result():
         refused=len(rows) - done,
         args=args,
         queue_url=url_for("cases.queue", **args.query()),
-        bulk=bulk_forms.bar(db.session),
+        bulk=bulk_forms.bar(db.session, action=after.action, values=after.values),
         url_parts=queue_page.url_parts,
         now=context.now(),
     )

@@ -39,9 +39,9 @@ from casemgr.cases.models import Case
 from casemgr.cases.next_step import next_steps
 from casemgr.cases.states import Action
 from casemgr.cases.workflow import RULES
-from casemgr.directory import routing, tracing
+from casemgr.directory import tracing
 from casemgr.directory.models import Organisation
-from casemgr.directory.queries import by_kind, routing_candidates
+from casemgr.directory.queries import by_kind
 from casemgr.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed
 from casemgr.extensions import db
 from casemgr.intake.url_lists import TooManyURLs, parse_url_lines
@@ -83,26 +83,6 @@ def _prefill() -> dict[str, str]:
     return values
 
 
-def _suggestion(case: Case, allowed: list[str], defaults: dict[str, str]):
-    """The routing suggestion for this case and user (None if there is none)."""
-    hinted = defaults.get("provider_id", "")
-    provider_id = int(hinted) if hinted.isdecimal() and int(hinted) < 2**31 else case.provider_id
-    return routing.suggest(
-        routing.CaseSituation(
-            status=case.status,
-            hosting_country=case.hosting_country,
-            allowed_actions=allowed,
-            provider_id=provider_id,
-        ),
-        routing_candidates(db.session, provider_id=provider_id),
-        routing.Policy(
-            hotline_country=context.setting("HOTLINE_COUNTRY"),
-            police_first_in_own_country=context.setting("POLICE_FIRST_IN_OWN_COUNTRY"),
-            international_police_id=context.setting("INTERNATIONAL_POLICE_ID"),
-        ),
-    )
-
-
 def _render_case(case: Case, *, status: int = 200, note=None):
     now = context.now()
     failed = page_state.take_failed(session, case.id)
@@ -111,7 +91,7 @@ def _render_case(case: Case, *, status: int = 200, note=None):
     allowed = cases.allowed_actions(case, current_user.actor)
     defaults = workbench.defaults(db.session, case, trace, allowed, _prefill())
     defaults.setdefault("assignee_id", str(current_user.id))
-    suggestion = _suggestion(case, allowed, defaults)
+    suggestion = workbench.suggestion(db.session, case, allowed, defaults)
     steps = next_steps(
         allowed,
         suggested=suggestion.action if suggestion else None,

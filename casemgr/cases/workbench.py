@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
+from casemgr import context
 from casemgr.cases.forms import (
     build_action_form,
     required_when,
@@ -29,7 +30,8 @@ from casemgr.cases.models import Case, Submission
 from casemgr.cases.page_state import FORM, FailedAction
 from casemgr.cases.states import Action, Status
 from casemgr.cases.workflow import RULES
-from casemgr.directory import tracing
+from casemgr.directory import routing, tracing
+from casemgr.directory.queries import routing_candidates
 from casemgr.errors import InvalidTransition, PermissionDenied, StaleVersion
 
 # The fields a directory match can fill in.
@@ -62,6 +64,27 @@ def defaults(
         known.update(trace.prefill())
     known.update(prefill)
     return known
+
+
+def suggestion(session: Session, case: Case, allowed: Sequence[str], values: Mapping[str, str]):
+    """The routing suggestion for ``case`` (None if there is none), with the
+    provider ``values`` name (a directory match, a trace) when the case has none."""
+    hinted = values.get("provider_id", "")
+    provider_id = int(hinted) if hinted.isdecimal() and int(hinted) < 2**31 else case.provider_id
+    return routing.suggest(
+        routing.CaseSituation(
+            status=case.status,
+            hosting_country=case.hosting_country,
+            allowed_actions=list(allowed),
+            provider_id=provider_id,
+        ),
+        routing_candidates(session, provider_id=provider_id),
+        routing.Policy(
+            hotline_country=context.setting("HOTLINE_COUNTRY"),
+            police_first_in_own_country=context.setting("POLICE_FIRST_IN_OWN_COUNTRY"),
+            international_police_id=context.setting("INTERNATIONAL_POLICE_ID"),
+        ),
+    )
 
 
 def action_forms(
