@@ -140,7 +140,8 @@ def test_fifty_urls_on_one_host_from_new_to_notice_pending(
     shot(page, shots / f"workbench-bulk-result-{tag}.png")
 
     interactions, page_loads = analyst_page.interactions, len(loads)
-    print(f"\nworkbench flow ({police_first=}): {len(interactions)} interactions, {page_loads} loads")
+    counts = f"{len(interactions)} interactions, {page_loads} page loads"
+    print(f"\nworkbench flow ({police_first=}): {counts}")
     print("\n".join(interactions + loads + documents))
     assert len(interactions) <= MAX_INTERACTIONS, interactions
     assert page_loads <= MAX_LOADS, loads
