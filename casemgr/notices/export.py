@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import IO, Any
 
+from flask_babel import gettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, undefer
 
@@ -142,8 +143,12 @@ def export_letters(
         raise ValidationFailed(
             {
                 "format": [
-                    f"{count} letters are more than the {max_merged} a merged PDF may hold: "
-                    "choose a shorter period or the zip format"
+                    gettext(
+                        "%(count)d letters are more than the %(max)d a merged PDF may hold: "
+                        "choose a shorter period or the zip format",
+                        count=count,
+                        max=max_merged,
+                    )
                 ]
             }
         )

@@ -269,7 +269,7 @@ def test_import_through_the_screen(client, supervisor):
     assert response.status_code == 302
     assert organisations() == 1
     page = client.get("/directory/").get_data(as_text=True)
-    assert "1 were added" in page
+    assert "1 added" in page
 
 
 def test_import_check_only(client, supervisor):

@@ -149,7 +149,7 @@ def test_mark_delivered_by_hand(client, sent, supervisor, clock):
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "notice.delivered"))
     assert entry.actor_id == supervisor.id and entry.target_id == str(offline.id)
     again = client.post(f"/notices/{offline.id}/delivered", follow_redirects=True)
-    assert "marked sent already" in again.get_data(as_text=True)
+    assert "was marked as sent already" in again.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -242,7 +242,7 @@ def test_export_of_an_empty_period_is_a_message_not_a_file(client, sent, supervi
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     html = response.get_data(as_text=True)
-    assert "no letters from 2025-01-01 to 2025-01-31: nothing to export" in html
+    assert "No letter from 2025-01-01 to 2025-01-31 matches: nothing to export." in html
     assert (
         db.session.scalar(select(AuditEntry).where(AuditEntry.action == "notices.export")) is None
     )

@@ -110,7 +110,8 @@ def test_bad_input_names_the_parameter(client, supervisor, query, parameter, mes
     response = login(client, supervisor).get("/stats/", query_string=query)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert f"<strong>{parameter}</strong>" in page and message in page
+    shown = {"from": "From", "to": "To", "country": "Hosting country", "provider": "Hosting provider"}
+    assert f"<strong>{shown[parameter]}</strong>" in page and message in page
 
 
 def test_a_period_may_end_in_the_future(client, supervisor):
