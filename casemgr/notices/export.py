@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, undefer
 
 from casemgr.audit.services import record
+from casemgr.cases.labels import label
 from casemgr.domain import Actor
 from casemgr.errors import NotFound, ValidationFailed
 from casemgr.localtime import day_start, local, zone_name
@@ -217,6 +218,8 @@ _INDEX_COLUMNS = (
     "cases",
     "sha256",
     "file",
+    # For people, last so the columns above keep their places: the kind in words.
+    "kind_label",
 )
 
 
@@ -251,6 +254,7 @@ def _write_zip(
                     notice.case_count,
                     notice.sha256,
                     notice.filename,
+                    label(notice.kind, "letter_kind"),
                 )
             )
             references.append(notice.reference)

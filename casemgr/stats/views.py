@@ -140,6 +140,7 @@ def cases_csv():
         now=context.now(),
         include_urls=request.form.get("include_urls") == "1",
         timezone=context.timezone(),
+        language=current_language(),
     )
     db.session.commit()  # the audit entry, before a single row goes out
     return Response(
