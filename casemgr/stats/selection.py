@@ -197,7 +197,7 @@ def parse_past_month(raw: str | None, *, now: datetime, name: str = "month") -> 
                     gettext(
                         "%(month)s is not over yet: a stored report is of a whole month "
                         "(the dashboard makes the PDF of the month so far)",
-                        month=f"{period.start:%Y-%m}",
+                        month=period.start.strftime("%Y-%m"),
                     )
                 ]
             }

@@ -226,6 +226,8 @@ def test_export_zip_of_the_stored_files(client, sent, supervisor):
     rows = list(csv.DictReader(io.StringIO(archive.read("index.csv").decode())))
     assert [r["reference"] for r in rows] == [n.reference for n in made]
     assert rows[1]["manual_delivery"] == "yes"
+    assert list(rows[0])[-1] == "kind_label"  # for people, after every column programs read
+    assert (rows[0]["kind"], rows[0]["kind_label"]) == ("notice", "Takedown notice")
 
 
 def test_export_filters_by_kind_and_recipient(client, sent, supervisor):
