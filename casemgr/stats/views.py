@@ -88,8 +88,16 @@ def dashboard():
         figures=figures,
         charts=charts.dashboard_charts(figures, current_language()),
         time_labels={key: gettext(text) for key, text in TIME_LABELS.items()},
+        period_label=_period_label(figures.period),
         **options,
     )
+
+
+def _period_label(period: Period) -> str:
+    """The period as the screen names it, in the staff's language ("October 2026")."""
+    if period.is_month:
+        return format_date(period.start, "LLLL y", locale=current_language())
+    return f"{period.start.isoformat()} – {period.end.isoformat()}"
 
 
 def _presets(today) -> list[tuple[str, str, str]]:
