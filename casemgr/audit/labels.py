@@ -37,6 +37,7 @@ ACTIONS: Mapping[str, LazyString] = {
     "api_token.revoke": _l("API token revoked"),
     "case.action": _l("Case action"),
     "case.trace": _l("Host traced"),
+    "case.note": _l("Note added to a case"),
     "contact.view": _l("Reporter's contact viewed"),
     "contact.purge": _l("Reporter's contact deleted (retention)"),
     "organisation.create": _l("Organisation added"),
