@@ -12,6 +12,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
+def N_(message: str) -> str:  # noqa: N802 - the name pybabel looks for
+    """Mark ``message`` for the catalogue without translating it here.
+
+    For words defined where there is no request and no Flask (the workflow's
+    labels, the statistics' names): they stay English there (the API and the
+    PDFs show them so) and screens translate them where they are shown, with
+    ``gettext(message)``. ``bin/translations update`` extracts them (-k N_).
+    """
+    return message
+
+
 class Role(StrEnum):
     ANALYST = "analyst"
     SUPERVISOR = "supervisor"

@@ -2,9 +2,10 @@
 
 The public pages follow the browser's preference (Accept-Language) unless the
 visitor chose a language with the switch, which puts ``?lang=km`` in the
-address. The choice travels in the URL, never in a cookie. Staff screens use
-the default language for now (their strings are wrapped for translation).
-How to add a language: docs/translations.md.
+address. The choice travels in the URL, never in a cookie. Staff screens are
+in the language the signed-in member of staff chose on their account page
+(``User.language``), else in the default language; the API is always in the
+default language. How to add a language: docs/translations.md.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import get_locale
+from flask_login import current_user
 
 LANG_PARAM = "lang"
 
@@ -34,9 +36,25 @@ def chosen_language() -> str | None:
 def select_locale() -> str:
     """Flask-Babel's locale selector."""
     default = languages()[0]
-    if not has_request_context() or not is_public_request():
+    if not has_request_context():
         return default
-    return chosen_language() or request.accept_languages.best_match(languages()) or default
+    if is_public_request():
+        return chosen_language() or request.accept_languages.best_match(languages()) or default
+    return staff_language() or default
+
+
+def staff_language() -> str | None:
+    """The language the signed-in member of staff chose, if it is one we have.
+
+    Never on the API (a partner's program reads the default language, whoever's
+    token it sends), and never for anyone not signed in (the sign-in pages).
+    """
+    if request.blueprint == "api" or request.path.startswith("/api/"):
+        return None
+    if not current_user or not current_user.is_authenticated:
+        return None
+    chosen = getattr(current_user, "language", None)
+    return chosen if chosen in languages() else None
 
 
 def public_url(endpoint: str, **values) -> str:
@@ -76,6 +94,11 @@ def selected_language() -> str | None:
     """
     code = str(get_locale() or "")
     return code if code in languages() else None
+
+
+def current_language() -> str:
+    """The code of the language this request is served in ("en" outside a request)."""
+    return str(get_locale() or "en")
 
 
 def page_language() -> str:

@@ -2,10 +2,12 @@
 
 A feature registers its item once, where its views are defined::
 
-    register_nav_item("Statistics", "stats.dashboard", Role.SUPERVISOR)
+    register_nav_item(_l("Statistics"), "stats.dashboard", Role.SUPERVISOR)
 
 ``staff_nav_items`` (a list of ``NavLink``) is then in every template, holding
-the items the signed-in user's role may open, in registration order.
+the items the signed-in user's role may open, in registration order. A label
+is a lazy string (``lazy_gettext``) or a callable, so that it is translated
+into each signed-in member of staff's language when the menu is drawn.
 """
 
 from __future__ import annotations
@@ -14,19 +16,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, current_app, url_for
+from flask_babel import LazyString
 from flask_login import current_user
 
 from casemgr.domain import Role
 
+Label = str | LazyString | Callable[[], str]
+
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str | Callable[[], str]  # a callable for a label with a count in it
+    label: Label  # a callable for a label with a count in it
     endpoint: str
     role: Role
 
     def text(self) -> str:
-        return self.label() if callable(self.label) else self.label
+        return str(self.label() if callable(self.label) else self.label)
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class NavLink:
 _items: dict[str, NavItem] = {}
 
 
-def register_nav_item(label: str | Callable[[], str], endpoint: str, role: Role | str) -> None:
+def register_nav_item(label: Label, endpoint: str, role: Role | str) -> None:
     """Add (or replace) the menu item of ``endpoint``, shown from ``role`` up."""
     _items[endpoint] = NavItem(label, endpoint, Role(role))
 

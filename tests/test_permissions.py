@@ -57,6 +57,8 @@ PERMISSIONS: dict[str, str] = {
     "POST /login/enrol": "public",
     "POST /logout": "staff",
     # one's own account
+    "GET /account": "staff",
+    "POST /account/language": "staff",
     "GET /account/password": "staff",
     "POST /account/password": "staff",
     "GET /account/two-factor": "staff",

@@ -14,26 +14,43 @@ from casemgr.intake import messages, urls
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "casemgr" / "translations"
 
 ROOT = TRANSLATIONS.parents[1]
-# What the public sees: these sources must be translated in full; staff
-# screens are in English only for now, so their strings may stay untranslated.
+# What the public sees: these sources must be translated in full.
 PUBLIC_SOURCES = [
     *sorted((ROOT / "templates" / "public").glob("*.html")),
     ROOT / "templates" / "errors" / "error.html",
     *sorted((ROOT / "casemgr" / "public").glob("*.py")),
     *sorted((ROOT / "casemgr" / "intake").glob("*.py")),
 ]
+# The case screens were rewritten (issue 12) while the rest of the staff
+# interface was translated: the second pass of that issue translates these and
+# removes them from this list. Until then their strings may stay untranslated.
+SECOND_PASS = [
+    *sorted((ROOT / "templates" / "cases").glob("*.html")),
+    ROOT / "casemgr" / "cases" / "views.py",
+    ROOT / "casemgr" / "cases" / "forms.py",
+    ROOT / "casemgr" / "cases" / "queries.py",
+]
+# Everything else staff read: every template and every module of the package.
+STAFF_SOURCES = [
+    path
+    for path in sorted((ROOT / "templates").rglob("*.html")) + sorted(ROOT.glob("casemgr/**/*.py"))
+    if path not in SECOND_PASS
+]
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "N_": None}
+
+
+def strings_of(sources) -> set[str]:
+    found: set[str] = set()
+    for path in sources:
+        method = "jinja2" if path.suffix == ".html" else "python"
+        with open(path, "rb") as source:
+            for _line, message, _comments, _context in extract(method, source, keywords=KEYWORDS):
+                found.add(message if isinstance(message, str) else message[0])
+    return found
 
 
 def public_strings() -> set[str]:
-    found: set[str] = set()
-    for path in PUBLIC_SOURCES:
-        method = "jinja2" if path.suffix == ".html" else "python"
-        with open(path, "rb") as source:
-            for _line, message, _comments, _context in extract(
-                method, source, keywords={**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
-            ):
-                found.add(message if isinstance(message, str) else message[0])
-    return found
+    return strings_of(PUBLIC_SOURCES)
 
 
 def catalogue(language: str):
@@ -57,6 +74,29 @@ def test_the_khmer_catalogue_translates_every_public_string():
             assert km[message].string, message
 
 
+def untranslated(language: str) -> set[str]:
+    return {
+        m.id if isinstance(m.id, str) else m.id[0]
+        for m in catalogue(language)
+        if m.id and not (all(m.string) if m.pluralizable else m.string)
+    }
+
+
+def test_the_khmer_catalogue_translates_every_staff_string():
+    """Staff who chose Khmer read no English on their screens (SECOND_PASS aside)."""
+    staff = strings_of(STAFF_SOURCES)
+    assert len(staff) > 500  # the extraction found the staff screens
+    assert not untranslated("km") & staff, sorted(untranslated("km") & staff)
+
+
+def test_the_khmer_catalogue_has_no_fuzzy_or_stray_untranslated_entry():
+    """After bin/translations update, nothing is fuzzy (a guess nobody checked) and
+    an empty entry can only be a string of a SECOND_PASS source."""
+    km = catalogue("km")
+    assert not [m.id for m in km if m.id and m.fuzzy]
+    assert untranslated("km") <= strings_of(SECOND_PASS) - strings_of(STAFF_SOURCES)
+
+
 def test_placeholders_survive_translation():
     import re
 
@@ -66,8 +106,10 @@ def test_placeholders_survive_translation():
         ids = message.id if message.pluralizable else (message.id,)
         strings = message.string if message.pluralizable else (message.string,)
         wanted = set(re.findall(r"%\(\w+\)\w", ids[0]))
+        tags = sorted(re.findall(r"</?\w+>", ids[0]))
         for string in strings:
             assert set(re.findall(r"%\(\w+\)\w", string)) == wanted, message.id
+            assert sorted(re.findall(r"</?\w+>", string)) == tags, message.id
 
 
 def test_the_catalogue_template_has_every_string_in_the_code(tmp_path):

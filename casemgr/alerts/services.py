@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -73,7 +74,7 @@ def resolve_alert(session: Session, alert_id: int, *, actor: Actor, now: datetim
     """Mark an alert dealt with (audited); raises NotFound, Conflict."""
     alert = get_or_raise(session, Alert, alert_id, what="alert")
     if alert.resolved_at is not None:
-        raise Conflict("this alert was resolved already")
+        raise Conflict(gettext("this alert was resolved already"))
     alert.resolved_at = now
     alert.resolved_by_id = actor.id
     record(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from casemgr import context
@@ -15,7 +16,9 @@ from casemgr.extensions import db
 from casemgr.navigation import register_nav_item
 
 register_nav_item(
-    lambda: f"Alerts ({alerts.open_alert_count(db.session)})", "alerts.index", Role.SUPERVISOR
+    lambda: gettext("Alerts (%(num)d)", num=alerts.open_alert_count(db.session)),
+    "alerts.index",
+    Role.SUPERVISOR,
 )
 
 
@@ -40,5 +43,5 @@ def resolve(alert_id: int):
         flash(str(exc), "error")
         return redirect(url_for("alerts.index"))
     db.session.commit()
-    flash("Alert resolved.", "success")
+    flash(gettext("Alert resolved."), "success")
     return redirect(url_for("alerts.index"))

@@ -6,6 +6,7 @@ from flask import render_template, request
 
 from casemgr.audit import bp
 from casemgr.audit import services as audit
+from casemgr.audit.labels import TARGET_TYPES, action_label, target_label, transition_label
 from casemgr.auth import accounts
 from casemgr.auth.access import admin_required
 from casemgr.extensions import db
@@ -44,5 +45,9 @@ def index():
         filters=filters,
         args=request.args,
         staff=accounts.list_staff(db.session),
-        actions=audit.actions(db.session),
+        actions=[(code, action_label(code)) for code in audit.actions(db.session)],
+        target_types=[(code, target_label(code)) for code in sorted(TARGET_TYPES)],
+        action_label=action_label,
+        transition_label=transition_label,
+        target_label=target_label,
     )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import abort
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from casemgr.domain import Role
@@ -19,7 +20,7 @@ def role_required(role: Role) -> Callable:
         @login_required
         def wrapped(*args, **kwargs):
             if not current_user.has_role(role):
-                abort(403, description=f"This page needs the {role} role.")
+                abort(403, description=gettext("This page needs the %(role)s role.", role=role))
             return view(*args, **kwargs)
 
         return wrapped

@@ -9,10 +9,12 @@ each has its own rules and its own callers.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -31,24 +33,45 @@ class AccountInput:
     role: str
     password: str | None = None
     active: bool = True
+    # The language of the staff screens; None: the default language.
+    language: str | None = None
 
 
 def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise ValidationFailed({"email": [str(exc)]}) from None
+        raise ValidationFailed(
+            {"email": [gettext("is not a valid e-mail address: %(why)s", why=exc)]}
+        ) from None
 
 
-def _validate(data: AccountInput, *, password_required: bool) -> dict[str, list[str]]:
+def language_problem(language: str | None, languages: Collection[str]) -> str | None:
+    """Why ``language`` cannot be a user's language (None, the default, always can)."""
+    if language is None or language in languages:
+        return None
+    return gettext(
+        "must be one of: %(codes)s (or empty for the default language)",
+        codes=", ".join(languages),
+    )
+
+
+def _validate(
+    data: AccountInput, *, password_required: bool, languages: Collection[str]
+) -> dict[str, list[str]]:
     """Field errors of ``data``; the password against the policy (casemgr/auth/passwords.py)."""
     errors: dict[str, list[str]] = {}
+    problem = language_problem(data.language, languages)
+    if problem:
+        errors["language"] = [problem]
     if data.role not in {role.value for role in STAFF_ROLES}:
-        errors["role"] = [f"must be one of: {', '.join(r.value for r in STAFF_ROLES)}"]
+        errors["role"] = [
+            gettext("must be one of: %(codes)s", codes=", ".join(r.value for r in STAFF_ROLES))
+        ]
     if not data.name or not data.name.strip():
-        errors["name"] = ["is required"]
+        errors["name"] = [gettext("is required")]
     elif len(data.name.strip()) > 120:
-        errors["name"] = ["must be at most 120 characters"]
+        errors["name"] = [gettext("must be at most %(num)d characters", num=120)]
     if data.password or password_required:
         found = passwords.problems(data.password or "", email=data.email)
         if found:
@@ -78,15 +101,23 @@ def active_staff(session: Session) -> list[User]:
 # --- changing accounts
 
 
-def create_user(session: Session, data: AccountInput, *, now: datetime, actor: Actor) -> User:
-    errors = _validate(data, password_required=True)
+def create_user(
+    session: Session,
+    data: AccountInput,
+    *,
+    now: datetime,
+    actor: Actor,
+    languages: Collection[str] = (),
+) -> User:
+    """A new account; ``languages`` are those ``data.language`` may be (LANGUAGES)."""
+    errors = _validate(data, password_required=True, languages=languages)
     try:
         email = normalise_email(data.email)
     except ValidationFailed as exc:
         errors.update(exc.fields)
     else:
         if find_by_email(session, email):
-            errors["email"] = ["an account with this e-mail exists already"]
+            errors["email"] = [gettext("an account with this e-mail exists already")]
     if errors:
         raise ValidationFailed(errors)
     user = User(
@@ -94,6 +125,7 @@ def create_user(session: Session, data: AccountInput, *, now: datetime, actor: A
         name=data.name.strip(),
         role=data.role,
         active=data.active,
+        language=data.language,
         created_at=now,
         session_token=secrets.token_hex(16),
     )
@@ -113,9 +145,15 @@ def create_user(session: Session, data: AccountInput, *, now: datetime, actor: A
 
 
 def update_user(
-    session: Session, user: User, data: AccountInput, *, now: datetime, actor: Actor
+    session: Session,
+    user: User,
+    data: AccountInput,
+    *,
+    now: datetime,
+    actor: Actor,
+    languages: Collection[str] = (),
 ) -> User:
-    errors = _validate(data, password_required=False)
+    errors = _validate(data, password_required=False, languages=languages)
     try:
         email = normalise_email(data.email)
     except ValidationFailed as exc:
@@ -123,10 +161,10 @@ def update_user(
     else:
         other = find_by_email(session, email)
         if other is not None and other.id != user.id:
-            errors["email"] = ["an account with this e-mail exists already"]
+            errors["email"] = [gettext("an account with this e-mail exists already")]
     if user.id == actor.id and (data.role != user.role or not data.active):
         errors.setdefault("role", []).append(
-            "you cannot change your own role or deactivate yourself"
+            gettext("you cannot change your own role or deactivate yourself")
         )
     if errors:
         raise ValidationFailed(errors)
@@ -137,10 +175,12 @@ def update_user(
             ("name", data.name.strip()),
             ("role", data.role),
             ("active", data.active),
+            ("language", data.language),
         )
         if getattr(user, name) != value
     }
     user.email, user.name, user.role, user.active = email, data.name.strip(), data.role, data.active
+    user.language = data.language
     if data.password:
         set_password(user, data.password, now=now)
         changes["password"] = ["", "changed"]
@@ -181,6 +221,35 @@ def reset_two_factor(session: Session, user: User, *, now: datetime, actor: Acto
     )
 
 
+def change_own_language(
+    session: Session,
+    user: User,
+    language: str | None,
+    *,
+    languages: Collection[str],
+    now: datetime,
+) -> bool:
+    """A signed-in user picks the language of their staff screens (None: the
+    default). Audited as an account change; returns whether anything changed."""
+    problem = language_problem(language, languages)
+    if problem:
+        raise ValidationFailed({"language": [problem]})
+    if user.language == language:
+        return False
+    previous, user.language = user.language, language
+    session.flush()
+    record(
+        session,
+        action="user.update",
+        now=now,
+        actor_id=user.id,
+        target_type="user",
+        target_id=user.id,
+        details={"language": [previous, language]},
+    )
+    return True
+
+
 # --- passwords
 
 
@@ -208,10 +277,10 @@ def change_own_password(
             target_type="user",
             target_id=user.id,
         )
-        raise ValidationFailed({"current_password": ["is not your current password"]})
+        raise ValidationFailed({"current_password": [gettext("is not your current password")]})
     found = passwords.problems(new or "", email=user.email)
     if not found and user.check_password(new):
-        found = ["is your current password; choose a new one"]
+        found = [gettext("is your current password; choose a new one")]
     if found:
         raise ValidationFailed({"new_password": found})
     set_password(user, new, now=now)

@@ -29,6 +29,9 @@ class User(UserMixin, Base):
     # deactivation: invalidates every session made before.
     session_token: Mapped[str] = mapped_column(String(64))
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language of the staff screens for this user (one of LANGUAGES);
+    # None: the default language (the first of LANGUAGES).
+    language: Mapped[str | None] = mapped_column(String(10))
 
     # Second factor: the TOTP secret, encrypted like reporters' contacts
     # (context.cipher()); NULL until the user has enrolled.

@@ -15,6 +15,8 @@ import string
 from functools import cache
 from pathlib import Path
 
+from flask_babel import gettext
+
 MIN_LENGTH = 12
 MAX_LENGTH = 1024
 _PADDING = string.digits + string.punctuation + string.whitespace
@@ -30,15 +32,15 @@ def common_passwords() -> frozenset[str]:
 def problems(password: str, *, email: str | None = None) -> list[str]:
     """What is wrong with ``password`` for the account with ``email``; [] if nothing."""
     if len(password) < MIN_LENGTH:
-        return [f"must be at least {MIN_LENGTH} characters"]
+        return [gettext("must be at least %(num)d characters", num=MIN_LENGTH)]
     if len(password) > MAX_LENGTH:
-        return [f"must be at most {MAX_LENGTH} characters"]
+        return [gettext("must be at most %(num)d characters", num=MAX_LENGTH)]
     found = []
     if _is_common(password):
-        found.append("is one of the most common passwords; choose a less predictable one")
+        found.append(gettext("is one of the most common passwords; choose a less predictable one"))
     local = (email or "").partition("@")[0].strip().lower()
     if len(local) >= 3 and local in password.lower():
-        found.append("must not contain your e-mail address or its name part")
+        found.append(gettext("must not contain your e-mail address or its name part"))
     return found
 
 

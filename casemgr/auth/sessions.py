@@ -9,6 +9,7 @@ short-lived "pending" state that is not a sign-in.
 from __future__ import annotations
 
 from flask import Flask, flash, redirect, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, logout_user
 
 from casemgr import context
@@ -49,7 +50,7 @@ def _check_session():
     ):
         logout_user()
         session.clear()
-        flash("Your session has ended. Please sign in again.", "info")
+        flash(gettext("Your session has ended. Please sign in again."), "info")
         return None  # on as anonymous: pages that need a sign-in send to it
     session[SEEN_AT] = now
     from casemgr.auth.signin import two_factor_required
@@ -60,6 +61,6 @@ def _check_session():
         and two_factor_required(current_user, policy)
         and request.endpoint not in ENROLMENT_ENDPOINTS
     ):
-        flash("Your account needs a second factor: set it up to go on.", "info")
+        flash(gettext("Your account needs a second factor: set it up to go on."), "info")
         return redirect(url_for("auth.two_factor"))
     return None

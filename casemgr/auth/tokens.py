@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -71,9 +72,11 @@ def issue_token(
 def _clean_token_label(label: str) -> str:
     label = (label or "").strip()
     if len(label) > MAX_TOKEN_LABEL_LENGTH:
-        raise ValidationFailed({"label": [f"must be at most {MAX_TOKEN_LABEL_LENGTH} characters"]})
+        raise ValidationFailed(
+            {"label": [gettext("must be at most %(num)d characters", num=MAX_TOKEN_LABEL_LENGTH)]}
+        )
     if not label.isprintable():
-        raise ValidationFailed({"label": ["must not contain control characters"]})
+        raise ValidationFailed({"label": [gettext("must not contain control characters")]})
     return label
 
 

@@ -15,21 +15,32 @@ import secrets
 from datetime import datetime
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext, ngettext, refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
 from casemgr import context, localtime
 from casemgr.audit.services import record
 from casemgr.auth import accounts, bp, sessions, signin, twofactor
-from casemgr.auth.forms import CodeForm, EnrolForm, LoginForm, PasswordChangeForm
+from casemgr.auth.forms import (
+    CodeForm,
+    EnrolForm,
+    LanguageForm,
+    LoginForm,
+    PasswordChangeForm,
+)
 from casemgr.auth.models import User
 from casemgr.database import is_valid_id
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db, login_manager
 from casemgr.forms import attach_errors
 from casemgr.http import safe_next_path
+from casemgr.i18n import languages
 
-WRONG_PASSWORD = "E-mail or password is wrong."  # noqa: S105 - a message
 ENROL_SECRET = "enrol_secret"  # noqa: S105 - a session key
+
+
+def _wrong_enrolment_code() -> str:
+    return gettext("This code is not right. Check the time on your phone, and try the next one.")
 
 
 @login_manager.user_loader
@@ -114,7 +125,7 @@ def login_code():
             session.pop(sessions.PENDING, None)
             return _refused("auth/login.html", LoginForm(formdata=None), lock)
         form.code.errors = [
-            "This code is not right, or it was used already. Wait for the next one."
+            gettext("This code is not right, or it was used already. Wait for the next one.")
         ]
         return render_template("auth/code.html", form=form), 401
     return render_template("auth/code.html", form=form)
@@ -158,9 +169,7 @@ def login_enrol():
         if lock is not None:
             session.pop(sessions.PENDING, None)
             return _refused("auth/login.html", LoginForm(formdata=None), lock)
-        form.code.errors = [
-            "This code is not right. Check the time on your phone, and try the next one."
-        ]
+        form.code.errors = [_wrong_enrolment_code()]
     return _enrol_page(user, pending["secret"], form, action=url_for("auth.login_enrol"))
 
 
@@ -169,7 +178,7 @@ def login_enrol():
 def logout():
     logout_user()
     session.clear()
-    flash("You are signed out.", "info")
+    flash(gettext("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -204,7 +213,7 @@ def _pending_user(stage: str) -> User | None:
 
 def _restart():
     session.pop(sessions.PENDING, None)
-    flash("Please sign in with your password first (the sign-in had expired).", "info")
+    flash(gettext("Please sign in with your password first (the sign-in had expired)."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -232,13 +241,18 @@ def _refused(template: str, form, locked_until: datetime | None):
     if locked_until is not None:
         minutes = max(1, -(-int((locked_until - context.now()).total_seconds()) // 60))
         flash(
-            "Too many failed sign-ins with this e-mail address: signing in with it is paused "
-            f"for {minutes} minute{'s' if minutes != 1 else ''} "
-            f"(until {localtime.format_datetime(locked_until, context.timezone())}).",
+            ngettext(
+                "Too many failed sign-ins with this e-mail address: signing in with it is "
+                "paused for %(num)d minute (until %(time)s).",
+                "Too many failed sign-ins with this e-mail address: signing in with it is "
+                "paused for %(num)d minutes (until %(time)s).",
+                minutes,
+                time=localtime.format_datetime(locked_until, context.timezone()),
+            ),
             "error",
         )
         return render_template(template, form=form), 429
-    flash(WRONG_PASSWORD, "error")
+    flash(gettext("E-mail or password is wrong."), "error")
     return render_template(template, form=form), 401
 
 
@@ -256,6 +270,52 @@ def _enrol_page(user: User, secret: str, form, *, action: str, status: int | Non
 
 
 # --- the user's own account
+
+
+@bp.route("/account")
+@login_required
+def account():
+    """The signed-in member of staff's own account: language, password, second factor."""
+    return _account_page(LanguageForm(formdata=None, data=_language_data()))
+
+
+@bp.route("/account/language", methods=["POST"])
+@login_required
+def change_language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            changed = accounts.change_own_language(
+                db.session,
+                user,
+                form.language.data or None,
+                languages=languages(),
+                now=context.now(),
+            )
+        except ValidationFailed as exc:
+            attach_errors(form, exc)
+        else:
+            db.session.commit()
+            refresh()  # this answer's message in the language just chosen
+            if changed:
+                flash(gettext("Your language is saved."), "success")
+            return redirect(url_for("auth.account"))
+    return _account_page(form), 422
+
+
+def _language_data() -> dict:
+    return {"language": current_user.language or ""}
+
+
+def _account_page(form: LanguageForm):
+    user = current_user._get_current_object()
+    return render_template(
+        "auth/account.html",
+        user=user,
+        form=form,
+        codes_left=twofactor.recovery_codes_left(db.session, user) if user.has_two_factor else None,
+    )
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -278,7 +338,10 @@ def change_password():
         else:
             db.session.commit()
             login_user(user)  # this session goes on; every other one has ended
-            flash("Your password is changed. Other sessions of yours are signed out.", "success")
+            flash(
+                gettext("Your password is changed. Other sessions of yours are signed out."),
+                "success",
+            )
             return redirect(url_for("cases.queue"))
     return render_template("auth/password.html", form=form), (422 if form.errors else 200)
 
@@ -311,9 +374,7 @@ def two_factor():
             return render_template(
                 "auth/recovery_codes.html", codes=codes, next_url=url_for("cases.queue")
             )
-        form.code.errors = [
-            "This code is not right. Check the time on your phone, and try the next one."
-        ]
+        form.code.errors = [_wrong_enrolment_code()]
     return _enrol_page(user, secret, form, action=url_for("auth.two_factor"))
 
 
@@ -337,7 +398,7 @@ def recovery_codes():
                 "auth/recovery_codes.html", codes=codes, next_url=url_for("auth.two_factor")
             )
         db.session.commit()
-        form.code.errors = ["This needs a current code from your authenticator app."]
+        form.code.errors = [gettext("This needs a current code from your authenticator app.")]
     return render_template(
         "auth/two_factor.html",
         user=user,

@@ -1,12 +1,18 @@
-"""The words people read for the codes a case carries.
+"""The words people read for the codes of casemgr.
 
 Every state, resolution, action, classification, media type, site type, age
-group, source and "where it was seen" has a label here, in the staff's
-language. Pages, flash messages, histories, filters, audit views and CSVs
+group, source and "where it was seen" of a case has a label here, in the
+staff's language; so do the codes staff read elsewhere (roles, kinds of
+organisation, of letter, of alert and of notification, the outbox's
+statuses). Pages, flash messages, histories, filters, audit views and CSVs
 meant for people show these; the API and the CSV columns meant for programs
 keep the codes. A code this module does not know (a value written by an
 older version) is shown as itself with its underscores made spaces, never as
 an error.
+
+The workflow's actions are labelled in casemgr/cases/workflow.py (pure
+Python: marked with ``N_`` for the catalogue) and translated here, so that
+a button, a flash message and a history line always say the same.
 """
 
 from __future__ import annotations
@@ -17,13 +23,16 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
 from casemgr.cases.fields import AgeGroup, Classification, MediaType, SiteType
-from casemgr.cases.states import Action, Resolution, Status
+from casemgr.cases.states import Resolution, Status
+from casemgr.cases.workflow import RULES
+from casemgr.domain import OrgKind, Role
 
 STATUS: Mapping[str, LazyString] = {
     Status.NEW: _l("New"),
     Status.TRIAGE: _l("In triage"),
     Status.ACTION_REQUIRED: _l("Action required"),
-    Status.NOTICE_PENDING: _l("Notice pending"),
+    # Queued for the next scheduled notice run: not sent yet.
+    Status.NOTICE_PENDING: _l("Notice queued"),
     Status.NOTICE_SENT: _l("Notice sent"),
     Status.FORWARDED: _l("Forwarded to partner"),
     Status.WITH_POLICE: _l("With police"),
@@ -39,30 +48,20 @@ RESOLUTION: Mapping[str, LazyString] = {
 }
 
 ACTION: Mapping[str, LazyString] = {
-    Action.ASSIGN: _l("Assign"),
-    Action.ASSESS: _l("Assess"),
-    Action.MARK_DUPLICATE: _l("Mark as duplicate"),
-    Action.CLOSE_UNAVAILABLE: _l("Close: content unavailable"),
-    Action.REQUEST_NOTICE: _l("Send notice to hosting provider"),
-    Action.FORWARD_TO_PARTNER: _l("Forward to partner hotline"),
-    Action.REFER_TO_POLICE: _l("Refer to police"),
-    Action.RELEASE_HOLD: _l("Release police hold"),
-    Action.CONFIRM_TAKEDOWN: _l("Confirm takedown"),
-    Action.REOPEN: _l("Reopen"),
-    Action.SEND_NOTICE: _l("Notice sent (scheduled run)"),
+    **{action.value: _l(rule.label) for action, rule in RULES.items()},
     # Recorded in a case's history beside the workflow's actions.
-    "receive": _l("Received"),
+    "receive": _l("Report received"),
     "referral_sent": _l("Referral letter sent"),
     "reminder_sent": _l("Reminder sent"),
-    "escalated": _l("Escalated"),
+    "escalated": _l("Escalation letter sent"),
     "hold_review_due": _l("Police hold due for review"),
     # A note in the history (casemgr/cases/notes.py): not an event, not an action.
     "note": _l("Note"),
 }
 
 CLASSIFICATION: Mapping[str, LazyString] = {
-    Classification.ILLEGAL_BASELINE: _l("Illegal everywhere (baseline)"),
-    Classification.ILLEGAL_NATIONAL: _l("Illegal under national law"),
+    Classification.ILLEGAL_BASELINE: _l("Illegal: international baseline"),
+    Classification.ILLEGAL_NATIONAL: _l("Illegal: national law only"),
     Classification.NOT_ILLEGAL: _l("Not illegal"),
     Classification.OUT_OF_REMIT: _l("Out of remit"),
 }
@@ -96,7 +95,7 @@ SOURCE: Mapping[str, LazyString] = {
     "police": _l("Police"),
     "phone": _l("Telephone"),
     "email": _l("E-mail"),
-    "staff": _l("Staff"),
+    "staff": _l("Entered by staff"),
 }
 
 SEEN_WHERE: Mapping[str, LazyString] = {
@@ -105,6 +104,56 @@ SEEN_WHERE: Mapping[str, LazyString] = {
     "chat_app": _l("In a chat app"),
     "file_sharing": _l("On a file-sharing service"),
     "other": _l("Somewhere else"),
+}
+
+# --- codes staff read beyond a case
+
+ROLE: Mapping[str, LazyString] = {
+    Role.ANALYST: _l("Analyst"),
+    Role.SUPERVISOR: _l("Supervisor"),
+    Role.ADMIN: _l("Admin"),
+    Role.SYSTEM: _l("System"),
+}
+
+ORG_KIND: Mapping[str, LazyString] = {
+    OrgKind.HOTLINE: _l("Partner hotline"),
+    OrgKind.POLICE: _l("Police"),
+    OrgKind.HOSTING_PROVIDER: _l("Hosting provider"),
+    OrgKind.REGISTRAR: _l("Registrar"),
+}
+
+LETTER_KIND: Mapping[str, LazyString] = {
+    "notice": _l("Takedown notice"),
+    "referral": _l("Referral"),
+    "reminder": _l("Reminder"),
+    "escalation": _l("Escalation"),
+}
+
+ALERT_KIND: Mapping[str, LazyString] = {
+    "escalation": _l("Escalation"),
+    "hold_review": _l("Police hold review"),
+    "needs_provider": _l("No hosting provider for a notice"),
+    "needs_recipient": _l("No recipient for a reminder"),
+    "invalid_email": _l("Unusable e-mail address"),
+    "delivery_failed": _l("E-mail failed"),
+    "delivery_unknown": _l("E-mail outcome unknown"),
+}
+
+NOTIFICATION_KIND: Mapping[str, LazyString] = {
+    "assigned": _l("Assigned to you"),
+    "overdue": _l("Overdue"),
+    "escalation": _l("Escalation"),
+    "delivery_failed": _l("E-mail failed"),
+}
+
+# Lower case: the outbox says them within sentences ("this one is sent").
+OUTBOX_STATUS: Mapping[str, LazyString] = {
+    "queued": _l("queued"),
+    "sending": _l("sending"),
+    "sent": _l("sent"),
+    "failed": _l("failed"),
+    "unknown": _l("outcome unknown"),
+    "cancelled": _l("cancelled"),
 }
 
 # The kinds a template names: ``case.status|label("status")``.
@@ -118,6 +167,12 @@ KINDS: Mapping[str, Mapping[str, LazyString]] = {
     "age_group": AGE_GROUP,
     "source": SOURCE,
     "seen_where": SEEN_WHERE,
+    "role": ROLE,
+    "org_kind": ORG_KIND,
+    "letter_kind": LETTER_KIND,
+    "alert_kind": ALERT_KIND,
+    "notification_kind": NOTIFICATION_KIND,
+    "outbox_status": OUTBOX_STATUS,
 }
 
 

@@ -10,7 +10,9 @@ and deadlines) and then records it; templates and the API only ever show what
 
 References to other records (a user, an organisation, another case) are
 looked up through a ``Resolver`` that the caller passes in. The names of the
-states, resolutions and actions are in :mod:`casemgr.cases.states`.
+states, resolutions and actions are in :mod:`casemgr.cases.states`. Labels and
+descriptions are English, marked with ``N_`` for the catalogue; screens show
+them translated (casemgr/cases/labels.py), the API document as they are.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from casemgr.cases.fields import (
     parse_fields,
 )
 from casemgr.cases.states import OPEN_STATUSES, Action, Resolution, Status
-from casemgr.domain import Actor, CaseRef, OrganisationRef, OrgKind, Role, StaffRef
+from casemgr.domain import N_, Actor, CaseRef, OrganisationRef, OrgKind, Role, StaffRef
 from casemgr.errors import InvalidTransition, PermissionDenied, ValidationFailed
 
 # --- what the state machine needs to know about a case, an actor, a reference
@@ -116,10 +118,14 @@ RULES: dict[Action, ActionRule] = {
             Action.ASSIGN,
             frozenset({Status.NEW, Status.TRIAGE}),
             Role.ANALYST,
-            (FieldSpec("assignee_id", "id", required=False, label="Assignee", refers_to="staff"),),
+            (
+                FieldSpec(
+                    "assignee_id", "id", required=False, label=N_("Assignee"), refers_to="staff"
+                ),
+            ),
             actor_guard=_unassigned_or_supervisor,
-            label="Assign",
-            description="Take the case, or (supervisors) give it to a colleague.",
+            label=N_("Assign"),
+            description=N_("Take the case, or (supervisors) give it to a colleague."),
         ),
         ActionRule(
             Action.ASSESS,
@@ -129,24 +135,24 @@ RULES: dict[Action, ActionRule] = {
                 FieldSpec(
                     "classification",
                     "choice",
-                    label="Classification",
+                    label=N_("Classification"),
                     choices=choices_of(Classification),
                 ),
-                illegal_only("media_type", "choice", "Media type", choices_of(MediaType)),
-                illegal_only("site_type", "choice", "Site type", choices_of(SiteType)),
-                illegal_only("hosting_country", "country", "Hosting country"),
+                illegal_only("media_type", "choice", N_("Media type"), choices_of(MediaType)),
+                illegal_only("site_type", "choice", N_("Site type"), choices_of(SiteType)),
+                illegal_only("hosting_country", "country", N_("Hosting country")),
                 FieldSpec(
                     "age_group",
                     "choice",
                     required=False,
-                    label="Age group",
+                    label=N_("Age group"),
                     choices=choices_of(AgeGroup),
                 ),
-                FieldSpec("hosting_ip", "ip", required=False, label="Hosting IP"),
+                FieldSpec("hosting_ip", "ip", required=False, label=N_("Hosting IP")),
             ),
             actor_guard=_assignee_or_supervisor,
-            label="Assess",
-            description="Record the classification; legal or out-of-remit closes the case.",
+            label=N_("Assess"),
+            description=N_("Record the classification; legal or out-of-remit closes the case."),
         ),
         ActionRule(
             Action.MARK_DUPLICATE,
@@ -156,17 +162,17 @@ RULES: dict[Action, ActionRule] = {
                 FieldSpec(
                     "duplicate_of",
                     "id",
-                    label="Duplicate of (case id or reference)",
+                    label=N_("Duplicate of (case id or reference)"),
                     refers_to="case",
                 ),
             ),
-            label="Mark as duplicate",
+            label=N_("Mark as duplicate"),
         ),
         ActionRule(
             Action.CLOSE_UNAVAILABLE,
             frozenset({Status.TRIAGE, Status.ACTION_REQUIRED}),
             Role.ANALYST,
-            label="Close: content unavailable",
+            label=N_("Close: content unavailable"),
         ),
         ActionRule(
             Action.REQUEST_NOTICE,
@@ -176,29 +182,31 @@ RULES: dict[Action, ActionRule] = {
                 FieldSpec(
                     "provider_id",
                     "id",
-                    label="Hosting provider",
+                    label=N_("Hosting provider"),
                     refers_to=OrgKind.HOSTING_PROVIDER,
                 ),
             ),
             case_guard=_no_hold,
-            label="Send notice to hosting provider",
-            description="Queue a takedown notice for the next scheduled notice run.",
+            label=N_("Request takedown notice"),
+            description=N_("Queue a takedown notice for the next scheduled notice run."),
         ),
         ActionRule(
             Action.FORWARD_TO_PARTNER,
             frozenset({Status.ACTION_REQUIRED}),
             Role.ANALYST,
             (
-                FieldSpec("partner_id", "id", label="Partner hotline", refers_to=OrgKind.HOTLINE),
+                FieldSpec(
+                    "partner_id", "id", label=N_("Partner hotline"), refers_to=OrgKind.HOTLINE
+                ),
                 FieldSpec(
                     "reason",
                     "text",
                     required=False,
-                    label="Reason",
+                    label=N_("Reason"),
                     required_when="the partner's country is not the hosting country",
                 ),
             ),
-            label="Forward to partner hotline",
+            label=N_("Forward to partner hotline"),
         ),
         ActionRule(
             Action.REFER_TO_POLICE,
@@ -206,40 +214,40 @@ RULES: dict[Action, ActionRule] = {
             OPEN_STATUSES - {Status.NEW, Status.TRIAGE, Status.WITH_POLICE},
             Role.ANALYST,
             (
-                FieldSpec("police_id", "id", label="Police", refers_to=OrgKind.POLICE),
+                FieldSpec("police_id", "id", label=N_("Police"), refers_to=OrgKind.POLICE),
                 FieldSpec(
-                    "hold", "bool", required=False, label="Police asked to hold the takedown"
+                    "hold", "bool", required=False, label=N_("Police asked to hold the takedown")
                 ),
             ),
-            label="Refer to police",
+            label=N_("Refer to police"),
         ),
         ActionRule(
             Action.RELEASE_HOLD,
             frozenset({Status.WITH_POLICE}),
             Role.SUPERVISOR,
-            (FieldSpec("reason", "text", label="Reason"),),
+            (FieldSpec("reason", "text", label=N_("Reason")),),
             case_guard=_has_hold,
-            label="Release police hold",
+            label=N_("Release police hold"),
         ),
         ActionRule(
             Action.CONFIRM_TAKEDOWN,
             frozenset({Status.NOTICE_SENT, Status.FORWARDED, Status.WITH_POLICE}),
             Role.ANALYST,
-            (FieldSpec("removed_at", "datetime", label="Removed at"),),
-            label="Confirm takedown",
+            (FieldSpec("removed_at", "datetime", label=N_("Removed at")),),
+            label=N_("Confirm takedown"),
         ),
         ActionRule(
             Action.REOPEN,
             frozenset({Status.CLOSED}),
             Role.SUPERVISOR,
-            (FieldSpec("reason", "text", label="Reason"),),
-            label="Reopen",
+            (FieldSpec("reason", "text", label=N_("Reason")),),
+            label=N_("Reopen"),
         ),
         ActionRule(
             Action.SEND_NOTICE,
             frozenset({Status.NOTICE_PENDING}),
             Role.SYSTEM,
-            label="Notice sent (scheduled run)",
+            label=N_("Notice sent (scheduled run)"),
         ),
     )
 }

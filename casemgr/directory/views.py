@@ -8,13 +8,15 @@ import it or export it.
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from casemgr import context
 from casemgr.auth.access import staff_required, supervisor_required
 from casemgr.countries import country_choices, is_country_code
 from casemgr.directory import bp, operations, queries
-from casemgr.directory.csvio import ImportFailed, export_csv, import_csv
+from casemgr.directory.csvio import ImportFailed, ImportResult, export_csv, import_csv
 from casemgr.directory.forms import KIND_LABELS, ImportForm, OrganisationForm
 from casemgr.directory.inputs import OrganisationInput
 from casemgr.domain import OrgKind
@@ -22,6 +24,9 @@ from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
 from casemgr.forms import attach_errors
 from casemgr.http import page_arg
+from casemgr.i18n import current_language
+
+STATUS_LABELS = {"active": _l("active"), "inactive": _l("deactivated"), "all": _l("all")}
 
 
 @bp.route("/")
@@ -42,8 +47,8 @@ def index():
         page=page,
         filters=filters,
         kinds=KIND_LABELS,
-        countries=country_choices(),
-        statuses=queries.DIRECTORY_STATUSES,
+        countries=country_choices(current_language()),
+        statuses={status: STATUS_LABELS[status] for status in queries.DIRECTORY_STATUSES},
         can_manage=current_user.has_role("supervisor"),
     )
 
@@ -74,7 +79,7 @@ def new():
             attach_errors(form, exc)
         else:
             db.session.commit()
-            flash(f"{organisation.name} added to the directory.", "success")
+            flash(gettext("%(name)s added to the directory.", name=organisation.name), "success")
             return redirect(url_for("directory.detail", organisation_id=organisation.id))
     return _render_form(form, None)
 
@@ -101,7 +106,9 @@ def edit(organisation_id: int):
         else:
             db.session.commit()
             flash(
-                f"{organisation.name}: saved." if changes else "Nothing changed.",
+                gettext("%(name)s: saved.", name=organisation.name)
+                if changes
+                else gettext("Nothing changed."),
                 "success" if changes else "info",
             )
             return redirect(url_for("directory.detail", organisation_id=organisation.id))
@@ -127,11 +134,14 @@ def _set_active(organisation_id: int, active: bool):
     )
     db.session.commit()
     if active:
-        flash(f"{organisation.name} is active again.", "success")
+        flash(gettext("%(name)s is active again.", name=organisation.name), "success")
     else:
         flash(
-            f"{organisation.name} is deactivated: it is no longer offered for new actions; "
-            "cases that name it keep it.",
+            gettext(
+                "%(name)s is deactivated: it is no longer offered for new actions; "
+                "cases that name it keep it.",
+                name=organisation.name,
+            ),
             "success",
         )
     return redirect(url_for("directory.detail", organisation_id=organisation.id))
@@ -158,12 +168,39 @@ def import_file():
         else:
             if not result.dry_run:
                 db.session.commit()
-                flash(f"Directory imported. {result.summary()}", "success")
+                flash(
+                    gettext("Directory imported. %(summary)s", summary=import_summary(result)),
+                    "success",
+                )
                 return redirect(url_for("directory.index"))
     status = 422 if (problems or form.errors) else 200
     return render_template(
-        "directory/import.html", form=form, problems=problems, result=result
+        "directory/import.html",
+        form=form,
+        problems=problems,
+        result=result,
+        summary=import_summary(result) if result else "",
     ), status
+
+
+def import_summary(result: ImportResult) -> str:
+    """What an import did, or would do (a dry run), in the staff's language."""
+    counts = {
+        "rows": result.rows,
+        "added": len(result.created),
+        "changed": len(result.updated),
+        "unchanged": result.unchanged,
+    }
+    if result.dry_run:
+        return gettext(
+            "%(rows)d row(s): %(added)d would be added, %(changed)d would be changed, "
+            "%(unchanged)d unchanged.",
+            **counts,
+        )
+    return gettext(
+        "%(rows)d row(s): %(added)d added, %(changed)d changed, %(unchanged)d unchanged.",
+        **counts,
+    )
 
 
 @bp.route("/export.csv")

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import IO, Any
 
+from flask_babel import gettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, undefer
 
 from casemgr.audit.services import record
+from casemgr.cases.labels import label
 from casemgr.domain import Actor
 from casemgr.errors import NotFound, ValidationFailed
 from casemgr.localtime import day_start, local, zone_name
@@ -142,8 +144,12 @@ def export_letters(
         raise ValidationFailed(
             {
                 "format": [
-                    f"{count} letters are more than the {max_merged} a merged PDF may hold: "
-                    "choose a shorter period or the zip format"
+                    gettext(
+                        "%(count)d letters are more than the %(max)d a merged PDF may hold: "
+                        "choose a shorter period or the zip format",
+                        count=count,
+                        max=max_merged,
+                    )
                 ]
             }
         )
@@ -212,6 +218,8 @@ _INDEX_COLUMNS = (
     "cases",
     "sha256",
     "file",
+    # For people, last so the columns above keep their places: the kind in words.
+    "kind_label",
 )
 
 
@@ -246,6 +254,7 @@ def _write_zip(
                     notice.case_count,
                     notice.sha256,
                     notice.filename,
+                    label(notice.kind, "letter_kind"),
                 )
             )
             references.append(notice.reference)

@@ -5,15 +5,19 @@ from __future__ import annotations
 import tempfile
 
 from flask import flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from casemgr import context
 from casemgr.auth.access import staff_required, supervisor_required
+from casemgr.cases.labels import label
 from casemgr.database import get_or_raise, is_valid_id
 from casemgr.directory.queries import by_kind
 from casemgr.domain import Role
 from casemgr.errors import Conflict, ValidationFailed
 from casemgr.extensions import db
+from casemgr.forms import attach_errors
 from casemgr.http import day_start_arg, page_arg, safe_next_path, stored_pdf_response
 from casemgr.navigation import register_nav_item
 from casemgr.notices import bp
@@ -26,7 +30,7 @@ from casemgr.notices.queries import NoticeFilter, list_notices
 PAGE_SIZE = 50
 
 
-register_nav_item("Letters", "notices.letters", Role.SUPERVISOR)
+register_nav_item(_l("Letters"), "notices.letters", Role.SUPERVISOR)
 
 
 @bp.route("/<int:notice_id>/pdf")
@@ -40,7 +44,7 @@ def download(notice_id: int):
 
 def _recipients() -> list[tuple[str, str]]:
     return [
-        (str(o.id), f"{o.label} · {o.kind.replace('_', ' ')}")
+        (str(o.id), f"{o.label} · {label(o.kind, 'org_kind')}")
         for organisations in by_kind(db.session).values()
         for o in organisations
     ]
@@ -84,7 +88,7 @@ def export():
     """A period's letters as one PDF or a zip; audited. Nothing in it: 404 and a message."""
     form = ExportForm(_recipients())
     if not form.validate():
-        flash("The export needs a valid period.", "error")
+        flash(gettext("The export needs a valid period."), "error")
         return _render_letters(form, 422)
     out = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 - sent below
     try:
@@ -105,15 +109,22 @@ def export():
             max_merged=context.setting("NOTICE_EXPORT_MAX_LETTERS"),
             via="web",
         )
-    except NothingToExport as exc:
+    except NothingToExport:
         out.close()
         db.session.rollback()
-        flash(f"{exc}.", "error")
+        flash(
+            gettext(
+                "No letter from %(first)s to %(last)s matches: nothing to export.",
+                first=export_request.first.isoformat(),
+                last=export_request.last.isoformat(),
+            ),
+            "error",
+        )
         return _render_letters(form, 404)
     except ValidationFailed as exc:
         out.close()
         db.session.rollback()
-        flash(str(exc), "error")
+        attach_errors(form, exc)
         return _render_letters(form, 422)
     except BaseException:
         out.close()
@@ -133,10 +144,16 @@ def delivered(notice_id: int):
     notice = get_or_raise(db.session, Notice, notice_id, what="letter")
     try:
         mark_delivered(db.session, notice, actor=current_user.actor, now=context.now())
-    except Conflict as exc:
+    except Conflict:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(
+            gettext("%(reference)s was marked as sent already.", reference=notice.reference),
+            "error",
+        )
         return redirect(url_for("notices.letters"))
     db.session.commit()
-    flash(f"{notice.reference}: marked as delivered by hand.", "success")
+    flash(
+        gettext("%(reference)s: marked as delivered by hand.", reference=notice.reference),
+        "success",
+    )
     return redirect(safe_next_path(request.form.get("next")) or url_for("notices.letters"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from casemgr import context
@@ -20,7 +21,10 @@ def navigation() -> dict:
     count = notifications.unread_count(db.session, current_user.id)
     return {
         "notification_nav_items": [
-            {"label": f"Notifications ({count})", "url": url_for("notifications.index")}
+            {
+                "label": gettext("Notifications (%(num)d)", num=count),
+                "url": url_for("notifications.index"),
+            }
         ]
     }
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from casemgr.alerts.models import Alert
 from casemgr.audit.services import record
+from casemgr.cases.labels import label
 from casemgr.database import get_or_raise
 from casemgr.domain import Actor
 from casemgr.errors import Conflict
@@ -53,9 +55,14 @@ def retry(session: Session, message_id: int, *, actor: Actor, now: datetime) -> 
     attempts and the same Message-ID (audited). Raises NotFound, Conflict."""
     row = get_or_raise(session, OutboxMessage, message_id, what="outbox message")
     if row.status not in NEEDS_ATTENTION:
-        raise Conflict(f"only a failed or unknown message can be retried; this one is {row.status}")
+        raise Conflict(
+            gettext(
+                "only a failed or unknown message can be retried; this one is %(status)s",
+                status=label(row.status, "outbox_status"),
+            )
+        )
     if row.kind == "feedback" and row.sealed_recipient is None:
-        raise Conflict("the reporter's contact was erased: this message cannot be sent")
+        raise Conflict(gettext("the reporter's contact was erased: this message cannot be sent"))
     previous = {"status": row.status, "attempts": row.attempts, "last_error": row.last_error}
     row.status = QUEUED
     row.attempts = 0
@@ -78,7 +85,10 @@ def confirm_delivered(
     row = get_or_raise(session, OutboxMessage, message_id, what="outbox message")
     if row.status != UNKNOWN:
         raise Conflict(
-            f"only a message of unknown outcome can be confirmed; this one is {row.status}"
+            gettext(
+                "only a message of unknown outcome can be confirmed; this one is %(status)s",
+                status=label(row.status, "outbox_status"),
+            )
         )
     row.status = SENT
     row.sent_at = now
@@ -104,7 +114,10 @@ def cancel(session: Session, message_id: int, *, actor: Actor, now: datetime) ->
     row = get_or_raise(session, OutboxMessage, message_id, what="outbox message")
     if row.status not in NEEDS_ATTENTION:
         raise Conflict(
-            f"only a failed or unknown message can be cancelled; this one is {row.status}"
+            gettext(
+                "only a failed or unknown message can be cancelled; this one is %(status)s",
+                status=label(row.status, "outbox_status"),
+            )
         )
     previous = row.status
     row.status = CANCELLED

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from casemgr import context
@@ -30,7 +31,8 @@ def navigation() -> dict:
     if not (current_user.is_authenticated and current_user.has_role(Role.SUPERVISOR)):
         return {}
     waiting = queries.attention_count(db.session) + queries.manual_delivery_count(db.session)
-    return {"outbox_nav_items": [{"label": f"Outbox ({waiting})", "url": url_for("outbox.index")}]}
+    label = gettext("Outbox (%(num)d)", num=waiting)
+    return {"outbox_nav_items": [{"label": label, "url": url_for("outbox.index")}]}
 
 
 @bp.route("/")
@@ -57,7 +59,7 @@ def manual():
     )
 
 
-def _act(message_id: int, action: Callable[..., OutboxMessage], done: str):
+def _act(message_id: int, action: Callable[..., OutboxMessage], done: Callable[[str], str]):
     """Run a supervisor's ``action`` on a message, commit, and go back to the outbox.
 
     An unknown id (however large) is the service's NotFound: a 404 page.
@@ -70,23 +72,37 @@ def _act(message_id: int, action: Callable[..., OutboxMessage], done: str):
         return redirect(url_for("outbox.index"))
     reference = row.reference
     db.session.commit()
-    flash(done.format(reference=reference), "success")
+    flash(done(reference), "success")
     return redirect(url_for("outbox.index"))
 
 
 @bp.route("/<int:message_id>/retry", methods=["POST"])
 @supervisor_required
 def retry(message_id: int):
-    return _act(message_id, staff_actions.retry, "{reference}: queued again (same Message-ID).")
+    return _act(
+        message_id,
+        staff_actions.retry,
+        lambda reference: gettext(
+            "%(reference)s: queued again (same Message-ID).", reference=reference
+        ),
+    )
 
 
 @bp.route("/<int:message_id>/confirm", methods=["POST"])
 @supervisor_required
 def confirm(message_id: int):
-    return _act(message_id, staff_actions.confirm_delivered, "{reference}: recorded as delivered.")
+    return _act(
+        message_id,
+        staff_actions.confirm_delivered,
+        lambda reference: gettext("%(reference)s: recorded as delivered.", reference=reference),
+    )
 
 
 @bp.route("/<int:message_id>/cancel", methods=["POST"])
 @supervisor_required
 def cancel(message_id: int):
-    return _act(message_id, staff_actions.cancel, "{reference}: no longer e-mailed.")
+    return _act(
+        message_id,
+        staff_actions.cancel,
+        lambda reference: gettext("%(reference)s: no longer e-mailed.", reference=reference),
+    )

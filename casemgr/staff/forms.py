@@ -1,34 +1,51 @@
 """The forms of the staff screens: an account, and the label of a new API token."""
 
-from flask_wtf import FlaskForm
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from casemgr.auth.forms import POLICY_HINT
-from casemgr.auth.passwords import MAX_LENGTH
+from casemgr.auth.forms import language_choices
+from casemgr.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from casemgr.auth.tokens import MAX_TOKEN_LABEL_LENGTH
+from casemgr.cases.labels import ROLE
 from casemgr.domain import STAFF_ROLES
-from casemgr.forms import select_choices
+from casemgr.forms import StaffForm, select_choices
 
 
-class AccountForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+class AccountForm(StaffForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(
-        "Role", choices=select_choices((role.value, role.value.title()) for role in STAFF_ROLES)
+        _l("Role"), choices=select_choices((role.value, ROLE[role]) for role in STAFF_ROLES)
     )
-    active = BooleanField("Active", default=True)
+    active = BooleanField(_l("Active"), default=True)
+    language = SelectField(
+        _l("Language of the staff screens"),
+        validate_choice=False,  # the service checks it, naming the field
+        description=_l("They can change it themselves on their account page."),
+    )
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=[Optional(), Length(max=MAX_LENGTH)],
-        description=f"{POLICY_HINT} Leave empty to keep it.",
+        description=_l(
+            "At least %(min)d characters; a few unrelated words make a good one. "
+            "Common passwords and your e-mail's name part are refused. "
+            "Leave empty to keep it.",
+            min=MIN_LENGTH,
+        ),
     )
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.language.choices = language_choices()
 
-class TokenForm(FlaskForm):
+
+class TokenForm(StaffForm):
     label = StringField(
-        "Label",
+        _l("Label"),
         validators=[DataRequired(), Length(max=MAX_TOKEN_LABEL_LENGTH)],
-        description="Who or what the token is for, e.g. the partner's name and system. "
-        "Shown in the token list and the audit log.",
+        description=_l(
+            "Who or what the token is for, e.g. the partner's name and system. "
+            "Shown in the token list and the audit log."
+        ),
     )

@@ -4,6 +4,7 @@ factor) and API tokens (issue and revoke them for any account)."""
 from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -15,6 +16,7 @@ from casemgr.auth.models import User
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
 from casemgr.forms import attach_errors
+from casemgr.i18n import languages
 from casemgr.staff import bp
 from casemgr.staff.forms import AccountForm, TokenForm
 from casemgr.templating import format_datetime
@@ -35,13 +37,17 @@ def new_user():
     if form.validate_on_submit():
         try:
             accounts.create_user(
-                db.session, _account_input(form), now=context.now(), actor=current_user.actor
+                db.session,
+                _account_input(form),
+                now=context.now(),
+                actor=current_user.actor,
+                languages=languages(),
             )
         except ValidationFailed as exc:
             attach_errors(form, exc)
         else:
             db.session.commit()
-            flash(f"Account for {form.email.data} created.", "success")
+            flash(gettext("Account for %(email)s created.", email=form.email.data), "success")
             return redirect(url_for("staff.users"))
     return render_template("staff/user_form.html", form=form, user=None), (
         422 if form.errors else 200
@@ -56,13 +62,18 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         try:
             accounts.update_user(
-                db.session, user, _account_input(form), now=context.now(), actor=current_user.actor
+                db.session,
+                user,
+                _account_input(form),
+                now=context.now(),
+                actor=current_user.actor,
+                languages=languages(),
             )
         except ValidationFailed as exc:
             attach_errors(form, exc)
         else:
             db.session.commit()
-            flash(f"Account of {user.email} saved.", "success")
+            flash(gettext("Account of %(email)s saved.", email=user.email), "success")
             return redirect(url_for("staff.users"))
     return _account_page(user, form=form), (422 if form.errors else 200)
 
@@ -76,8 +87,11 @@ def reset_two_factor(user_id: int):
     accounts.reset_two_factor(db.session, user, now=context.now(), actor=current_user.actor)
     db.session.commit()
     flash(
-        f"The second factor of {user.email} is removed and their sessions are ended; "
-        "they set up a new one at their next sign-in.",
+        gettext(
+            "The second factor of %(email)s is removed and their sessions are ended; "
+            "they set up a new one at their next sign-in.",
+            email=user.email,
+        ),
         "success",
     )
     return redirect(url_for("staff.edit_user", user_id=user.id))
@@ -131,8 +145,14 @@ def revoke_token(token_id: int):
         api_tokens.revoke_token(db.session, token.id, actor=current_user.actor, now=context.now())
         db.session.commit()
         flash(
-            f"API token #{token.id} ({token.label or 'no label'}) of {token.user.email} is "
-            f"revoked since {format_datetime(token.revoked_at)}: every call with it is refused.",
+            gettext(
+                "API token #%(id)d (%(label)s) of %(email)s is revoked since %(time)s: "
+                "every call with it is refused.",
+                id=token.id,
+                label=token.label or gettext("no label"),
+                email=token.user.email,
+                time=format_datetime(token.revoked_at),
+            ),
             "success",
         )
         return redirect(url_for("staff.edit_user", user_id=token.user_id))
@@ -159,4 +179,5 @@ def _account_input(form: AccountForm) -> accounts.AccountInput:
         role=form.role.data,
         password=form.password.data or None,
         active=form.active.data,
+        language=form.language.data or None,
     )

@@ -11,6 +11,8 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
+from babel.dates import get_month_names
+from flask_babel import gettext
 from markupsafe import Markup, escape
 
 from casemgr.templating import format_duration
@@ -214,31 +216,36 @@ def _horizontal(bars, width, value_format, muted, empty_message) -> tuple[str, i
 TOP = 10
 
 
-def _month_label(key: str) -> str:
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _month_label(key: str, names: Sequence[str] = MONTHS) -> str:
     year, month = key.split("-")
-    names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     return f"{names[int(month) - 1]} {year}"
 
 
-def received_series(figures, *, years: bool = True) -> tuple[str, list[tuple[str, int]]]:
+def received_series(
+    figures, *, years: bool = True, months: Sequence[str] = MONTHS
+) -> tuple[str, list[tuple[str, int]]]:
     """(title, bars): cases per day for short periods, else per month (labelled
-    "Oct", with the year on the first month and on each January)."""
+    "Oct", with the year on the first month and on each January); ``months``
+    names the months (English for the PDF, the staff's language on screen)."""
     if figures.by_day is not None:
         return "Reported URLs per day", [(d[8:].lstrip("0"), n) for d, n in figures.by_day]
     bars = []
     for index, (month, count) in enumerate(figures.by_month):
-        label = _month_label(month)
+        label = _month_label(month, months)
         if not years or (index and not month.endswith("-01")):
             label = label.split(" ")[0]
         bars.append((label, count))
     return "Reported URLs per month", bars
 
 
-def top_countries(figures) -> list[tuple[str, int]]:
+def top_countries(figures, language: str = "en") -> list[tuple[str, int]]:
     from casemgr.countries import country_name
 
     return [
-        (f"{country_name(code)} ({code})", count)
+        (f"{country_name(code, language)} ({code})", count)
         for code, count in figures.by_hosting_country
         if code is not None and count
     ][:TOP]
@@ -250,33 +257,43 @@ def top_providers(figures) -> list[tuple[str, int]]:
     ]
 
 
-def dashboard_charts(figures) -> dict[str, Markup]:
+def dashboard_charts(figures, language: str = "en") -> dict[str, Markup]:
+    """The dashboard's charts, their words in the staff's ``language`` (the
+    current request's translations)."""
     from casemgr.stats.figures import NOT_REMOVED
 
-    title, bars = received_series(figures)
+    months = get_month_names("abbreviated", locale=language)
+    _, bars = received_series(figures, months=[months[m] for m in range(1, 13)])
+    per_day = figures.by_day is not None
+    removal = [(gettext(bucket), count) for bucket, count in figures.removal_distribution]
     return {
         "received": bar_chart(
-            bars, title=title, chart_id="chart-received", empty_message="No reports in this period"
+            bars,
+            title=gettext("Reported URLs per day")
+            if per_day
+            else gettext("Reported URLs per month"),
+            chart_id="chart-received",
+            empty_message=gettext("No reports in this period"),
         ),
         "removal": bar_chart(
-            figures.removal_distribution if figures.notified else [],
-            title="Time from notice to removal (notices sent in the period)",
+            removal if figures.notified else [],
+            title=gettext("Time from notice to removal (notices sent in the period)"),
             chart_id="chart-removal",
-            muted=(NOT_REMOVED,),
-            empty_message="No notice went out in this period",
+            muted=(gettext(NOT_REMOVED),),
+            empty_message=gettext("No notice went out in this period"),
         ),
         "countries": bar_chart(
-            top_countries(figures),
-            title="Top hosting countries",
+            top_countries(figures, language),
+            title=gettext("Top hosting countries"),
             chart_id="chart-countries",
             horizontal=True,
-            empty_message="No hosting country recorded in this period",
+            empty_message=gettext("No hosting country recorded in this period"),
         ),
         "providers": bar_chart(
             top_providers(figures),
-            title="Top hosting providers",
+            title=gettext("Top hosting providers"),
             chart_id="chart-providers",
             horizontal=True,
-            empty_message="No hosting provider recorded in this period",
+            empty_message=gettext("No hosting provider recorded in this period"),
         ),
     }

@@ -18,7 +18,9 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from casemgr.auth.models import User
+from casemgr.cases.labels import KINDS, label
 from casemgr.cases.models import Case, Submission
+from casemgr.countries import ISO_COUNTRY_CODES, country_name
 from casemgr.directory.models import Organisation
 from casemgr.localtime import local, zone_name
 from casemgr.stats.cohorts import Cohorts
@@ -52,6 +54,19 @@ CASE_COLUMNS = (
     "time_zone",
 )
 URL_COLUMNS = ("url", "host", "hosting_ip")
+# For people: the plain words of the coded columns, in the exporting staff
+# member's language. They come last, so every column above keeps its place.
+LABEL_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    # (label column, the code column it describes, kind in casemgr.cases.labels)
+    ("source_label", "source", "source"),
+    ("status_label", "status", "status"),
+    ("resolution_label", "resolution", "resolution"),
+    ("classification_label", "classification", "classification"),
+    ("media_type_label", "media_type", "media_type"),
+    ("site_type_label", "site_type", "site_type"),
+    ("age_group_label", "age_group", "age_group"),
+    ("hosting_country_name", "hosting_country", "country"),
+)
 
 
 def safe_cell(value: Any) -> Any:
@@ -109,12 +124,15 @@ def cases_csv(
     include_urls: bool,
     now: datetime,
     timezone: tzinfo = UTC,
+    language: str = "en",
 ) -> Iterator[str]:
     """The cases received in ``period`` as CSV, a chunk per row (the header first).
 
     Never holds reporter contact details or the reporter's notes; the URL, host
     and hosting IP only with ``include_urls`` (the caller decides who may).
     Times are on the wall clock of ``timezone``, named in the ``time_zone`` column.
+    The codes keep their columns; ``LABEL_COLUMNS`` follow with their plain
+    words (in ``language`` for country names, the request's for the rest).
     """
     provider = aliased(Organisation)
     assignee = aliased(User)
@@ -161,15 +179,29 @@ def cases_csv(
         buffer.truncate()
         return text
 
-    writer.writerow(CASE_COLUMNS + (URL_COLUMNS if include_urls else ()))
+    writer.writerow(
+        CASE_COLUMNS
+        + (URL_COLUMNS if include_urls else ())
+        + tuple(name for name, _, _ in LABEL_COLUMNS)
+    )
     yield take()
+    described = [
+        (CASE_COLUMNS.index(code), words(kind, language)) for _, code, kind in LABEL_COLUMNS
+    ]
     for row in session.execute(query):
-        writer.writerow(
-            [
-                safe_cell(
-                    f"{local(v, timezone):%Y-%m-%d %H:%M:%S}" if isinstance(v, datetime) else v
-                )
-                for v in row
-            ]
-        )
+        cells = [
+            f"{local(v, timezone):%Y-%m-%d %H:%M:%S}" if isinstance(v, datetime) else v for v in row
+        ]
+        cells += [
+            "" if row[index] is None else known.get(row[index]) or str(row[index])
+            for index, known in described
+        ]
+        writer.writerow([safe_cell(v) for v in cells])
         yield take()
+
+
+def words(kind: str, language: str) -> dict[str, str]:
+    """Every code of ``kind`` with its label, looked up once per export."""
+    if kind == "country":
+        return {code: country_name(code, language) for code in ISO_COUNTRY_CODES}
+    return {code: label(code, kind) for code in KINDS[kind]}

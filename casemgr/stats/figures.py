@@ -44,6 +44,7 @@ from casemgr.cases.fields import ILLEGAL, Classification, SiteType
 from casemgr.cases.models import Case, Submission
 from casemgr.cases.states import OPEN_STATUSES, Resolution, Status
 from casemgr.directory.models import Organisation
+from casemgr.domain import N_
 from casemgr.stats.analysts import AnalystFigures, per_analyst
 from casemgr.stats.cohorts import Branch, Cohorts
 from casemgr.stats.selection import Period, StatsFilter
@@ -59,15 +60,16 @@ DAY = 86400
 REMOVAL_WINDOWS_DAYS = (1, 3, 7)
 HEADLINE_WINDOW_DAYS = 3  # the hotline network's headline figure
 # Time from notice to removal, in buckets: (label, upper bound in seconds, inclusive).
+# The labels are also the API's bucket names: screens translate them (N_).
 REMOVAL_BUCKETS: tuple[tuple[str, int | None], ...] = (
-    ("≤ 1 day", DAY),
-    ("1–3 days", 3 * DAY),
-    ("3–7 days", 7 * DAY),
-    ("7–14 days", 14 * DAY),
-    ("14–30 days", 30 * DAY),
-    ("> 30 days", None),
+    (N_("≤ 1 day"), DAY),
+    (N_("1–3 days"), 3 * DAY),
+    (N_("3–7 days"), 7 * DAY),
+    (N_("7–14 days"), 14 * DAY),
+    (N_("14–30 days"), 30 * DAY),
+    (N_("> 30 days"), None),
 )
-NOT_REMOVED = "not yet removed"
+NOT_REMOVED = N_("not yet removed")
 # Periods up to this long also get counts per day.
 MAX_DAYS_FOR_DAILY = 92
 OPEN_STATE_ORDER: tuple[Status, ...] = tuple(s for s in Status if s in OPEN_STATUSES)
@@ -92,10 +94,10 @@ class ProviderCount:
 
 
 TIME_LABELS = {
-    "receipt_to_assessment": "Receipt → assessment",
-    "receipt_to_first_action": "Receipt → first action",
-    "receipt_to_removal": "Receipt → removal",
-    "notice_to_removal": "Notice → removal",
+    "receipt_to_assessment": N_("Receipt → assessment"),
+    "receipt_to_first_action": N_("Receipt → first action"),
+    "receipt_to_removal": N_("Receipt → removal"),
+    "notice_to_removal": N_("Notice → removal"),
 }
 
 

@@ -78,8 +78,10 @@ def export_cases_csv(
     now: datetime,
     include_urls: bool,
     timezone: tzinfo = UTC,
+    language: str = "en",
 ) -> Iterator[str]:
-    """Record the export in the audit log, and return the CSV, a chunk per row.
+    """Record the export in the audit log, and return the CSV, a chunk per row
+    (its label columns' country names in ``language``).
 
     URLs (with host and hosting IP) only when ``include_urls`` and the actor
     is a supervisor. The caller commits (the audit entry) before sending the
@@ -97,7 +99,13 @@ def export_cases_csv(
         extra={"include_urls": include_urls, "rows": total},
     )
     return exports.cases_csv(
-        session, period, filters, include_urls=include_urls, now=now, timezone=timezone
+        session,
+        period,
+        filters,
+        include_urls=include_urls,
+        now=now,
+        timezone=timezone,
+        language=language,
     )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from casemgr.cases.models import Case
@@ -85,11 +86,11 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})")
 def _date(raw: str) -> date:
     text = raw.strip()
     if not _DATE.fullmatch(text):
-        raise ValueError(f"{raw!r} is not a date: use YYYY-MM-DD")
+        raise ValueError(gettext("%(value)r is not a date: use YYYY-MM-DD", value=raw))
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{text} is not a date that exists") from None
+        raise ValueError(gettext("%(value)s is not a date that exists", value=text)) from None
 
 
 def default_period(today: date) -> Period:
@@ -119,7 +120,7 @@ def parse_period(
     for name, raw in ((from_name, raw_from), (to_name, raw_to)):
         if raw is None or not raw.strip():
             if required:
-                errors[name] = ["is required (YYYY-MM-DD)"]
+                errors[name] = [gettext("is required (YYYY-MM-DD)")]
             continue
         try:
             parsed[name] = _date(raw)
@@ -128,8 +129,11 @@ def parse_period(
     start, end = parsed.get(from_name), parsed.get(to_name)
     if start is not None and start > today:
         errors[from_name] = [
-            f"{start.isoformat()} is in the future: there are figures up to today, "
-            f"{today.isoformat()}"
+            gettext(
+                "%(date)s is in the future: there are figures up to today, %(today)s",
+                date=start.isoformat(),
+                today=today.isoformat(),
+            )
         ]
     if not errors:
         fallback = default_period(min(end, today) if end else today)
@@ -137,7 +141,11 @@ def parse_period(
         end = end or today
         if end < start:
             errors[to_name] = [
-                f"the period ends ({end.isoformat()}) before it starts ({start.isoformat()})"
+                gettext(
+                    "the period ends (%(end)s) before it starts (%(start)s)",
+                    end=end.isoformat(),
+                    start=start.isoformat(),
+                )
             ]
     if errors:
         raise ValidationFailed(errors)
@@ -148,14 +156,26 @@ def parse_month(raw: str | None, *, today: date, name: str = "month") -> Period:
     """The calendar month named ``YYYY-MM``; the current month is allowed (so far)."""
     match = _MONTH.fullmatch((raw or "").strip())
     if not match:
-        raise ValidationFailed({name: [f"{raw!r} is not a month: use YYYY-MM, e.g. 2026-10"]})
+        raise ValidationFailed(
+            {name: [gettext("%(value)r is not a month: use YYYY-MM, e.g. 2026-10", value=raw)]}
+        )
     year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12 or year < 1:
-        raise ValidationFailed({name: [f"{raw.strip()} is not a month that exists"]})
+        raise ValidationFailed(
+            {name: [gettext("%(value)s is not a month that exists", value=raw.strip())]}
+        )
     period = Period.month(year, month)
     if period.start > today:
         raise ValidationFailed(
-            {name: [f"{raw.strip()} has not started yet (today is {today.isoformat()})"]}
+            {
+                name: [
+                    gettext(
+                        "%(value)s has not started yet (today is %(today)s)",
+                        value=raw.strip(),
+                        today=today.isoformat(),
+                    )
+                ]
+            }
         )
     return period
 
@@ -174,8 +194,11 @@ def parse_past_month(raw: str | None, *, now: datetime, name: str = "month") -> 
         raise ValidationFailed(
             {
                 name: [
-                    f"{period.start:%Y-%m} is not over yet: a stored report is of a whole "
-                    "month (the dashboard makes the PDF of the month so far)"
+                    gettext(
+                        "%(month)s is not over yet: a stored report is of a whole month "
+                        "(the dashboard makes the PDF of the month so far)",
+                        month=period.start.strftime("%Y-%m"),
+                    )
                 ]
             }
         )
@@ -206,7 +229,7 @@ def parse_filter(
     errors: dict[str, list[str]] = {}
     country = (raw_country or "").strip().upper() or None
     if country and not is_country_code(country):
-        errors["country"] = ["must be an ISO 3166-1 alpha-2 country code, e.g. KH"]
+        errors["country"] = [gettext("must be an ISO 3166-1 alpha-2 country code, e.g. KH")]
     provider_id = None
     text = (raw_provider or "").strip()
     if text:
@@ -214,7 +237,7 @@ def parse_filter(
             session.get(Organisation, int(text)) if text.isdecimal() and len(text) < 10 else None
         )
         if organisation is None or organisation.kind != OrgKind.HOSTING_PROVIDER:
-            errors["provider"] = ["must be the id of a hosting provider"]
+            errors["provider"] = [gettext("must be the id of a hosting provider")]
         else:
             provider_id = organisation.id
     if errors:

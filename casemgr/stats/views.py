@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+from babel.dates import format_date
 from flask import (
     Response,
     current_app,
@@ -17,6 +18,8 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from casemgr import context
@@ -27,6 +30,7 @@ from casemgr.domain import Role
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
 from casemgr.http import stored_pdf_response
+from casemgr.i18n import current_language
 from casemgr.navigation import register_nav_item
 from casemgr.notices.wording import letterhead_from_app
 from casemgr.stats import bp, charts, exports, operations
@@ -42,7 +46,15 @@ from casemgr.stats.selection import (
 )
 from casemgr.stats.stored_reports import get_report, list_reports
 
-register_nav_item("Statistics", "stats.dashboard", Role.SUPERVISOR)
+register_nav_item(_l("Statistics"), "stats.dashboard", Role.SUPERVISOR)
+# The parameters an error can name, as the screens call them.
+FIELD_NAMES = {
+    "from": _l("From"),
+    "to": _l("To"),
+    "country": _l("Hosting country"),
+    "provider": _l("Hosting provider"),
+    "month": _l("Month"),
+}
 bp.add_app_template_filter(charts.seconds_text, "seconds")
 
 
@@ -59,10 +71,11 @@ def _filename(stem: str, period: Period, ext: str) -> str:
 def dashboard():
     now = context.now()
     options = {
-        "countries": country_choices(),
+        "countries": country_choices(current_language()),
         "providers": list_organisations(db.session, "hosting_provider"),
         "presets": _presets(now.date()),
         "this_month": now.strftime("%Y-%m"),
+        "field_names": FIELD_NAMES,
     }
     try:
         period, filters = _selection(request.args)
@@ -73,10 +86,18 @@ def dashboard():
         "stats/dashboard.html",
         errors={},
         figures=figures,
-        charts=charts.dashboard_charts(figures),
-        time_labels=TIME_LABELS,
+        charts=charts.dashboard_charts(figures, current_language()),
+        time_labels={key: gettext(text) for key, text in TIME_LABELS.items()},
+        period_label=_period_label(figures.period),
         **options,
     )
+
+
+def _period_label(period: Period) -> str:
+    """The period as the screen names it, in the staff's language ("October 2026")."""
+    if period.is_month:
+        return format_date(period.start, "LLLL y", locale=current_language())
+    return f"{period.start.isoformat()} – {period.end.isoformat()}"
 
 
 def _presets(today) -> list[tuple[str, str, str]]:
@@ -85,10 +106,14 @@ def _presets(today) -> list[tuple[str, str, str]]:
     last_month_end = first - timedelta(days=1)
     last_12 = default_period(today)
     return [
-        ("This month", first.isoformat(), today.isoformat()),
-        ("Last month", last_month_end.replace(day=1).isoformat(), last_month_end.isoformat()),
-        ("Last 12 months", last_12.start.isoformat(), today.isoformat()),
-        ("This year", today.replace(month=1, day=1).isoformat(), today.isoformat()),
+        (gettext("This month"), first.isoformat(), today.isoformat()),
+        (
+            gettext("Last month"),
+            last_month_end.replace(day=1).isoformat(),
+            last_month_end.isoformat(),
+        ),
+        (gettext("Last 12 months"), last_12.start.isoformat(), today.isoformat()),
+        (gettext("This year"), today.replace(month=1, day=1).isoformat(), today.isoformat()),
     ]
 
 
@@ -123,6 +148,7 @@ def cases_csv():
         now=context.now(),
         include_urls=request.form.get("include_urls") == "1",
         timezone=context.timezone(),
+        language=current_language(),
     )
     db.session.commit()  # the audit entry, before a single row goes out
     return Response(
@@ -168,6 +194,7 @@ def _render_stored_reports(errors: dict[str, list[str]] | None = None, status: i
             errors=errors or {},
             month=request.form.get("month", last_month),
             last_month=last_month,
+            field_names=FIELD_NAMES,
         ),
         status,
     )
@@ -198,12 +225,18 @@ def store_report():
         timezone=context.timezone(),
     )
     db.session.commit()
-    if result.made:
-        flash(f"The report of {period.label} is {result.outcome}.", "success")
+    month = format_date(period.start, "LLLL y", locale=current_language())
+    if result.made and result.outcome == operations.REPLACED:
+        flash(gettext("The report of %(month)s is replaced.", month=month), "success")
+    elif result.made:
+        flash(gettext("The report of %(month)s is stored.", month=month), "success")
     else:
         flash(
-            f"The report of {period.label} is already stored; to make it again, "
-            'tick "replace the stored report".',
+            gettext(
+                "The report of %(month)s is already stored; to make it again, "
+                "tick “replace the stored report”.",
+                month=month,
+            ),
             "info",
         )
     return redirect(url_for("stats.stored_reports"))

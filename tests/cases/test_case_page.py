@@ -187,7 +187,7 @@ def test_required_fields_are_marked_and_conditional_ones_explained(client, make,
     assert "Required when the classification is illegal" in page
     age = re.search(r"<select[^>]*name=\"assess-age_group\"[^>]*>", page).group(0)
     assert "required" not in age
-    assert '<option value="illegal_baseline">Illegal everywhere (baseline)</option>' in page
+    assert '<option value="illegal_baseline">Illegal: international baseline</option>' in page
     assert '<option value="image_host">Image host</option>' in page
 
 
@@ -523,7 +523,7 @@ def test_codes_are_shown_in_words(client, make, analyst):
     page = page_of(login(client, analyst), case)
     top = page[: page.index("<h2>History</h2>")]
     assert '<span class="state state-action_required">Action required</span>' in top
-    assert "Illegal everywhere (baseline)" in top
+    assert "Illegal: international baseline" in top
     assert "Images · Image host" in top
     assert "illegal_baseline</" not in top and "action_required</" not in top
     closed = make.case("closed")

@@ -247,7 +247,7 @@ class TestThePage:
         assert (
             history.index("Called the police liaison.")
             < history.index("<strong>Assign</strong>")
-            < history.index("<strong>Received</strong>")
+            < history.index("<strong>Report received</strong>")
         )
         assert "<strong>Note</strong>" in history
         assert "New → In triage" in history and "new → triage" not in history

@@ -83,7 +83,7 @@ class TestNoticeFirst:
         provider = directory["provider"].id
         page = case_page(login(client, analyst), case, f"?provider_id={provider}")
         assert actions_on(page)[0] == "request_notice"
-        assert "Suggested: Send notice to hosting provider — Example Hosting (KH)." in page
+        assert "Suggested: Request takedown notice — Example Hosting (KH)." in page
         assert selected(page, "request_notice-provider_id") == str(provider)
 
     def test_without_a_provider_it_asks_for_a_trace(self, client, make, analyst, directory):
@@ -119,7 +119,7 @@ def test_own_country_after_police_the_notice(client, make, analyst, directory):
     db.session.commit()
     page = case_page(login(client, analyst), case)
     assert actions_on(page)[0] == "request_notice"
-    assert "Suggested: Send notice to hosting provider" in page
+    assert "Suggested: Request takedown notice" in page
 
 
 def test_abroad_with_a_partner_hotline(client, make, analyst, directory):

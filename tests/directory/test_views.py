@@ -269,7 +269,7 @@ def test_import_through_the_screen(client, supervisor):
     assert response.status_code == 302
     assert organisations() == 1
     page = client.get("/directory/").get_data(as_text=True)
-    assert "1 were added" in page
+    assert "1 added" in page
 
 
 def test_import_check_only(client, supervisor):
@@ -352,3 +352,17 @@ class TestCSRF:
         db.session.expire_all()
         assert db.session.get(Organisation, ORG).active
         assert organisations() == 1
+
+
+def test_the_directory_in_khmer(client, make):
+    reader = make.user("supervisor")
+    reader.language = "km"
+    db.session.commit()
+    make.organisation(name="Alpha Hosting", country="KH")
+    client = login(client, reader)
+    page = client.get("/directory/").get_data(as_text=True)
+    assert "បញ្ជីស្ថាប័ន" in page and "ក្រុមហ៊ុនផ្ទុកគេហទំព័រ" in page  # Directory, Hosting provider
+    assert "កម្ពុជា (KH)" in page  # the country filter, named in Khmer
+    assert "ស្ថាប័នចំនួន 1" in page
+    form = client.get("/directory/new").get_data(as_text=True)
+    assert "ភាសាដែលពេញចិត្ត" in form and "ខ្មែរ (km)" in form

@@ -149,7 +149,7 @@ def test_mark_delivered_by_hand(client, sent, supervisor, clock):
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "notice.delivered"))
     assert entry.actor_id == supervisor.id and entry.target_id == str(offline.id)
     again = client.post(f"/notices/{offline.id}/delivered", follow_redirects=True)
-    assert "marked sent already" in again.get_data(as_text=True)
+    assert "was marked as sent already" in again.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -226,6 +226,8 @@ def test_export_zip_of_the_stored_files(client, sent, supervisor):
     rows = list(csv.DictReader(io.StringIO(archive.read("index.csv").decode())))
     assert [r["reference"] for r in rows] == [n.reference for n in made]
     assert rows[1]["manual_delivery"] == "yes"
+    assert list(rows[0])[-1] == "kind_label"  # for people, after every column programs read
+    assert (rows[0]["kind"], rows[0]["kind_label"]) == ("notice", "Takedown notice")
 
 
 def test_export_filters_by_kind_and_recipient(client, sent, supervisor):
@@ -242,7 +244,7 @@ def test_export_of_an_empty_period_is_a_message_not_a_file(client, sent, supervi
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     html = response.get_data(as_text=True)
-    assert "no letters from 2025-01-01 to 2025-01-31: nothing to export" in html
+    assert "No letter from 2025-01-01 to 2025-01-31 matches: nothing to export." in html
     assert (
         db.session.scalar(select(AuditEntry).where(AuditEntry.action == "notices.export")) is None
     )

@@ -97,6 +97,53 @@ class TestStaffAdministration:
         assert response.status_code == 422
         assert db.session.get(User, admin.id).role == "admin"
 
+    def test_admin_sets_the_language_of_an_account(self, client, admin, analyst):
+        login(client, admin)
+        page = client.get(f"/admin/users/{analyst.id}").get_data(as_text=True)
+        assert "Language of the staff screens" in page and "ខ្មែរ" in page
+        form = {"name": analyst.name, "email": analyst.email, "role": "analyst", "active": "y"}
+        response = client.post(f"/admin/users/{analyst.id}", data={**form, "language": "km"})
+        assert response.status_code == 302
+        assert db.session.get(User, analyst.id).language == "km"
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.update"))
+        assert entry.actor_id == admin.id and entry.details == {"language": [None, "km"]}
+        assert "ខ្មែរ" in client.get("/admin/users").get_data(as_text=True)
+        # Saving the form again with the default chosen returns it to None.
+        client.post(f"/admin/users/{analyst.id}", data={**form, "language": ""})
+        assert db.session.get(User, analyst.id).language is None
+
+    @pytest.mark.parametrize("value", ["xx", "english", "km\x00"])
+    def test_an_unknown_language_is_refused_naming_the_field(self, client, admin, value):
+        login(client, admin)
+        response = client.post(
+            "/admin/users/new",
+            data={
+                "name": "X",
+                "email": "x@example.org",
+                "role": "analyst",
+                "password": "long enough password",
+                "language": value,
+            },
+        )
+        assert response.status_code == 422
+        page = response.get_data(as_text=True)
+        assert "Language of the staff screens" in page and "must be one of: en, km" in page
+        assert db.session.scalar(select(User).where(User.email == "x@example.org")) is None
+
+    def test_a_new_account_gets_its_language(self, client, admin):
+        login(client, admin)
+        client.post(
+            "/admin/users/new",
+            data={
+                "name": "Sokha",
+                "email": "sokha@example.org",
+                "role": "analyst",
+                "password": "long enough password",
+                "language": "km",
+            },
+        )
+        assert db.session.scalar(select(User.language).where(User.name == "Sokha")) == "km"
+
     @pytest.mark.parametrize("user_id", [9999, 2**31, 10**20])
     def test_unknown_user_is_404(self, client, admin, user_id):
         login(client, admin)

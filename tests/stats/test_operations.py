@@ -202,7 +202,7 @@ def test_cases_export_is_recorded_before_a_row_is_read(data):
         "rows": 3,
     }
     lines = "".join(rows).splitlines()
-    assert lines[0].endswith(",url,host,hosting_ip") and len(lines) == 1 + 3
+    assert ",time_zone,url,host,hosting_ip,source_label," in lines[0] and len(lines) == 1 + 3
 
 
 def test_an_export_by_the_system_has_no_actor(app):

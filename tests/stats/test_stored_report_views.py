@@ -178,7 +178,7 @@ def test_bad_month_names_the_field(client, supervisor, month, message):
     response = login(client, supervisor).post("/stats/reports/", data=form)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "<strong>month</strong>" in page and message in page
+    assert "<strong>Month</strong>" in page and message in page
     assert 'aria-invalid="true"' in page
     assert "<b>x</b>" not in page
     assert stored_count() == 0

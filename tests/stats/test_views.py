@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from casemgr.audit.models import AuditEntry
 from casemgr.extensions import db
+from casemgr.stats.exports import CASE_COLUMNS, LABEL_COLUMNS
 from tests.conftest import login
 
 OCTOBER = {"from": "2026-10-01", "to": "2026-10-31"}
@@ -110,7 +111,13 @@ def test_bad_input_names_the_parameter(client, supervisor, query, parameter, mes
     response = login(client, supervisor).get("/stats/", query_string=query)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert f"<strong>{parameter}</strong>" in page and message in page
+    shown = {
+        "from": "From",
+        "to": "To",
+        "country": "Hosting country",
+        "provider": "Hosting provider",
+    }
+    assert f"<strong>{shown[parameter]}</strong>" in page and message in page
 
 
 def test_a_period_may_end_in_the_future(client, supervisor):
@@ -159,6 +166,39 @@ def test_cases_csv_without_urls_by_default(client, data):
     entry = stats_audit().one()
     assert entry.action == "stats.export_cases"
     assert entry.details["include_urls"] is False and entry.details["rows"] == 10
+
+
+def test_cases_csv_has_plain_words_after_the_codes(client, data):
+    rows = _export(login(client, data.sam))
+    first = rows[0]
+    names = list(first)
+    assert names[: len(CASE_COLUMNS)] == list(CASE_COLUMNS)  # the codes keep their places
+    assert names[len(CASE_COLUMNS) :] == [name for name, _, _ in LABEL_COLUMNS]
+    assert (first["status"], first["status_label"]) == ("closed", "Closed")
+    assert (first["resolution"], first["resolution_label"]) == (
+        "takedown_confirmed",
+        "Takedown confirmed",
+    )
+    assert (first["site_type"], first["site_type_label"]) == ("image_host", "Image host")
+    assert (first["hosting_country"], first["hosting_country_name"]) == ("KH", "Cambodia")
+    assert first["age_group"] == first["age_group_label"] == ""
+
+
+def test_cases_csv_labels_in_the_exporters_language(client, data):
+    data.sam.language = "km"
+    db.session.commit()
+    first = _export(login(client, data.sam))[0]
+    assert first["status"] == "closed" and first["status_label"] == "បានបិទ"
+    assert first["hosting_country_name"] == "កម្ពុជា"
+
+
+def test_the_dashboard_in_khmer(client, data):
+    data.sam.language = "km"
+    db.session.commit()
+    page = login(client, data.sam).get("/stats/", query_string=OCTOBER).get_data(as_text=True)
+    assert "ស្ថិតិ" in page and "ការទទួល → ការវាយតម្លៃ" in page  # Receipt → assessment
+    assert "បានបញ្ជាក់ការដកចេញ" in page  # a resolution, in words
+    assert "URL ដែលបានរាយការណ៍ប្រចាំថ្ងៃ" in page or "URL ដែលបានរាយការណ៍ប្រចាំខែ" in page
 
 
 def test_cases_csv_with_urls_for_supervisors(client, data):
