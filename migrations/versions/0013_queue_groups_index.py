@@ -9,7 +9,7 @@ usual filters read, so the open cases are aggregated from the index alone
 cases, 100,000 of them open; building it takes about half a second there.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-04 15:00:00
 
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
