@@ -80,7 +80,7 @@ class TestScreen:
     def test_states_in_plain_words(self, client, analyst, queue):
         login(client, analyst)
         html = client.get("/cases/").get_data(as_text=True)
-        assert "Notice pending" in html and "notice_pending<" not in html
+        assert "Notice queued" in html and "notice_pending<" not in html
 
     def test_take_on_unassigned_cases_only(self, client, analyst, queue):
         login(client, analyst)

@@ -202,7 +202,7 @@ def test_a_site_reported_ten_times_from_new_to_notice_pending(browser, live_serv
     page.click("button[name=scope][value=selected]")
     page.wait_for_load_state()
     assert "10 cases done" in page.inner_text(".bulk-counts")
-    assert page.locator("td.status", has_text="Notice pending").count() == 10
+    assert page.locator("td.status", has_text="Notice queued").count() == 10
     assert len(loads) <= 4, loads
     assert problems == []
     context.close()
