@@ -69,7 +69,8 @@ def test_take_assess_and_the_next_step_on_a_phone(
     long_path = "/" + "/".join(["a-rather-long-path-segment"] * 8) + "?and=a&long=query"
     submission = make.report(
         "http://files.example.org" + long_path,
-        *[f"http://files.example.org/{i}" for i in range(6)],
+        # Long enough that the same-host list, unwrapped, is wider than a phone.
+        *[f"http://files.example.org/{i}/gallery/album-{i}/page.html" for i in range(6)],
         seen_where="chat_app",
         language="km",
         feedback_requested=True,
