@@ -21,21 +21,8 @@ PUBLIC_SOURCES = [
     *sorted((ROOT / "casemgr" / "public").glob("*.py")),
     *sorted((ROOT / "casemgr" / "intake").glob("*.py")),
 ]
-# The case screens were rewritten (issue 12) while the rest of the staff
-# interface was translated: the second pass of that issue translates these and
-# removes them from this list. Until then their strings may stay untranslated.
-SECOND_PASS = [
-    *sorted((ROOT / "templates" / "cases").glob("*.html")),
-    ROOT / "casemgr" / "cases" / "views.py",
-    ROOT / "casemgr" / "cases" / "forms.py",
-    ROOT / "casemgr" / "cases" / "queries.py",
-]
-# Everything else staff read: every template and every module of the package.
-STAFF_SOURCES = [
-    path
-    for path in sorted((ROOT / "templates").rglob("*.html")) + sorted(ROOT.glob("casemgr/**/*.py"))
-    if path not in SECOND_PASS
-]
+# Everything staff read: every template and every module of the package.
+STAFF_SOURCES = sorted((ROOT / "templates").rglob("*.html")) + sorted(ROOT.glob("casemgr/**/*.py"))
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "N_": None}
 
 
@@ -83,7 +70,7 @@ def untranslated(language: str) -> set[str]:
 
 
 def test_the_khmer_catalogue_translates_every_staff_string():
-    """Staff who chose Khmer read no English on their screens (SECOND_PASS aside)."""
+    """Staff who chose Khmer read no English on their screens."""
     staff = strings_of(STAFF_SOURCES)
     assert len(staff) > 500  # the extraction found the staff screens
     assert not untranslated("km") & staff, sorted(untranslated("km") & staff)
@@ -91,10 +78,10 @@ def test_the_khmer_catalogue_translates_every_staff_string():
 
 def test_the_khmer_catalogue_has_no_fuzzy_or_stray_untranslated_entry():
     """After bin/translations update, nothing is fuzzy (a guess nobody checked) and
-    an empty entry can only be a string of a SECOND_PASS source."""
+    nothing is left empty."""
     km = catalogue("km")
     assert not [m.id for m in km if m.id and m.fuzzy]
-    assert untranslated("km") <= strings_of(SECOND_PASS) - strings_of(STAFF_SOURCES)
+    assert not untranslated("km"), sorted(untranslated("km"))
 
 
 def test_placeholders_survive_translation():

@@ -29,38 +29,38 @@ from casemgr.cases.receiving import (
 )
 from casemgr.cases.workflow import ActionRule
 from casemgr.countries import country_choices
-from casemgr.forms import LocalDateTimeField, select_choices
+from casemgr.forms import LocalDateTimeField, StaffForm, select_choices
 
 MANUAL_SOURCES = [
-    ("phone", "Phone call"),
-    ("email", "E-mail"),
-    ("partner", "Partner hotline"),
-    ("police", "Police"),
-    ("staff", "Found by staff"),
+    ("phone", _l("Phone call")),
+    ("email", _l("E-mail")),
+    ("partner", _l("Partner hotline")),
+    ("police", _l("Police")),
+    ("staff", _l("Found by staff")),
 ]
 
 
-class ManualReportForm(FlaskForm):
+class ManualReportForm(StaffForm):
     urls = TextAreaField(
-        "URLs",
+        _l("URLs"),
         validators=[DataRequired(), Length(max=120_000)],
-        description="One address per line, up to 50.",
+        description=_l("One address per line, up to 50."),
     )
-    source = SelectField("Received by", choices=select_choices(MANUAL_SOURCES))
+    source = SelectField(_l("Received by"), choices=select_choices(MANUAL_SOURCES))
     external_reference = StringField(
-        "Their reference", validators=[Optional(), Length(max=MAX_EXTERNAL_REFERENCE_LENGTH)]
+        _l("Their reference"), validators=[Optional(), Length(max=MAX_EXTERNAL_REFERENCE_LENGTH)]
     )
     description = TextAreaField(
-        "Notes",
+        _l("Notes"),
         validators=[Optional(), Length(max=MAX_DESCRIPTION_LENGTH)],
-        description="Where and how it was found. Never describe the material itself.",
+        description=_l("Where and how it was found. Never describe the material itself."),
     )
     reporter_contact = StringField(
-        "Reporter's contact",
+        _l("Reporter's contact"),
         validators=[Optional(), Length(max=MAX_CONTACT_LENGTH)],
-        description="Optional; stored encrypted.",
+        description=_l("Optional; stored encrypted."),
     )
-    feedback_requested = BooleanField("The reporter wants feedback")
+    feedback_requested = BooleanField(_l("The reporter wants feedback"))
 
 
 # The action fields' labels in the staff's language (the workflow's table is
