@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -63,32 +62,14 @@ class ManualReportForm(StaffForm):
     feedback_requested = BooleanField(_l("The reporter wants feedback"))
 
 
-# The action fields' labels in the staff's language (the workflow's table is
-# pure Python and names them in English). The time field adds its zone's name.
-FIELD_LABELS: dict[str, LazyString] = {
-    "assignee_id": _l("Assignee"),
-    "classification": _l("Classification"),
-    "media_type": _l("Media type"),
-    "site_type": _l("Site type"),
-    "hosting_country": _l("Hosting country"),
-    "age_group": _l("Age group"),
-    "hosting_ip": _l("Hosting IP"),
-    "duplicate_of": _l("Duplicate of (case id or reference)"),
-    "provider_id": _l("Hosting provider"),
-    "partner_id": _l("Partner hotline"),
-    "police_id": _l("Police"),
-    "hold": _l("Police asked to hold the takedown"),
-    "reason": _l("Reason"),
-    "removed_at": _l("Removed at"),
-}
-
-
 def _choice_label(spec: FieldSpec, code: str) -> str:
     return label(code, spec.name) if spec.name in KINDS else code.replace("_", " ")
 
 
 def _field_for(spec: FieldSpec, options: dict[str, Sequence[tuple[str, str]]]) -> Field:
-    name = FIELD_LABELS.get(spec.name, spec.label or spec.name)
+    # The workflow marks its labels with N_ (it knows nothing of Flask); they
+    # are translated here, on display. The time field adds its zone's name.
+    name = _l(spec.label) if spec.label else spec.name
     required = requirement(spec) == "required"
     render_kw = {"required": True, "aria-required": "true"} if required else {}
     if spec.kind == "choice":
