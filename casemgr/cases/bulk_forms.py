@@ -50,12 +50,18 @@ class NoteForm(FlaskForm):
 
 def action_options(session: Session) -> dict[str, list[tuple[str, str]]]:
     """The choices of the action fields that name a person or an organisation."""
-    options = {
-        "staff": [(str(u.id), f"{u.name} ({u.role})") for u in accounts.active_staff(session)]
+    return {
+        "staff": [(str(u.id), f"{u.name} ({u.role})") for u in accounts.active_staff(session)],
+        **organisation_options(session),
     }
-    for kind, organisations in by_kind(session).items():
-        options[kind] = [(str(o.id), o.label) for o in organisations]
-    return options
+
+
+def organisation_options(session: Session) -> dict[str, list[tuple[str, str]]]:
+    """The active organisations by kind, as (id, label) choices."""
+    return {
+        kind: [(str(o.id), o.label) for o in organisations]
+        for kind, organisations in by_kind(session).items()
+    }
 
 
 def action_form(action: str, options: Mapping[str, Any], formdata=None) -> FlaskForm | None:

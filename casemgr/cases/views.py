@@ -28,6 +28,7 @@ from casemgr.cases import (
     workbench,
 )
 from casemgr.cases import services as cases
+from casemgr.cases.bulk_forms import organisation_options
 from casemgr.cases.forms import (
     ManualReportForm,
     action_values,
@@ -41,7 +42,6 @@ from casemgr.cases.states import Action
 from casemgr.cases.workflow import RULES
 from casemgr.directory import tracing
 from casemgr.directory.models import Organisation
-from casemgr.directory.queries import by_kind
 from casemgr.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed
 from casemgr.extensions import db
 from casemgr.intake.url_lists import TooManyURLs, parse_url_lines
@@ -64,8 +64,7 @@ def _action_options() -> dict[str, list[tuple[str, str]]]:
             for u in staff
         ]
     }
-    for kind, organisations in by_kind(db.session).items():
-        options[kind] = [(str(o.id), o.label) for o in organisations]
+    options.update(organisation_options(db.session))
     return options
 
 
