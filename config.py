@@ -57,6 +57,8 @@ class Config:
     REMINDERS_BEFORE_ESCALATION = 2
     FORWARDED_REMINDER_DAYS = 7
     POLICE_HOLD_REVIEW_DAYS = 30
+    # An analyst verifies a removal the provider or the removal check reported within this.
+    REMOVAL_VERIFY_HOURS = 24
 
     # Letters. Wording per language and the classification basis printed per
     # URL, merged over the English defaults in casemgr/notices/wording.py, e.g.
@@ -68,6 +70,23 @@ class Config:
     NOTICE_REFERRALS = True
     # A merged PDF export holds at most this many letters (a zip has no limit).
     NOTICE_EXPORT_MAX_LETTERS = 2000
+
+    # Closing the loop (docs/closing-the-loop.md). The address of this
+    # installation as providers reach it, for the links printed in letters and
+    # e-mails made by the scheduler (no request to take it from), e.g.
+    # "https://hotline.example.org". Empty: letters carry no response link.
+    PUBLIC_BASE_URL = ""
+    # A letter's response link works this many days after the letter was made.
+    NOTICE_RESPONSE_DAYS = 90
+    # Answers on the response pages, per client address (hashed, never stored).
+    NOTICE_RESPONSE_RATE_LIMIT = "30 per minute;300 per hour"
+    # Provider replies read from an IMAP mailbox by the "mail" job, e.g.
+    # "imaps://user:password@mail.example.org/INBOX". Empty: the job does nothing.
+    IMAP_URL = ""
+    IMAP_TIMEOUT = 30  # seconds for each exchange with the server
+    # The removal check: HEAD requests to the URLs of cases waiting for removal.
+    # Off by default: read docs/removal-check.md and clear it with your police first.
+    URL_CHECKS_ENABLED = False
 
     # The scheduler process (flask --app wsgi scheduler): job -> interval.
     # monthly_report stores last month's statistics PDF if it is not stored yet:
@@ -189,6 +208,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret"  # noqa: S105
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - fast, for tests only
     CONTACT_ENCRYPTION_KEY = "dGVzdGluZy1rZXktdGVzdGluZy1rZXktdGVzdGluZyE="
+    PUBLIC_BASE_URL = "http://casemgr.test"
 
 
 class ProductionConfig(Config):

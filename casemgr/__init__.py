@@ -95,6 +95,7 @@ def _finish_config(app: Flask) -> None:
 
     from casemgr.crypto import ContactCipher
     from casemgr.localtime import zone
+    from casemgr.responses.links import LinkSettings
     from casemgr.settings import LoginPolicy, Timings
 
     try:
@@ -104,6 +105,7 @@ def _finish_config(app: Flask) -> None:
 
     app.extensions["casemgr.timings"] = Timings.from_config(app.config)
     app.extensions["casemgr.login_policy"] = LoginPolicy.from_config(app.config)
+    app.extensions["casemgr.response_links"] = LinkSettings.from_config(app.config)
     app.extensions["casemgr.cipher"] = ContactCipher.from_config(
         app.config["CONTACT_ENCRYPTION_KEY"], app.config["SECRET_KEY"]
     )

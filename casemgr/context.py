@@ -8,6 +8,7 @@ from flask import current_app
 
 from casemgr.clock import Clock
 from casemgr.crypto import ContactCipher
+from casemgr.responses.links import LinkSettings
 from casemgr.settings import LoginPolicy, Timings
 
 
@@ -26,6 +27,11 @@ def timezone() -> tzinfo:
 
 def timings() -> Timings:
     return current_app.extensions["casemgr.timings"]
+
+
+def response_links() -> LinkSettings:
+    """Where letters' response links point, and the key behind their tokens."""
+    return current_app.extensions["casemgr.response_links"]
 
 
 def login_policy() -> LoginPolicy:

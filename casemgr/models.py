@@ -9,6 +9,7 @@ from casemgr.directory.models import Organisation, OrganisationDomain, Organisat
 from casemgr.notices.models import Notice, NoticeCase
 from casemgr.notifications.models import Notification
 from casemgr.outbox.models import OutboxMessage
+from casemgr.responses.models import ProviderResponse, ResponseLink
 from casemgr.stats.models import MonthlyReport
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "OrganisationNetwork",
     "RecoveryCode",
     "OutboxMessage",
+    "ProviderResponse",
+    "ResponseLink",
     "ReferenceCounter",
     "Submission",
     "User",

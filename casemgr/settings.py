@@ -17,6 +17,7 @@ class Timings:
     reminders_before_escalation: int = 2
     forwarded_reminder: timedelta = timedelta(days=7)
     police_hold_review: timedelta = timedelta(days=30)
+    removal_verify: timedelta = timedelta(hours=24)
 
     def takedown_due_for(self, country: str | None) -> timedelta:
         return self.takedown_due_by_country.get(country or "", self.takedown_due)
@@ -34,6 +35,7 @@ class Timings:
             reminders_before_escalation=int(config["REMINDERS_BEFORE_ESCALATION"]),
             forwarded_reminder=timedelta(days=config["FORWARDED_REMINDER_DAYS"]),
             police_hold_review=timedelta(days=config["POLICE_HOLD_REVIEW_DAYS"]),
+            removal_verify=timedelta(hours=config["REMOVAL_VERIFY_HOURS"]),
         )
 
 

@@ -111,6 +111,12 @@ class Case(Base):
             sqlite_where=_OPEN,
         ),
         Index(
+            "ix_cases_removal_reported",
+            "due_at",
+            postgresql_where=text("removal_reported_at IS NOT NULL AND status <> 'closed'"),
+            sqlite_where=text("removal_reported_at IS NOT NULL AND status <> 'closed'"),
+        ),
+        Index(
             "ix_cases_next_reminder",
             "next_reminder_at",
             postgresql_where=text("next_reminder_at IS NOT NULL"),
@@ -163,6 +169,14 @@ class Case(Base):
         ForeignKey("organisations.id", ondelete="SET NULL"), index=True
     )
     police_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A removal reported by the provider or the removal check, waiting for an
+    # analyst to verify it (the queue's "removal reported" view): when, and by
+    # whom (a RemovalSource). Reminders stop meanwhile.
+    removal_reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removal_reported_by: Mapped[str | None] = mapped_column(String(20))
+    # Why the case waits to be routed again (an Attention): the provider
+    # declined the notice. Cleared by whatever the analyst does next.
+    attention: Mapped[str | None] = mapped_column(String(30))
 
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     assessment_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -215,6 +229,8 @@ class Case(Base):
             received_at=self.received_at,
             hosting_country=self.hosting_country,
             first_action_at=self.first_action_at,
+            attention=self.attention,
+            removal_reported=self.removal_reported_at is not None,
         )
 
     def is_overdue(self, now: datetime) -> bool:

@@ -35,6 +35,20 @@ class Resolution(StrEnum):
     CONTENT_UNAVAILABLE = "content_unavailable"
 
 
+class RemovalSource(StrEnum):
+    """Who said the material is gone, before an analyst verified it."""
+
+    PROVIDER = "provider"  # the provider, through the letter's response page
+    CHECK = "check"  # the removal check (HEAD requests), where a hotline turned it on
+
+
+class Attention(StrEnum):
+    """Why a case waits for an analyst to route it again."""
+
+    NOT_HOSTED = "not_hosted"  # the provider says it does not host the URL
+    CANNOT_REMOVE = "cannot_remove"  # the provider says it cannot remove it
+
+
 class Action(StrEnum):
     ASSIGN = "assign"
     ASSESS = "assess"
@@ -47,3 +61,8 @@ class Action(StrEnum):
     CONFIRM_TAKEDOWN = "confirm_takedown"
     REOPEN = "reopen"
     SEND_NOTICE = "send_notice"  # taken by the scheduled notice run only
+    # What comes back from outside (casemgr.responses, the removal check), taken
+    # by the system on a provider's word or a check's finding, never by staff.
+    REPORT_REMOVAL = "report_removal"
+    ACCEPT_REPORTED_REMOVAL = "accept_reported_removal"
+    DECLINE_NOTICE = "decline_notice"

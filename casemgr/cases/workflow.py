@@ -35,7 +35,15 @@ from casemgr.cases.fields import (
     is_illegal,
     parse_fields,
 )
-from casemgr.cases.states import OPEN_STATUSES, Action, Resolution, Status
+from casemgr.cases.states import (
+    AWAITING_REMOVAL,
+    OPEN_STATUSES,
+    Action,
+    Attention,
+    RemovalSource,
+    Resolution,
+    Status,
+)
 from casemgr.domain import N_, Actor, CaseRef, OrganisationRef, OrgKind, Role, StaffRef
 from casemgr.errors import InvalidTransition, PermissionDenied, ValidationFailed
 
@@ -51,6 +59,10 @@ class CaseFacts:
     received_at: datetime | None = None
     hosting_country: str | None = None
     first_action_at: datetime | None = None
+    # Why the case waits to be routed again (an Attention), if it does.
+    attention: str | None = None
+    # A removal reported by a provider or the check, not verified yet.
+    removal_reported: bool = False
 
 
 class Resolver(Protocol):
@@ -68,6 +80,8 @@ class Durations(Protocol):
     def forwarded_reminder(self) -> timedelta: ...
     @property
     def police_hold_review(self) -> timedelta: ...
+    @property
+    def removal_verify(self) -> timedelta: ...
     def takedown_due_for(self, country: str | None) -> timedelta: ...
 
 
@@ -249,6 +263,37 @@ RULES: dict[Action, ActionRule] = {
             Role.SYSTEM,
             label=N_("Notice sent (scheduled run)"),
         ),
+        # What comes back from outside: a provider's answer on the letter's
+        # response page, or the removal check. The system records it; an
+        # analyst verifies a reported removal with confirm_takedown.
+        ActionRule(
+            Action.REPORT_REMOVAL,
+            AWAITING_REMOVAL,
+            Role.SYSTEM,
+            (
+                FieldSpec("removed_at", "datetime", label=N_("Removed at")),
+                FieldSpec(
+                    "source", "choice", label=N_("Reported by"), choices=choices_of(RemovalSource)
+                ),
+            ),
+            label=N_("Removal reported, to verify"),
+        ),
+        ActionRule(
+            Action.ACCEPT_REPORTED_REMOVAL,
+            AWAITING_REMOVAL,
+            Role.SYSTEM,
+            (FieldSpec("removed_at", "datetime", label=N_("Removed at")),),
+            label=N_("Takedown confirmed by the provider"),
+            description=N_("The provider is trusted: its word closes the case."),
+        ),
+        ActionRule(
+            Action.DECLINE_NOTICE,
+            frozenset({Status.NOTICE_SENT}),
+            Role.SYSTEM,
+            (FieldSpec("answer", "choice", label=N_("Answer"), choices=choices_of(Attention)),),
+            label=N_("Provider declined the notice"),
+            description=N_("Not hosted there, or cannot be removed: route the case again."),
+        ),
     )
 }
 
@@ -374,7 +419,7 @@ def _check_references(
             errors["reason"] = [
                 "is required when the partner's country differs from the hosting country"
             ]
-    elif action is Action.CONFIRM_TAKEDOWN:
+    elif action in _REMOVAL_ACTIONS:
         removed_at = values["removed_at"]
         if removed_at > now:
             errors["removed_at"] = ["must not be in the future"]
@@ -442,6 +487,27 @@ def _outcome(
             to = Status.NOTICE_SENT
             changes = {"notice_sent_at": now}
             changes |= _chase(now + timings.takedown_due_for(case.hosting_country))
+        case Action.REPORT_REMOVAL:
+            # Reminders stop; an analyst verifies by the new deadline.
+            to = case.status
+            changes = {"removal_reported_at": values["removed_at"]}
+            changes |= {"removal_reported_by": values["source"], "next_reminder_at": None}
+            changes["due_at"] = now + timings.removal_verify
+        case Action.ACCEPT_REPORTED_REMOVAL:
+            to, resolution = Status.CLOSED, Resolution.TAKEDOWN_CONFIRMED
+            changes = {
+                "removed_at": values["removed_at"],
+                "removal_reported_at": values["removed_at"],
+            }
+            changes["removal_reported_by"] = RemovalSource.PROVIDER.value
+        case Action.DECLINE_NOTICE:
+            to = Status.ACTION_REQUIRED
+            changes = {"attention": values["answer"], "due_at": None, "next_reminder_at": None}
+            changes["reminder_count"] = 0
+    if case.attention is not None and action is not Action.DECLINE_NOTICE:
+        changes["attention"] = None  # whatever the analyst does next is the re-routing
+    if case.removal_reported and action not in _KEEPS_REPORTED_REMOVAL:
+        changes |= {"removal_reported_at": None, "removal_reported_by": None}
     if action in _FIRST_ACTIONS and case.first_action_at is None:
         changes["first_action_at"] = now
     if to is Status.CLOSED:
@@ -453,6 +519,16 @@ def _outcome(
 # The actions that hand the material on for removal: the first of them is the
 # hotline's first action on the case.
 _FIRST_ACTIONS = {Action.REQUEST_NOTICE, Action.FORWARD_TO_PARTNER, Action.REFER_TO_POLICE}
+
+
+# The actions that record a time of removal: never in the future, never before the report.
+_REMOVAL_ACTIONS = {
+    Action.CONFIRM_TAKEDOWN,
+    Action.REPORT_REMOVAL,
+    Action.ACCEPT_REPORTED_REMOVAL,
+}
+# A reported removal stays on the case until the case is routed again or reopened.
+_KEEPS_REPORTED_REMOVAL = _REMOVAL_ACTIONS | {Action.ASSIGN, Action.SEND_NOTICE}
 
 
 def _chase(due: datetime) -> dict[str, Any]:

@@ -26,6 +26,9 @@ class Organisation(Base):
     address: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A hosting provider whose "removed" on a letter's response page closes
+    # the case at once, recorded as its word; otherwise an analyst verifies.
+    trust_removal_reports: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     domains: Mapped[list[OrganisationDomain]] = relationship(

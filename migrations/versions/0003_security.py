@@ -17,6 +17,7 @@ Revises: 0002
 Create Date: 2026-11-28 11:17:26.819280
 
 """
+
 import hashlib
 import json
 from datetime import timezone
@@ -26,8 +27,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0003'
-down_revision = '0002'
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -102,9 +103,7 @@ def _chain_existing_entries():
     for row in rows:
         digest = _entry_hash(row, previous)
         connection.execute(
-            table.update()
-            .where(table.c.id == row.id)
-            .values(prev_hash=previous, entry_hash=digest)
+            table.update().where(table.c.id == row.id).values(prev_hash=previous, entry_hash=digest)
         )
         previous = digest
 
@@ -115,42 +114,55 @@ def _run(statements):
 
 
 def upgrade():
-    op.create_table('login_throttle',
-    sa.Column('key', sa.String(length=64), nullable=False),
-    sa.Column('failures', sa.Integer(), nullable=False),
-    sa.Column('first_failure_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('key', name=op.f('pk_login_throttle'))
+    op.create_table(
+        "login_throttle",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("first_failure_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_login_throttle")),
     )
-    op.create_table('recovery_codes',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('code_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_recovery_codes_user_id_users'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_codes')),
-    sa.UniqueConstraint('code_hash', name=op.f('uq_recovery_codes_code_hash'))
+    op.create_table(
+        "recovery_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_recovery_codes_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_codes")),
+        sa.UniqueConstraint("code_hash", name=op.f("uq_recovery_codes_code_hash")),
     )
-    with op.batch_alter_table('recovery_codes', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_recovery_codes_user_id'), ['user_id'], unique=False)
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_recovery_codes_user_id"), ["user_id"], unique=False)
 
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('password_changed_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('totp_secret', sa.LargeBinary(), nullable=True))
-        batch_op.add_column(sa.Column('totp_enrolled_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=True)
+        )
+        batch_op.add_column(sa.Column("totp_secret", sa.LargeBinary(), nullable=True))
+        batch_op.add_column(
+            sa.Column("totp_enrolled_at", sa.DateTime(timezone=True), nullable=True)
+        )
+        batch_op.add_column(sa.Column("totp_last_step", sa.Integer(), nullable=True))
 
-    with op.batch_alter_table('audit_log', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('prev_hash', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('entry_hash', sa.String(length=64), nullable=True))
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("prev_hash", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("entry_hash", sa.String(length=64), nullable=True))
     _chain_existing_entries()
-    with op.batch_alter_table('audit_log', schema=None) as batch_op:
-        batch_op.alter_column('prev_hash', existing_type=sa.String(length=64), nullable=False)
-        batch_op.alter_column('entry_hash', existing_type=sa.String(length=64), nullable=False)
-        batch_op.create_index(batch_op.f('ix_audit_log_actor_id'), ['actor_id'], unique=False)
-        batch_op.drop_constraint(batch_op.f('fk_audit_log_actor_id_users'), type_='foreignkey')
-        batch_op.create_foreign_key(batch_op.f('fk_audit_log_actor_id_users'), 'users', ['actor_id'], ['id'])
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.alter_column("prev_hash", existing_type=sa.String(length=64), nullable=False)
+        batch_op.alter_column("entry_hash", existing_type=sa.String(length=64), nullable=False)
+        batch_op.create_index(batch_op.f("ix_audit_log_actor_id"), ["actor_id"], unique=False)
+        batch_op.drop_constraint(batch_op.f("fk_audit_log_actor_id_users"), type_="foreignkey")
+        batch_op.create_foreign_key(
+            batch_op.f("fk_audit_log_actor_id_users"), "users", ["actor_id"], ["id"]
+        )
 
     # Last: on SQLite the batch operations above rebuild the table, which drops its triggers.
     _run(POSTGRESQL_GUARD if op.get_bind().dialect.name == "postgresql" else SQLITE_GUARD)
@@ -159,21 +171,27 @@ def upgrade():
 def downgrade():
     _run(POSTGRESQL_UNGUARD if op.get_bind().dialect.name == "postgresql" else SQLITE_UNGUARD)
 
-    with op.batch_alter_table('audit_log', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_audit_log_actor_id_users'), type_='foreignkey')
-        batch_op.create_foreign_key(batch_op.f('fk_audit_log_actor_id_users'), 'users', ['actor_id'], ['id'], ondelete='SET NULL')
-        batch_op.drop_index(batch_op.f('ix_audit_log_actor_id'))
-        batch_op.drop_column('entry_hash')
-        batch_op.drop_column('prev_hash')
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_audit_log_actor_id_users"), type_="foreignkey")
+        batch_op.create_foreign_key(
+            batch_op.f("fk_audit_log_actor_id_users"),
+            "users",
+            ["actor_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
+        batch_op.drop_index(batch_op.f("ix_audit_log_actor_id"))
+        batch_op.drop_column("entry_hash")
+        batch_op.drop_column("prev_hash")
 
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('totp_last_step')
-        batch_op.drop_column('totp_enrolled_at')
-        batch_op.drop_column('totp_secret')
-        batch_op.drop_column('password_changed_at')
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("totp_last_step")
+        batch_op.drop_column("totp_enrolled_at")
+        batch_op.drop_column("totp_secret")
+        batch_op.drop_column("password_changed_at")
 
-    with op.batch_alter_table('recovery_codes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_recovery_codes_user_id'))
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_recovery_codes_user_id"))
 
-    op.drop_table('recovery_codes')
-    op.drop_table('login_throttle')
+    op.drop_table("recovery_codes")
+    op.drop_table("login_throttle")

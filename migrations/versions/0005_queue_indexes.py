@@ -15,33 +15,32 @@ Revises: 0004
 Create Date: 2026-11-28 12:00:00
 
 """
+
 from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0005'
-down_revision = '0004'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.create_index('ix_cases_received', ['received_at', 'id'], unique=False)
-        batch_op.drop_index('ix_cases_host')
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index("ix_cases_received", ["received_at", "id"], unique=False)
+        batch_op.drop_index("ix_cases_host")
+        batch_op.create_index("ix_cases_host_received", ["host", "received_at", "id"], unique=False)
         batch_op.create_index(
-            'ix_cases_host_received', ['host', 'received_at', 'id'], unique=False
-        )
-        batch_op.create_index(
-            'ix_cases_country_status_received',
-            ['hosting_country', 'status', 'received_at', 'id'],
+            "ix_cases_country_status_received",
+            ["hosting_country", "status", "received_at", "id"],
             unique=False,
         )
 
 
 def downgrade():
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_index('ix_cases_country_status_received')
-        batch_op.drop_index('ix_cases_host_received')
-        batch_op.create_index('ix_cases_host', ['host'], unique=False)
-        batch_op.drop_index('ix_cases_received')
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index("ix_cases_country_status_received")
+        batch_op.drop_index("ix_cases_host_received")
+        batch_op.create_index("ix_cases_host", ["host"], unique=False)
+        batch_op.drop_index("ix_cases_received")

@@ -15,13 +15,14 @@ Revises: 0007
 Create Date: 2026-11-28 13:40:00
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008'
-down_revision = '0007'
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -40,29 +41,35 @@ WHERE assessed_at IS NOT NULL
 
 
 def upgrade():
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('assessed_by_id', sa.Integer(), nullable=True))
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("assessed_by_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
-            batch_op.f('fk_cases_assessed_by_id_users'), 'users', ['assessed_by_id'], ['id'],
-            ondelete='SET NULL',
+            batch_op.f("fk_cases_assessed_by_id_users"),
+            "users",
+            ["assessed_by_id"],
+            ["id"],
+            ondelete="SET NULL",
         )
     op.execute(BACKFILL)
-    with op.batch_alter_table('submissions', schema=None) as batch_op:
-        batch_op.create_index('ix_submissions_received_at', ['received_at'], unique=False)
-    with op.batch_alter_table('case_events', schema=None) as batch_op:
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.create_index("ix_submissions_received_at", ["received_at"], unique=False)
+    with op.batch_alter_table("case_events", schema=None) as batch_op:
         batch_op.drop_index(
-            'ix_case_events_assess', postgresql_where=ASSESS_EVENT, sqlite_where=ASSESS_EVENT
+            "ix_case_events_assess", postgresql_where=ASSESS_EVENT, sqlite_where=ASSESS_EVENT
         )
 
 
 def downgrade():
-    with op.batch_alter_table('submissions', schema=None) as batch_op:
-        batch_op.drop_index('ix_submissions_received_at')
-    with op.batch_alter_table('case_events', schema=None) as batch_op:
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.drop_index("ix_submissions_received_at")
+    with op.batch_alter_table("case_events", schema=None) as batch_op:
         batch_op.create_index(
-            'ix_case_events_assess', ['case_id', 'created_at', 'actor_id'], unique=False,
-            postgresql_where=ASSESS_EVENT, sqlite_where=ASSESS_EVENT,
+            "ix_case_events_assess",
+            ["case_id", "created_at", "actor_id"],
+            unique=False,
+            postgresql_where=ASSESS_EVENT,
+            sqlite_where=ASSESS_EVENT,
         )
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_cases_assessed_by_id_users'), type_='foreignkey')
-        batch_op.drop_column('assessed_by_id')
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_cases_assessed_by_id_users"), type_="foreignkey")
+        batch_op.drop_column("assessed_by_id")

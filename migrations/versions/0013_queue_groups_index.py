@@ -13,30 +13,31 @@ Revises: 0012
 Create Date: 2026-12-04 15:00:00
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0013'
-down_revision = '0012'
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('cases', schema=None) as batch_op:
+    with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index(
-            'ix_cases_open_groups',
+            "ix_cases_open_groups",
             [
-                'host',
-                'received_at',
-                'due_at',
-                'status',
-                'assignee_id',
-                'hosting_country',
-                'classification',
-                'submission_id',
+                "host",
+                "received_at",
+                "due_at",
+                "status",
+                "assignee_id",
+                "hosting_country",
+                "classification",
+                "submission_id",
             ],
             unique=False,
             postgresql_where=sa.text("status <> 'closed'"),
@@ -45,9 +46,9 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('cases', schema=None) as batch_op:
+    with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(
-            'ix_cases_open_groups',
+            "ix_cases_open_groups",
             postgresql_where=sa.text("status <> 'closed'"),
             sqlite_where=sa.text("status <> 'closed'"),
         )

@@ -84,11 +84,28 @@ ALLOWED_FROM = {
     },
     "reopen": {("closed", False)},
     "send_notice": {("notice_pending", False)},
+    # What comes back from outside: a provider's answer, the removal check.
+    "report_removal": {
+        ("notice_sent", False),
+        ("forwarded", False),
+        ("with_police", False),
+        ("with_police", True),
+    },
+    "accept_reported_removal": {
+        ("notice_sent", False),
+        ("forwarded", False),
+        ("with_police", False),
+        ("with_police", True),
+    },
+    "decline_notice": {("notice_sent", False)},
 }
 ROLE_NEEDED = {
     "release_hold": Role.SUPERVISOR,
     "reopen": Role.SUPERVISOR,
     "send_notice": Role.SYSTEM,
+    "report_removal": Role.SYSTEM,
+    "accept_reported_removal": Role.SYSTEM,
+    "decline_notice": Role.SYSTEM,
 }
 VALID_FIELDS = {
     "assign": {},
@@ -107,6 +124,9 @@ VALID_FIELDS = {
     "confirm_takedown": {"removed_at": (NOW - timedelta(hours=1)).isoformat()},
     "reopen": {"reason": "Material came back"},
     "send_notice": {},
+    "report_removal": {"removed_at": (NOW - timedelta(hours=2)).isoformat(), "source": "provider"},
+    "accept_reported_removal": {"removed_at": (NOW - timedelta(hours=2)).isoformat()},
+    "decline_notice": {"answer": "not_hosted"},
 }
 EXPECTED_TARGET = {
     "assign": ("triage", None),
@@ -120,6 +140,9 @@ EXPECTED_TARGET = {
     "confirm_takedown": ("closed", "takedown_confirmed"),
     "reopen": ("triage", None),
     "send_notice": ("notice_sent", None),
+    "report_removal": (None, None),  # stays where it is
+    "accept_reported_removal": ("closed", "takedown_confirmed"),
+    "decline_notice": ("action_required", None),
 }
 
 
@@ -161,7 +184,8 @@ def test_every_action_from_every_state(action, status, hold):
         fields["duplicate_of"] = 101 if case.id == 100 else 100
     if (status.value, hold) in ALLOWED_FROM[action]:
         transition = plan(action, case, actor_for(action), fields)
-        assert (transition.to_status, transition.resolution) == EXPECTED_TARGET[action]
+        to_status, resolution = EXPECTED_TARGET[action]
+        assert (transition.to_status, transition.resolution) == (to_status or status, resolution)
         assert transition.from_status == status
     else:
         with pytest.raises(InvalidTransition) as refused:
@@ -532,6 +556,38 @@ EFFECTS = [
         SYSTEM_ACTOR,
         {"notice_sent_at": NOW, **chase(KH_TAKEDOWN)},
     ),
+    (
+        "report_removal",
+        ("notice_sent", False),
+        {"removed_at": (NOW - HOUR).isoformat(), "source": "provider"},
+        SYSTEM_ACTOR,
+        {
+            "removal_reported_at": NOW - HOUR,
+            "removal_reported_by": "provider",
+            "next_reminder_at": None,
+            "due_at": NOW + 24 * HOUR,
+        },
+    ),
+    (
+        "accept_reported_removal",
+        ("notice_sent", False),
+        {"removed_at": (NOW - HOUR).isoformat()},
+        SYSTEM_ACTOR,
+        {
+            "removed_at": NOW - HOUR,
+            "removal_reported_at": NOW - HOUR,
+            "removal_reported_by": "provider",
+            "resolution": "takedown_confirmed",
+            **CLOSING,
+        },
+    ),
+    (
+        "decline_notice",
+        ("notice_sent", False),
+        {"answer": "not_hosted"},
+        SYSTEM_ACTOR,
+        {"attention": "not_hosted", "due_at": None, "next_reminder_at": None, "reminder_count": 0},
+    ),
 ]
 
 
@@ -596,3 +652,56 @@ class TestDuplicateOf:
         with pytest.raises(ValidationFailed) as refused:
             plan("mark_duplicate", facts("triage"), ANALYST, {"duplicate_of": named})
         assert message in " ".join(refused.value.fields["duplicate_of"])
+
+
+def test_a_reported_removal_stops_reminders_and_asks_for_verification_by_a_deadline():
+    reported = NOW - timedelta(hours=3)
+    transition = plan(
+        "report_removal",
+        facts("notice_sent"),
+        SYSTEM_ACTOR,
+        {"removed_at": reported.isoformat(), "source": "check"},
+    )
+    assert transition.to_status is Status.NOTICE_SENT
+    assert transition.changes["removal_reported_at"] == reported
+    assert transition.changes["removal_reported_by"] == "check"
+    assert transition.changes["next_reminder_at"] is None
+    assert transition.changes["due_at"] == NOW + TIMINGS.removal_verify
+
+
+def test_a_reported_removal_in_the_future_or_before_the_report_is_refused():
+    for moment in (NOW + timedelta(minutes=5), RECEIVED - timedelta(minutes=5)):
+        with pytest.raises(ValidationFailed) as refused:
+            plan(
+                "report_removal",
+                facts("notice_sent"),
+                SYSTEM_ACTOR,
+                {"removed_at": moment.isoformat(), "source": "provider"},
+            )
+        assert "removed_at" in refused.value.fields
+
+
+def test_a_declined_notice_sends_the_case_back_to_be_routed_and_the_next_action_clears_it():
+    declined = plan(
+        "decline_notice", facts("notice_sent"), SYSTEM_ACTOR, {"answer": "cannot_remove"}
+    )
+    assert declined.to_status is Status.ACTION_REQUIRED
+    assert declined.changes["attention"] == "cannot_remove"
+    assert declined.changes["next_reminder_at"] is None
+    flagged = CaseFacts(
+        id=100,
+        status=Status.ACTION_REQUIRED,
+        assignee_id=1,
+        received_at=RECEIVED,
+        attention="cannot_remove",
+        removal_reported=True,
+    )
+    routed = plan("request_notice", flagged, ANALYST, {"provider_id": 10})
+    assert routed.changes["attention"] is None
+    assert routed.changes["removal_reported_at"] is None
+
+
+def test_staff_cannot_take_the_actions_of_what_comes_back_from_outside():
+    for action in ("report_removal", "accept_reported_removal", "decline_notice"):
+        with pytest.raises(PermissionDenied):
+            plan(action, facts("notice_sent"), SUPERVISOR, VALID_FIELDS[action])
