@@ -2,11 +2,11 @@
 
 Every header and the text part come from the standard library's
 ``email.message`` (encoded words for Khmer subjects and names, RFC 2231
-file names). Only the PDF's base64 body is written here, in one pass: the
-email package writes a body line by line and was most of the outbox's CPU
-time for a 30 KB letter. The multipart boundary is derived from the
-Message-ID, so every attempt sends exactly the same bytes.
-"""
+file names). Only the attachments' base64 bodies (the PDF, the X-ARF
+reports) are written here, in one pass each: the email package writes a
+body line by line and was most of the outbox's CPU time for a 30 KB letter.
+The multipart boundary is derived from the Message-ID, so every attempt
+sends exactly the same bytes."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import hashlib
 from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP
+from typing import NamedTuple
 
 CRLF = b"\r\n"
 LINE = 76  # base64 characters a line (RFC 2045)
@@ -50,43 +51,41 @@ def headers_of(message: EmailMessage) -> bytes:
     return b"".join(POLICY.fold_binary(name, value) for name, value in message.items()) + CRLF
 
 
-def compose(headers: EmailMessage, text: str, attachment: tuple[str, bytes] | None = None) -> bytes:
+class Attachment(NamedTuple):
+    """One attached file; a plain ``(filename, bytes)`` pair is a PDF."""
+
+    filename: str
+    data: bytes
+    content_type: str = "application/pdf"
+
+
+def compose(
+    headers: EmailMessage, text: str, *attachments: Attachment | tuple[str, bytes]
+) -> bytes:
     """``headers`` (From, To, Subject, Date, Message-ID, ...) with a plain-text body
-    and, optionally, one PDF attachment ``(filename, bytes)``."""
-    if attachment is None:
+    and the ``attachments`` in order, each base64 encoded (a ``(filename, bytes)``
+    pair is a PDF)."""
+    if not attachments:
         headers.set_content(text)
         return headers.as_bytes(policy=POLICY)
-    filename, data = attachment
     message_id = str(headers["Message-ID"] or "")
     boundary = "=_" + hashlib.sha256(message_id.encode()).hexdigest()[:40]
 
     body = MIMEPart(policy=POLICY)
     body.set_content(text)
-    pdf = MIMEPart(policy=POLICY)
-    pdf["Content-Type"] = "application/pdf"
-    pdf["Content-Transfer-Encoding"] = "base64"
-    pdf.add_header("Content-Disposition", "attachment", filename=filename)
-
     headers["MIME-Version"] = "1.0"
     headers["Content-Type"] = f'multipart/mixed; boundary="{boundary}"'
     delimiter = b"--" + boundary.encode()
-    return b"".join(
-        (
-            headers_of(headers),
-            delimiter,
-            CRLF,
-            body.as_bytes(policy=POLICY),
-            CRLF,
-            delimiter,
-            CRLF,
-            headers_of(pdf),
-            _base64_lines(data),
-            CRLF,
-            delimiter,
-            b"--",
-            CRLF,
-        )
-    )
+    parts = [headers_of(headers), delimiter, CRLF, body.as_bytes(policy=POLICY), CRLF]
+    for attachment in attachments:
+        filename, data, content_type = Attachment(*attachment)
+        part = MIMEPart(policy=POLICY)
+        part["Content-Type"] = content_type
+        part["Content-Transfer-Encoding"] = "base64"
+        part.add_header("Content-Disposition", "attachment", filename=filename)
+        parts.extend((delimiter, CRLF, headers_of(part), _base64_lines(data), CRLF))
+    parts.extend((delimiter, b"--", CRLF))
+    return b"".join(parts)
 
 
 def _base64_lines(data: bytes) -> bytes:
