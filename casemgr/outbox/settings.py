@@ -19,6 +19,10 @@ from flask import Flask
 from casemgr.localtime import zone
 from casemgr.outbox.mailer import SmtpSettings, mailbox
 from casemgr.outbox.wording import MailWording
+from casemgr.responses.links import LinkSettings
+
+# No response links (PUBLIC_BASE_URL empty): a letter's e-mail says nothing of one.
+NO_LINKS = LinkSettings(base_url="", key=b"", lifetime=timedelta(0))
 
 # What to do with a message handed to the server whose answer was lost (see casemgr.outbox).
 UNKNOWN_OUTCOME_POLICIES = ("hold", "resend")
@@ -43,6 +47,8 @@ class OutboxSettings:
     unknown_outcome: str = "hold"
     # HOTLINE_TIMEZONE: the offset of the messages' Date header.
     timezone: tzinfo = UTC
+    # Where a letter's response link points (PUBLIC_BASE_URL) and its key.
+    links: LinkSettings = NO_LINKS
 
     @classmethod
     def from_app(cls, app: Flask) -> OutboxSettings:
@@ -96,6 +102,9 @@ class OutboxSettings:
             batch_limit=int(numbers["OUTBOX_BATCH_LIMIT"]),
             unknown_outcome=policy,
             timezone=zone(config.get("HOTLINE_TIMEZONE") or "UTC"),
+            links=(
+                LinkSettings.from_config(config) if "NOTICE_RESPONSE_DAYS" in config else NO_LINKS
+            ),
         )
 
     def backoff(self, attempts: int) -> timedelta:
