@@ -3,16 +3,18 @@
 Reads what the message needs (its letter and PDF, or the reporter's sealed
 contact), picks the wording and the headers (the Message-ID and Date fixed
 by the claim), and hands the parts to :mod:`casemgr.outbox.message`, which
-only knows MIME. A message that is not to be sent at all raises
-:class:`NotSendable`. A reporter's address stays in the :class:`Prepared`
-message and is scrubbed from what the server answers (:func:`scrub`): it
-never reaches a row, a log or an alert.
+only knows MIME. A notice or reminder to a hosting provider also carries its
+response link in the body and one X-ARF report per URL
+(:mod:`casemgr.outbox.xarf`); at most three queries a message. A message
+that is not to be sent at all raises :class:`NotSendable`. A reporter's
+address stays in the :class:`Prepared` message and is scrubbed from what the
+server answers (:func:`scrub`): it never reaches a row, a log or an alert.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.headerregistry import Address
 from email.utils import format_datetime
 
@@ -24,10 +26,12 @@ from casemgr.crypto import ContactCipher
 from casemgr.errors import NotFound
 from casemgr.localtime import local
 from casemgr.notices.models import Notice
+from casemgr.outbox import xarf
 from casemgr.outbox.mailer import mailbox
-from casemgr.outbox.message import compose, new_message
+from casemgr.outbox.message import Attachment, compose, new_message
 from casemgr.outbox.models import OutboxMessage
 from casemgr.outbox.settings import OutboxSettings
+from casemgr.responses.links import url_for_letter
 
 _rows = OutboxMessage.__table__
 _letters = Notice.__table__
@@ -71,6 +75,7 @@ def prepare(
             _rows.c.notice_id,
             _letters.c.kind.label("letter_kind"),
             _letters.c.reference.label("letter_reference"),
+            _letters.c.recipient_kind,
             _letters.c.recipient_name,
             _letters.c.sent_at,
             _letters.c.pdf,
@@ -97,6 +102,25 @@ def prepare(
             raise NotSendable("the letter was deleted")
         if row.sent_at is not None:
             raise NotSendable("the letter was delivered by hand already")
+        letter = xarf.LetterFacts(
+            kind=row.letter_kind,
+            reference=row.letter_reference,
+            recipient_kind=row.recipient_kind,
+            recipient_name=row.recipient_name,
+        )
+        files = [Attachment(f"{row.letter_reference}.pdf", row.pdf)]
+        if letter.carries_reports:
+            # The link (one query) in the body and in each report; the cases
+            # (one query) for the reports.
+            letter = replace(
+                letter, response_url=url_for_letter(session, row.notice_id, settings.links)
+            )
+            hotline = xarf.Hotline(settings.hotline_name, settings.hotline_email)
+            cases = xarf.cases_of_letter(session, row.notice_id)
+            files.extend(
+                Attachment(name, data, xarf.CONTENT_TYPE)
+                for name, data in xarf.attachments(letter, cases, hotline=hotline)
+            )
         mail = settings.wording.letter(
             row.language,
             kind=row.letter_kind,
@@ -104,13 +128,13 @@ def prepare(
             recipient=row.recipient_name,
             hotline=settings.hotline_name,
             hotline_email=settings.hotline_email,
+            response_url=letter.response_url,
         )
         headers["To"] = Address(
             display_name=" ".join(row.recipient_name.split()), addr_spec=row.recipient or ""
         )
         headers["Subject"] = mail.subject
-        payload = compose(headers, mail.body, (f"{row.letter_reference}.pdf", row.pdf))
-        return Prepared(row.recipient or "", payload)
+        return Prepared(row.recipient or "", compose(headers, mail.body, *files))
     if row.sealed_recipient is None or row.submission_reference is None:
         raise NotSendable("the reporter's contact was erased")
     try:

@@ -8,6 +8,12 @@ feedback to a reporter says that their report was handled, nothing more.
 the others come from English. In every text ``{reference}``, ``{title}``
 (letters), ``{recipient}`` (letters), ``{hotline}`` and ``{hotline_email}``
 are filled in.
+
+A notice or reminder to a hosting provider that has a response link says so
+in its body: ``letter_response`` (which must hold ``{link}``) takes the place
+of ``{response}`` in ``letter_body``, or follows the body where a configured
+``letter_body`` has no ``{response}``. Without a link (``PUBLIC_BASE_URL``
+empty) ``{response}`` is left empty and the body says nothing of it.
 """
 
 from __future__ import annotations
@@ -17,7 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 FALLBACK_LANGUAGE = "en"
-TEXT_KEYS = ("letter_subject", "letter_body", "feedback_subject", "feedback_body")
+TEXT_KEYS = (
+    "letter_subject",
+    "letter_body",
+    "letter_response",
+    "feedback_subject",
+    "feedback_body",
+)
 LETTER_KINDS = ("notice", "referral", "reminder", "escalation")
 
 DEFAULT_MAIL_WORDING: Mapping[str, Mapping[str, Any]] = {
@@ -26,8 +38,13 @@ DEFAULT_MAIL_WORDING: Mapping[str, Mapping[str, Any]] = {
         "letter_body": (
             "To {recipient},\n\n"
             "Please find attached our letter {reference} ({title}).\n\n"
+            "{response}"
             "Please reply to {hotline_email}, quoting our reference {reference}.\n\n"
             "{hotline}\n"
+        ),
+        "letter_response": (
+            "You can tell us what was done about each URL of this letter on this page, "
+            "with no account needed:\n{link}\n\n"
         ),
         "feedback_subject": "Your report {reference}",
         "feedback_body": (
@@ -45,6 +62,7 @@ DEFAULT_MAIL_WORDING: Mapping[str, Mapping[str, Any]] = {
         "letter_body": (
             "ជូនចំពោះ {recipient}\n\n"
             "សូមមើលលិខិតលេខ {reference} ({title}) ដែលភ្ជាប់មកជាមួយនេះ។\n\n"
+            "{response}"
             "សូមឆ្លើយតបមកកាន់ {hotline_email} ដោយបញ្ជាក់លេខយោង {reference} របស់យើង។\n\n"
             "{hotline}\n"
         ),
@@ -96,6 +114,8 @@ class MailWording:
                 if key in values:
                     if not isinstance(values[key], str) or not values[key].strip():
                         raise ValueError(f"{where}[{key!r}] must be text")
+                    if key == "letter_response" and "{link}" not in values[key]:
+                        raise ValueError(f"{where}['letter_response'] must hold {{link}}")
                     own[key] = values[key]
             titles = values.get("titles", {})
             if not isinstance(titles, Mapping) or set(titles) - set(LETTER_KINDS):
@@ -116,7 +136,9 @@ class MailWording:
         recipient: str,
         hotline: str,
         hotline_email: str,
+        response_url: str | None = None,
     ) -> Mail:
+        """A letter's e-mail; with ``response_url``, the body gives the response link."""
         own, english = self._texts(language)
         title = own["titles"].get(kind) or english["titles"].get(kind) or kind
         values = {
@@ -126,11 +148,18 @@ class MailWording:
             "hotline": hotline,
             "hotline_email": hotline_email,
         }
+        body = own.get("letter_body") or english["letter_body"]
+        response = ""
+        if response_url:
+            wording = own.get("letter_response") or english["letter_response"]
+            response = _fill(wording, values).replace("{link}", response_url)
+            if "{response}" not in body:
+                body = body.rstrip("\n") + "\n\n" + response.rstrip("\n") + "\n"
         return Mail(
             subject=_one_line(
                 _fill(own.get("letter_subject") or english["letter_subject"], values)
             ),
-            body=_fill(own.get("letter_body") or english["letter_body"], values),
+            body=_fill(body, values).replace("{response}", response),
         )
 
     def feedback(

@@ -42,7 +42,9 @@ def test_a_letter_arrives_with_its_pdf_intact(app, smtp, letters):
     assert received.rcpt_tos == ["abuse0@provider0.example"]
     assert message["Subject"] == f"Takedown notice {notice.reference}"
     assert message["To"].addresses[0].addr_spec == "abuse0@provider0.example"
-    [attachment] = list(message.iter_attachments())
+    # The PDF first, then one X-ARF report per URL (tests/outbox/test_xarf.py).
+    attachment, *reports = message.iter_attachments()
+    assert [r.get_content_type() for r in reports] == ["application/json"] * notice.case_count
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_filename() == f"{notice.reference}.pdf"
     data = attachment.get_content()

@@ -78,3 +78,53 @@ def test_wording_can_be_changed_per_language():
     assert wording.letter(
         "de", kind="reminder", reference="R", recipient="X\nY", hotline="H", hotline_email="e"
     ).subject == ("Reminder R")
+
+
+LINK = "https://hotline.example.org/respond/" + "T" * 43
+LETTER = {
+    "kind": "notice",
+    "reference": "R",
+    "recipient": "X",
+    "hotline": "H",
+    "hotline_email": "e",
+}
+
+
+def test_a_letter_with_a_response_link_gives_it_in_the_body():
+    wording = MailWording.from_config({})
+    body = wording.letter("en", **LETTER, response_url=LINK).body
+    assert body == (
+        "To X,\n\nPlease find attached our letter R (Takedown notice).\n\n"
+        "You can tell us what was done about each URL of this letter on this page, "
+        f"with no account needed:\n{LINK}\n\n"
+        "Please reply to e, quoting our reference R.\n\nH\n"
+    )
+    # without a link, not a word of it
+    assert wording.letter("en", **LETTER).body == (
+        "To X,\n\nPlease find attached our letter R (Takedown notice).\n\n"
+        "Please reply to e, quoting our reference R.\n\nH\n"
+    )
+    # Khmer: the Khmer letter with the link (its sentence in English until translated)
+    khmer = wording.letter("km", **LETTER, response_url=LINK).body
+    assert "សូមមើលលិខិតលេខ" in khmer and LINK in khmer
+    assert "{" not in wording.letter("km", **LETTER).body
+
+
+def test_configured_wording_keeps_the_link():
+    wording = MailWording.from_config(
+        {
+            # a hotline's own body from before links: the link follows it
+            "fr": {"letter_body": "Bonjour {recipient},\n\nVoir {reference}.\n\n{hotline}\n"},
+            "km": {"letter_response": "តំណ {link} ({reference})\n\n"},
+        }
+    )
+    french = wording.letter("fr", **LETTER, response_url=LINK).body
+    assert french.startswith("Bonjour X,\n\nVoir R.\n\nH\n\nYou can tell us")
+    assert french.endswith(f"with no account needed:\n{LINK}\n")
+    assert wording.letter("fr", **LETTER).body == "Bonjour X,\n\nVoir R.\n\nH\n"
+    assert f"តំណ {LINK} (R)\n\n" in wording.letter("km", **LETTER, response_url=LINK).body
+
+
+def test_a_response_wording_without_the_link_is_refused():
+    with pytest.raises(ValueError, match="letter_response.*{link}"):
+        MailWording.from_config({"km": {"letter_response": "no link here"}})
