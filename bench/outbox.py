@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/outbox.py                      # SQLite, 500 letters, 3 runs
     .venv/bin/python bench/outbox.py --db postgres --letters 1000 --runs 5
+    .venv/bin/python bench/outbox.py --urls 0             # letters that cover no case
 
 An aiosmtpd server runs in a subprocess on 127.0.0.1 (a handler that counts
 and discards). Each run makes N letters (one rendered one-page PDF, stored
@@ -11,6 +12,9 @@ runs it: claim, commit the hand-over, send, record, three commits per
 message, one SMTP connection for the run. The baseline, in the same run,
 is bare smtplib composing the same N messages with ``EmailMessage`` and
 sending them over one connection with ``send_message`` (no database).
+Each letter covers ``--urls`` assessed cases (default 3, the PDF's three
+lines) and has a response link, so each e-mail carries the link and one
+X-ARF report per case, as a notice to a hosting provider does.
 Reported: letters a second (median and min-max over the runs) for both,
 and the ratio. Exit status 1 if a letter was not delivered exactly once.
 
@@ -125,6 +129,7 @@ def make_app(url: str, port: int):
             "SMTP_PORT": port,
             "SMTP_SECURITY": "none",
             "MAIL_FROM": "notices@hotline.example.org",
+            "PUBLIC_BASE_URL": "https://hotline.example.org",
         }
     )
 
@@ -144,12 +149,19 @@ def fresh_database(kind: str, pg_url: str, folder: str) -> str:
     return sa.make_url(pg_url).set(database="bench_outbox").render_as_string(hide_password=False)
 
 
-def queue_letters(count: int, pdf: bytes, run: int) -> None:
+def queue_letters(count: int, pdf: bytes, run: int, urls: int = 3) -> None:
+    from flask import current_app
+
+    from casemgr.cases.models import Case, Submission
     from casemgr.extensions import db
-    from casemgr.notices.models import Notice
+    from casemgr.notices.models import Notice, NoticeCase
     from casemgr.outbox.queueing import enqueue_letter
+    from casemgr.responses.links import LinkSettings, keep_link, new_link
 
     digest = hashlib.sha256(pdf).hexdigest()
+    links = LinkSettings.from_config(current_app.config)
+    submission = Submission(reference=f"CM-S-2026-{run:06d}", source="public", received_at=NOW)
+    db.session.add(submission)
     for i in range(count):
         notice = Notice(
             reference=f"CM-N-2026-{run:02d}{i:05d}",
@@ -166,13 +178,34 @@ def queue_letters(count: int, pdf: bytes, run: int) -> None:
             size=len(pdf),
             created_at=NOW,
         )
-        db.session.add(notice)
+        covered = [
+            Case(
+                reference=f"CM-2026-{run:02d}{i:05d}{n}",
+                submission=submission,
+                url=f"http://files.host{i}.example/album/{n}/view?id=abcdef{n}",
+                url_hash=hashlib.sha256(f"{run} {i} {n}".encode()).hexdigest(),
+                host=f"files.host{i}.example",
+                status="notice_sent",
+                classification="illegal_baseline",
+                media_type="image",
+                hosting_country="KH",
+                received_at=NOW - timedelta(days=1),
+                assessed_at=NOW - timedelta(hours=20),
+                updated_at=NOW,
+            )
+            for n in range(1, urls + 1)
+        ]
+        db.session.add_all([notice, *covered])
         db.session.flush()
+        notice.links = [NoticeCase(case_id=case.id, kind="notice", step_at=NOW) for case in covered]
+        link = new_link(links)
+        if link is not None:
+            keep_link(db.session, link, notice_id=notice.id, now=NOW, settings=links)
         enqueue_letter(db.session, notice, now=NOW)
     db.session.commit()
 
 
-def app_run(app, count: int, pdf: bytes, run: int, server: SmtpServer) -> float:
+def app_run(app, count: int, pdf: bytes, run: int, server: SmtpServer, urls: int) -> float:
     from sqlalchemy import func, select
 
     from casemgr.extensions import db
@@ -180,7 +213,7 @@ def app_run(app, count: int, pdf: bytes, run: int, server: SmtpServer) -> float:
     from casemgr.outbox.models import SENT, OutboxMessage
 
     with app.app_context():
-        queue_letters(count, pdf, run)
+        queue_letters(count, pdf, run, urls)
         before = server.count()
         started = time.perf_counter()
         summary = outbox_job.run(db.session, NOW, app)
@@ -218,6 +251,7 @@ def main() -> int:
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--letters", type=int, default=500)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--urls", type=int, default=3, help="cases (X-ARF reports) a letter")
     args = parser.parse_args()
 
     from flask_migrate import upgrade
@@ -236,7 +270,7 @@ def main() -> int:
     try:
         for run in range(1, args.runs + 1):
             base_rates.append(baseline_run(args.letters, pdf, server.port))
-            app_rates.append(app_run(app, args.letters, pdf, run, server))
+            app_rates.append(app_run(app, args.letters, pdf, run, server, args.urls))
     finally:
         server.stop()
 
@@ -247,7 +281,8 @@ def main() -> int:
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     print(
         f"{os.cpu_count()} CPUs, {platform.python_implementation()} {platform.python_version()}, "
-        f"{args.db}, {args.letters} letters of {len(pdf)} bytes a run, {args.runs} runs, "
+        f"{args.db}, {args.letters} letters of {len(pdf)} bytes and {args.urls} X-ARF reports "
+        f"a run, {args.runs} runs, "
         f"load average at the end {os.getloadavg()[0]:.2f}"
     )
     print()
