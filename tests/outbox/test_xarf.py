@@ -428,3 +428,27 @@ def test_reminders_carry_reports_escalations_and_referrals_do_not(app, smtp, mak
 def app_config(mail_config) -> dict:
     # Escalations go out by e-mail (else they wait for a supervisor to deliver them).
     return {**mail_config, "HOTLINE_SUPERVISORS_EMAIL": "supervisors@hotline.example.org"}
+
+
+def test_a_reporter_s_feedback_carries_no_report_and_no_link(app, smtp, analyst):
+    smtp.start()
+    submission = factories.report(
+        "http://a.host.example.com/9", reporter_contact=REPORTER, feedback_requested=True
+    ).submission
+    (case,) = submission.cases
+    for action, values in (("assign", {}), ("assess", {"classification": "not_illegal"})):
+        cases.apply_action(
+            db.session,
+            case,
+            action,
+            values,
+            actor=analyst.actor,
+            now=NOW,
+            timings=context.timings(),
+        )
+    db.session.commit()
+    run_outbox(app, NOW)
+    [received] = smtp.received
+    assert received.rcpt_tos == [REPORTER]
+    assert list(received.message.iter_attachments()) == []
+    assert b"respond" not in received.data and b"xarf" not in received.data
