@@ -14,6 +14,7 @@ from casemgr.extensions import db
 from casemgr.notices.models import Notice
 from casemgr.responses.models import ResponseLink
 from tests import factories
+from tests.api.conftest import anonymous, as_analyst, document, token_for  # noqa: F401
 from tests.jobs.conftest import queue, run_notices  # noqa: F401 - queue is a fixture
 
 
