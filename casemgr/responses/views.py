@@ -37,12 +37,17 @@ def _rate_limit() -> str:
 
 
 def _language(letter: OpenLetter | None) -> str:
-    """The language chosen with the switch, else the letter's, else the default."""
+    """The language chosen with the switch, else the recipient's (its preferred
+    language in the directory, which the letter is in where there is wording
+    for it), else the letter's, else the default."""
     chosen = chosen_language()
     if chosen:
         return chosen
-    if letter is not None and letter.notice.language in languages():
-        return letter.notice.language
+    if letter is not None:
+        recipient = letter.notice.recipient
+        for language in (recipient.language if recipient else None, letter.notice.language):
+            if language in languages():
+                return language
     return languages()[0]
 
 

@@ -199,8 +199,8 @@ def test_the_page_speaks_the_letters_language_and_english_on_request(client, sen
     khmer.language = "km"
     db.session.commit()
     sent = send_letter(1, to=khmer)
-    assert 'lang="km"' in client.get(sent.path).get_data(as_text=True)
-    assert 'lang="en"' in client.get(sent.path + "?lang=en").get_data(as_text=True)
+    assert '<html lang="km">' in client.get(sent.path).get_data(as_text=True)
+    assert '<html lang="en">' in client.get(sent.path + "?lang=en").get_data(as_text=True)
 
 
 def test_a_second_answer_is_kept_too(client, send_letter):
