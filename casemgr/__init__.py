@@ -147,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.ops import bp as ops_bp
     from casemgr.outbox import bp as outbox_bp
     from casemgr.public import bp as public_bp
+    from casemgr.responses import bp as responses_bp
     from casemgr.staff import bp as staff_bp
     from casemgr.stats import bp as stats_bp
 
@@ -160,6 +161,7 @@ def _register_blueprints(app: Flask) -> None:
         "casemgr.cases.bulk_views",
         "casemgr.directory.views",
         "casemgr.public.views",
+        "casemgr.responses.views",
         "casemgr.stats.views",
         "casemgr.notices.views",
         "casemgr.alerts.views",
@@ -180,6 +182,7 @@ def _register_blueprints(app: Flask) -> None:
         __import__(module)
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(responses_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(cases_bp)

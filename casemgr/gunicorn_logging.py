@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from gunicorn.glogging import Logger
 
-from casemgr.privacy import logs_client_address
+from casemgr.privacy import loggable_path, logs_client_address
 
 _PRIVATE_ATOMS = ("h", "a", "f", "u")
 
@@ -32,8 +32,10 @@ def anonymise_atoms(atoms: dict, environ: dict) -> dict:
     for key in _PRIVATE_ATOMS:
         clean[key] = "-"
     clean["q"] = ""
+    clean["U"] = loggable_path(path)
     clean["r"] = (
-        f"{environ.get('REQUEST_METHOD', '-')} {path} {environ.get('SERVER_PROTOCOL', '-')}"
+        f"{environ.get('REQUEST_METHOD', '-')} {loggable_path(path)} "
+        f"{environ.get('SERVER_PROTOCOL', '-')}"
     )
     return clean
 

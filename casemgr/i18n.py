@@ -19,8 +19,9 @@ LANG_PARAM = "lang"
 
 
 def is_public_request() -> bool:
-    """The public pages, and anything that matched no route (a 404 or 405)."""
-    return request.blueprint == "public" or request.endpoint in (None, "static")
+    """The public pages (the report form, providers' response pages), and anything
+    that matched no route (a 404 or 405)."""
+    return request.blueprint in ("public", "responses") or request.endpoint in (None, "static")
 
 
 def languages() -> list[str]:

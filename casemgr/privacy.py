@@ -43,6 +43,15 @@ def logs_client_address(path: str) -> bool:
     )
 
 
+# A letter's response link is its key: its token never reaches a log.
+_RESPONSE_TOKEN = re.compile(r"^(/respond/)[^/?]+")
+
+
+def loggable_path(path: str) -> str:
+    """``path`` as an access-log line may show it: a response link's token masked."""
+    return _RESPONSE_TOKEN.sub(r"\1[token]", path)
+
+
 def init_app(app: Flask) -> None:
     """Set the rate-limit salt, trust the configured proxies, quiet the dev server."""
     salt = app.config.get("RATELIMIT_KEY_SALT") or secrets.token_hex(32)
@@ -117,5 +126,5 @@ class AnonymousRequestLogFilter(logging.Filter):
             target, _, protocol = rest.rpartition(" ")
             path = target.split("?", 1)[0]
             if target and not logs_client_address(path):
-                record.args = (f"{method} {path} {protocol}", *record.args[1:])
+                record.args = (f"{method} {loggable_path(path)} {protocol}", *record.args[1:])
         return True

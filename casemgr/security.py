@@ -19,7 +19,7 @@ REQUEST_LOGGER = "casemgr.requests"
 
 # Endpoints whose log line must say nothing about who asked: the public pages
 # (the reporter is promised anonymity) and what any visitor may fetch.
-ANONYMOUS_BLUEPRINTS = frozenset({"public", "ops"})
+ANONYMOUS_BLUEPRINTS = frozenset({"public", "responses", "ops"})
 ANONYMOUS_ENDPOINTS = frozenset({"static"})
 
 

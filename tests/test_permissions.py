@@ -48,6 +48,9 @@ PERMISSIONS: dict[str, str] = {
     "GET /report": "public",
     "POST /report": "public",
     "GET /report/thanks": "public",
+    # a letter's response page: the link is the key (tests/responses)
+    "GET /respond/<token>": "public",
+    "POST /respond/<token>": "public",
     # signing in
     "GET /login": "public",
     "POST /login": "public",
@@ -195,6 +198,8 @@ def _concrete(rule: str, make) -> str:
         "<int:alert_id>": lambda: "1",
         "<int:message_id>": lambda: "1",
         "<int:notification_id>": lambda: "1",
+        # A link that does not work: the page answers 404 to everyone alike.
+        "<token>": lambda: "A" * 43,
         "<month>": lambda: "2026-10",  # a stored monthly report; none is: 404
         "<path:filename>": lambda: "css/app.css",
     }

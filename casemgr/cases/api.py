@@ -210,6 +210,14 @@ def openapi_paths(*, max_urls: int, max_per_page: int, languages: Sequence[str])
                         "Only open cases past their current deadline",
                     ),
                     operations.query(
+                        "view",
+                        {"type": "string", "enum": list(queries.QUEUE_VIEWS)},
+                        "A view of the queue (default `all`): `open`, `mine` (assigned to "
+                        "the caller), `unassigned` and `overdue` hold open cases only; "
+                        "`removal_reported` the open cases whose removal the provider or "
+                        "the removal check reported, waiting for an analyst to verify",
+                    ),
+                    operations.query(
                         "q",
                         {"type": "string", "maxLength": queries.MAX_QUERY_LENGTH},
                         "A case or submission reference, a full URL, or a host name",

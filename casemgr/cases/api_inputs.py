@@ -46,7 +46,7 @@ from casemgr.database import MAX_ID
 from casemgr.errors import ValidationFailed
 from casemgr.intake.urls import MAX_URL_LENGTH, InvalidURL, normalise_url
 
-CASE_LIST_PARAMETERS = ("status", "assignee", "overdue", "q", "page", "per_page")
+CASE_LIST_PARAMETERS = ("status", "assignee", "overdue", "view", "q", "page", "per_page")
 _DIGITS = re.compile(r"[0-9]{1,10}")
 
 
@@ -313,6 +313,11 @@ def case_list_query(args: MultiDict[str, str], *, user_id: int, max_per_page: in
     overdue = args.get("overdue") or None
     if overdue is not None and overdue != "true":
         errors["overdue"] = ["must be 'true' (leave it out for every case)"]
+    view = args.get("view") or ("overdue" if overdue else "all")
+    if view not in queries.QUEUE_VIEWS:
+        errors["view"] = [f"must be one of: {', '.join(queries.QUEUE_VIEWS)}"]
+    elif overdue and view != "overdue":
+        errors["view"] = ["cannot be combined with overdue=true (use view=overdue alone)"]
     q = (args.get("q") or "").strip() or None
     if q is not None and len(q) > queries.MAX_QUERY_LENGTH:
         errors["q"] = [f"must be at most {queries.MAX_QUERY_LENGTH} characters"]
@@ -321,7 +326,5 @@ def case_list_query(args: MultiDict[str, str], *, user_id: int, max_per_page: in
     page, per_page = page_and_size(args, max_per_page=max_per_page, errors=errors)
     if errors:
         raise ValidationFailed(errors)
-    filters = queries.QueueFilter(
-        view="overdue" if overdue else "all", status=status, assignee_id=assignee_id, q=q
-    )
+    filters = queries.QueueFilter(view=view, status=status, assignee_id=assignee_id, q=q)
     return CaseListQuery(filters, page, per_page)

@@ -55,6 +55,7 @@ ACTION: Mapping[str, LazyString] = {
     "reminder_sent": _l("Reminder sent"),
     "escalated": _l("Escalation letter sent"),
     "hold_review_due": _l("Police hold due for review"),
+    "provider_response": _l("Provider answered"),
     # A note in the history (casemgr/cases/notes.py): not an event, not an action.
     "note": _l("Note"),
 }
@@ -156,6 +157,26 @@ OUTBOX_STATUS: Mapping[str, LazyString] = {
     "cancelled": _l("cancelled"),
 }
 
+# Who reported a removal not verified yet (a RemovalSource).
+REMOVAL_SOURCE: Mapping[str, LazyString] = {
+    "provider": _l("the provider"),
+    "check": _l("the removal check"),
+}
+
+# Why a case waits to be routed again (an Attention).
+ATTENTION: Mapping[str, LazyString] = {
+    "not_hosted": _l("Provider says: not hosted there"),
+    "cannot_remove": _l("Provider says: cannot remove"),
+}
+
+# A provider's answer on a letter's response page (casemgr.responses).
+PROVIDER_ANSWER: Mapping[str, LazyString] = {
+    "removed": _l("Removed"),
+    "not_hosted": _l("Not hosted by us"),
+    "cannot_remove": _l("We cannot remove it"),
+    "need_information": _l("We need more information"),
+}
+
 # The kinds a template names: ``case.status|label("status")``.
 KINDS: Mapping[str, Mapping[str, LazyString]] = {
     "status": STATUS,
@@ -173,6 +194,9 @@ KINDS: Mapping[str, Mapping[str, LazyString]] = {
     "alert_kind": ALERT_KIND,
     "notification_kind": NOTIFICATION_KIND,
     "outbox_status": OUTBOX_STATUS,
+    "removal_source": REMOVAL_SOURCE,
+    "attention": ATTENTION,
+    "provider_answer": PROVIDER_ANSWER,
 }
 
 

@@ -47,7 +47,9 @@ class QueueFilter:
         self.q = text[:MAX_QUERY_LENGTH] or None
 
 
-QUEUE_VIEWS = ("open", "mine", "unassigned", "overdue", "all")
+# removal_reported: a provider or the removal check says the material is gone;
+# an analyst verifies (confirm_takedown) by the case's deadline.
+QUEUE_VIEWS = ("open", "mine", "unassigned", "overdue", "removal_reported", "all")
 
 # Counting every case a list holds means reading an index entry for each: a
 # few milliseconds for ten thousand, a tenth of a second for a million. Lists
@@ -203,6 +205,8 @@ def queue_conditions(
         conditions.append(Case.assignee_id.is_(None))
     elif filters.view == "overdue":
         conditions.append(Case.due_at < now)
+    elif filters.view == "removal_reported":
+        conditions.append(Case.removal_reported_at.is_not(None))
     if filters.classification:
         conditions.append(Case.classification == filters.classification)
     if filters.hosting_country:

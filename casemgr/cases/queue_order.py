@@ -40,9 +40,13 @@ class QueueSort:
 NEWEST_FIRST = QueueSort("received", True)
 
 
+# Views of cases with a deadline to meet: the nearest (or most overdue) first.
+DUE_FIRST_VIEWS = frozenset({"overdue", "removal_reported"})
+
+
 def default_sort(view: str) -> QueueSort:
-    """The order a view opens in: the overdue view most overdue first, the others newest first."""
-    return QueueSort("due", False) if view == "overdue" else NEWEST_FIRST
+    """The order a view opens in: deadlines first in DUE_FIRST_VIEWS, else newest first."""
+    return QueueSort("due", False) if view in DUE_FIRST_VIEWS else NEWEST_FIRST
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,13 @@ from casemgr.cases import queries, receiving
 from casemgr.cases import services as cases
 from casemgr.cases.fields import AgeGroup, Classification, MediaType, SiteType
 from casemgr.cases.models import Case, CaseEvent, CaseNote, Submission
-from casemgr.cases.states import Resolution, Status
+from casemgr.cases.states import Attention, RemovalSource, Resolution, Status
 from casemgr.directory.models import Organisation
 from casemgr.domain import Actor, OrgKind
 from casemgr.notices.queries import notices_for_case
 from casemgr.paging import Page
+from casemgr.responses.models import ANSWERS
+from casemgr.responses.services import responses_for_cases
 
 # --- small references to other records
 
@@ -173,6 +175,10 @@ def case_detail(
         "events": [event(item) for item in case.events],
         "notices": notices(case) if letters is None else letters,
         "notes": [note(item) for item in case.notes],
+        "removal_reported_at": iso(case.removal_reported_at),
+        "removal_reported_by": case.removal_reported_by,
+        "attention": case.attention,
+        "provider_responses": responses_for_cases(object_session(case), [case.id])[case.id],
     }
 
 
@@ -243,6 +249,24 @@ CASE_SCHEMAS: dict[str, Json] = {
                 "items": ref("CaseNote"),
                 "description": "Staff's notes on the case, oldest first (newest last)",
             },
+            "removal_reported_at": {
+                **nullable(TIME),
+                "description": "When the material was removed according to the provider "
+                "or the removal check, not verified yet: an analyst confirms the takedown "
+                "(`confirm_takedown`) by `due_at`. Null when nothing is reported.",
+            },
+            "removal_reported_by": nullable(enum_of(RemovalSource)),
+            "attention": {
+                **nullable(enum_of(Attention)),
+                "description": "Why the case waits to be routed again: the provider "
+                "declined the notice. Cleared by the next action.",
+            },
+            "provider_responses": {
+                "type": "array",
+                "items": ref("ProviderResponse"),
+                "description": "What the provider answered on the letters' response pages, "
+                "oldest first",
+            },
         },
         description="A case: one reported URL and everything done about it.",
     ),
@@ -260,6 +284,25 @@ CASE_SCHEMAS: dict[str, Json] = {
             "fields": {"type": "object", "description": "The action's fields as recorded"},
             "at": TIME,
         }
+    ),
+    "ProviderResponse": closed_object(
+        {
+            "id": ID,
+            "notice": {**TEXT, "description": "The reference of the letter answered"},
+            "organisation": {**TEXT, "description": "Whom the letter went to"},
+            "answer": {"type": "string", "enum": list(ANSWERS)},
+            "removed_at": {
+                **nullable(TIME),
+                "description": "`removed`: when, as the provider said (else when it answered)",
+            },
+            "hosted_by": {**nullable(TEXT), "description": "`not_hosted`: who does, if said"},
+            "message": {
+                **nullable(TEXT),
+                "description": "`cannot_remove`: the reason; `need_information`: the question",
+            },
+            "created_at": TIME,
+        },
+        description="A provider's answer about one URL of a letter, as the provider gave it.",
     ),
     "CaseNote": closed_object(
         {

@@ -46,6 +46,7 @@ from casemgr.errors import InvalidTransition, PermissionDenied, StaleVersion, Va
 from casemgr.extensions import db
 from casemgr.intake.url_lists import TooManyURLs, parse_url_lines
 from casemgr.notices.queries import letters_for_case
+from casemgr.responses.services import responses_of_case
 
 
 @bp.route("/")
@@ -125,6 +126,7 @@ def _render_case(case: Case, *, status: int = 200, note=None):
             now=now,
             can_view_contact=case.submission.reporter_contact is not None,
             letters=letters_for_case(db.session, case.id),
+            provider_answers=responses_of_case(db.session, case.id),
             note=note,  # a refused note to show again (note_views.py)
             position=queue_page.position(case),
         ),

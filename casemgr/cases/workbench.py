@@ -110,6 +110,9 @@ def action_forms(
             for spec in rule.fields:
                 if spec.name in start:
                     form[spec.name].data = start[spec.name]
+            if rule.action is Action.CONFIRM_TAKEDOWN and case.removal_reported_at:
+                # What the provider or the removal check reported, for the analyst to verify.
+                form["removed_at"].data = case.removal_reported_at
         form.version.data = case.version
         form.marks = {spec.name: requirement(spec) for spec in rule.fields}
         form.conditions = {spec.name: required_when(spec) for spec in rule.fields}

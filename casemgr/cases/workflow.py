@@ -8,20 +8,21 @@ table can be tested without a database. The service layer asks it for a
 and deadlines) and then records it; templates and the API only ever show what
 ``allowed_actions`` returns.
 
-References to other records (a user, an organisation, another case) are
-looked up through a ``Resolver`` that the caller passes in. The names of the
-states, resolutions and actions are in :mod:`casemgr.cases.states`. Labels and
-descriptions are English, marked with ``N_`` for the catalogue; screens show
-them translated (casemgr/cases/labels.py), the API document as they are.
+What it is told (the case's facts, a ``Resolver`` for the records an action
+names, the durations) is in :mod:`casemgr.cases.facts`; the names of states,
+resolutions and actions in :mod:`casemgr.cases.states`. Labels are English,
+marked ``N_``; screens translate them (casemgr/cases/labels.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
+# What the state machine is told (re-exported: callers import CaseFacts from here).
+from casemgr.cases.facts import CaseFacts, Durations, Resolver
 from casemgr.cases.fields import (
     ILLEGAL,
     MATERIAL_DETAILS,
@@ -44,48 +45,8 @@ from casemgr.cases.states import (
     Resolution,
     Status,
 )
-from casemgr.domain import N_, Actor, CaseRef, OrganisationRef, OrgKind, Role, StaffRef
+from casemgr.domain import N_, Actor, OrgKind, Role
 from casemgr.errors import InvalidTransition, PermissionDenied, ValidationFailed
-
-# --- what the state machine needs to know about a case, an actor, a reference
-
-
-@dataclass(frozen=True)
-class CaseFacts:
-    id: int | None
-    status: Status
-    police_hold: bool = False
-    assignee_id: int | None = None
-    received_at: datetime | None = None
-    hosting_country: str | None = None
-    first_action_at: datetime | None = None
-    # Why the case waits to be routed again (an Attention), if it does.
-    attention: str | None = None
-    # A removal reported by a provider or the check, not verified yet.
-    removal_reported: bool = False
-
-
-class Resolver(Protocol):
-    def staff(self, user_id: int) -> StaffRef | None: ...
-    def organisation(self, organisation_id: int) -> OrganisationRef | None: ...
-    def case(self, id_or_reference: int | str) -> CaseRef | None: ...
-
-
-class Durations(Protocol):
-    """How long each step may take (``casemgr.settings.Timings`` is one)."""
-
-    @property
-    def assessment_due(self) -> timedelta: ...
-    @property
-    def forwarded_reminder(self) -> timedelta: ...
-    @property
-    def police_hold_review(self) -> timedelta: ...
-    @property
-    def removal_verify(self) -> timedelta: ...
-    def takedown_due_for(self, country: str | None) -> timedelta: ...
-
-
-# --- the table
 
 
 @dataclass(frozen=True)
@@ -495,11 +456,9 @@ def _outcome(
             changes["due_at"] = now + timings.removal_verify
         case Action.ACCEPT_REPORTED_REMOVAL:
             to, resolution = Status.CLOSED, Resolution.TAKEDOWN_CONFIRMED
-            changes = {
-                "removed_at": values["removed_at"],
-                "removal_reported_at": values["removed_at"],
-            }
-            changes["removal_reported_by"] = RemovalSource.PROVIDER.value
+            removed_at, source = values["removed_at"], RemovalSource.PROVIDER.value
+            changes = {"removed_at": removed_at, "removal_reported_at": removed_at}
+            changes["removal_reported_by"] = source
         case Action.DECLINE_NOTICE:
             to = Status.ACTION_REQUIRED
             changes = {"attention": values["answer"], "due_at": None, "next_reminder_at": None}
@@ -519,14 +478,8 @@ def _outcome(
 # The actions that hand the material on for removal: the first of them is the
 # hotline's first action on the case.
 _FIRST_ACTIONS = {Action.REQUEST_NOTICE, Action.FORWARD_TO_PARTNER, Action.REFER_TO_POLICE}
-
-
 # The actions that record a time of removal: never in the future, never before the report.
-_REMOVAL_ACTIONS = {
-    Action.CONFIRM_TAKEDOWN,
-    Action.REPORT_REMOVAL,
-    Action.ACCEPT_REPORTED_REMOVAL,
-}
+_REMOVAL_ACTIONS = {Action.CONFIRM_TAKEDOWN, Action.REPORT_REMOVAL, Action.ACCEPT_REPORTED_REMOVAL}
 # A reported removal stays on the case until the case is routed again or reopened.
 _KEEPS_REPORTED_REMOVAL = _REMOVAL_ACTIONS | {Action.ASSIGN, Action.SEND_NOTICE}
 

@@ -66,6 +66,7 @@ def organisation_input(body: Mapping[str, Any]) -> directory.OrganisationInput:
         email=present.get("email"),
         language=present.get("language", "en"),
         address=present.get("address", ""),
+        trust_removal_reports=present.get("trust_removal_reports"),
     )
     try:
         directory.validate(data)

@@ -69,6 +69,13 @@ class OrganisationForm(StaffForm):
     notes = TextAreaField(
         _l("Notes"), validators=[Length(max=MAX_NOTES_LENGTH)], render_kw={"rows": 2}
     )
+    trust_removal_reports = BooleanField(
+        _l("Trust its removal reports"),
+        description=_l(
+            "Hosting providers: when it answers “removed” on a letter's response page, "
+            "the case closes on its word, without an analyst verifying the removal."
+        ),
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -57,6 +57,8 @@ class OrganisationInput:
     domains: Sequence[str] | str | None = ()
     networks: Sequence[str] | str | None = ()
     active: bool | None = None
+    # Hosting providers only: their "removed" closes the case (casemgr.responses).
+    trust_removal_reports: bool | None = None
 
 
 def split_list(value: Sequence[str] | str | None) -> list[str]:
@@ -200,6 +202,11 @@ def validate(data: OrganisationInput) -> OrganisationInput:
 
     if data.active is not None and not isinstance(data.active, bool):
         errors["active"] = ["must be true or false"]
+    trusted = data.trust_removal_reports
+    if trusted is not None and not isinstance(trusted, bool):
+        errors["trust_removal_reports"] = ["must be true or false"]
+    elif trusted and kind != OrgKind.HOSTING_PROVIDER:
+        errors["trust_removal_reports"] = ["only a hosting provider answers takedown notices"]
 
     if errors:
         raise ValidationFailed(errors)
@@ -214,6 +221,7 @@ def validate(data: OrganisationInput) -> OrganisationInput:
         domains=domains,
         networks=networks,
         active=data.active,
+        trust_removal_reports=trusted,
     )
 
 
@@ -253,5 +261,6 @@ def input_from(organisation: Organisation, **changes: Any) -> OrganisationInput:
         domains=organisation.domain_names,
         networks=organisation.cidrs,
         active=organisation.active,
+        trust_removal_reports=organisation.trust_removal_reports,
     )
     return replace(current, **changes)

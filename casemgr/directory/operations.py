@@ -50,6 +50,7 @@ def insert(
         address=clean.address or "",
         notes=clean.notes or "",
         active=True if clean.active is None else clean.active,
+        trust_removal_reports=bool(clean.trust_removal_reports),
         created_at=now,
     )
     organisation.domains = [OrganisationDomain(domain=d) for d in clean.domains or ()]
@@ -69,6 +70,7 @@ def insert(
             "country": clean.country,
             "email": clean.email,
             "active": organisation.active,
+            "trust_removal_reports": organisation.trust_removal_reports,
             "domains": list(clean.domains or ()),
             "networks": list(clean.networks or ()),
         }
@@ -118,6 +120,21 @@ def update_problems(
     return errors
 
 
+_STORED = (
+    "kind",
+    "name",
+    "country",
+    "email",
+    "language",
+    "address",
+    "notes",
+    "active",
+    "trust_removal_reports",
+)
+# Fields an update may leave out (None): "leave as it is".
+_LEFT_WHEN_MISSING = ("address", "notes", "active", "trust_removal_reports")
+
+
 def apply_update(
     session: Session,
     organisation: Organisation,
@@ -129,9 +146,9 @@ def apply_update(
 ) -> dict[str, list[Any]]:
     """Store a validated, checked update and audit what changed."""
     changes: dict[str, list[Any]] = {}
-    for name in ("kind", "name", "country", "email", "language", "address", "notes", "active"):
+    for name in _STORED:
         new = getattr(clean, name)
-        if new is None and name in ("address", "notes", "active"):
+        if new is None and name in _LEFT_WHEN_MISSING:
             continue  # not given: left as it is
         old = getattr(organisation, name)
         if new != old:

@@ -37,6 +37,7 @@ def organisation(record: Organisation) -> Json:
         "email": record.email,
         "language": record.language,
         "address": record.address,
+        "trust_removal_reports": record.trust_removal_reports,
         "created_at": iso(record.created_at),
     }
 
@@ -57,8 +58,14 @@ ORGANISATION_REQUEST: Json = closed_object(
             "description": "Language of the notices",
         },
         "address": {**TEXT, "maxLength": MAX_ADDRESS_LENGTH, "default": ""},
+        "trust_removal_reports": {
+            "type": "boolean",
+            "default": False,
+            "description": "Hosting providers only: their `removed` on a letter's response "
+            "page closes the case without an analyst verifying it",
+        },
     },
-    optional=("country", "email", "language", "address"),
+    optional=("country", "email", "language", "address", "trust_removal_reports"),
 )
 
 SCHEMAS: dict[str, Json] = {
@@ -71,6 +78,7 @@ SCHEMAS: dict[str, Json] = {
             "email": nullable(TEXT),
             "language": TEXT,
             "address": TEXT,
+            "trust_removal_reports": {"type": "boolean"},
             "created_at": TIME,
         },
         description="A partner hotline, a police unit or a hosting provider.",

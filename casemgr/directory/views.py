@@ -237,6 +237,7 @@ def _form_data(organisation) -> dict:
         "networks": "\n".join(organisation.cidrs),
         "address": organisation.address,
         "notes": organisation.notes,
+        "trust_removal_reports": organisation.trust_removal_reports,
     }
 
 
@@ -251,4 +252,5 @@ def _input(form: OrganisationForm) -> OrganisationInput:
         notes=form.notes.data or "",
         domains=form.domains.data or "",
         networks=form.networks.data or "",
+        trust_removal_reports=bool(form.trust_removal_reports.data),
     )

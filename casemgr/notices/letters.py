@@ -28,12 +28,13 @@ from casemgr.cases import services as cases
 from casemgr.cases.models import Case
 from casemgr.cases.states import Action, Status
 from casemgr.directory.models import Organisation
-from casemgr.domain import SYSTEM_ACTOR, Actor
+from casemgr.domain import SYSTEM_ACTOR, Actor, OrgKind
 from casemgr.errors import Conflict
 from casemgr.notices import locks
 from casemgr.notices.models import SUPERVISORS, Notice, NoticeCase
 from casemgr.notices.pdf.letter import Letter, LetterLine
 from casemgr.notices.wording import NoticeSettings
+from casemgr.responses import links
 
 
 def notice_reference(session: Session, prefix: str, now: datetime) -> str:
@@ -96,6 +97,9 @@ def store_letter(
     prints.
     """
     follows = follows or {}
+    link = None
+    if kind in RESPONSE_KINDS and recipient.kind == OrgKind.HOSTING_PROVIDER and settings.links:
+        link = links.new_link(settings.links)
     wording = settings.wording_for(recipient.language)
     followed = [follows[c.id] for c in covered if c.id in follows]
     previous = _previous_reference(followed)
@@ -132,6 +136,8 @@ def store_letter(
         title=wording.titles.get(kind),
         labels=labels,
         timezone=settings.timezone,
+        response_url=link.url if link else None,
+        response_expires=now + settings.links.lifetime if link and settings.links else None,
     )
     pdf = settings.renderer(letter, settings.letterhead)
     notice = Notice(
@@ -163,8 +169,29 @@ def store_letter(
     )
     session.add(notice)
     session.flush()
+    if link is not None and settings.links is not None:
+        earlier = session.scalars(
+            select(NoticeCase.notice_id).where(
+                NoticeCase.case_id.in_([case.id for case in covered]),
+                NoticeCase.notice_id != notice.id,
+            )
+        )
+        links.keep_link(
+            session,
+            link,
+            notice_id=notice.id,
+            now=now,
+            settings=settings.links,
+            supersedes=set(earlier),
+        )
+        session.flush()
     events.letter_stored.send(session, notice=notice, now=now)
     return notice
+
+
+# The letters that carry a response link (to a hosting provider): the provider
+# answers the notice, or the reminder that follows it up.
+RESPONSE_KINDS = frozenset({"notice", "reminder"})
 
 
 _MAX_PREVIOUS_SHOWN = 4

@@ -36,6 +36,7 @@ from flask import Flask
 from casemgr.notices.pdf.layout import render_letter
 from casemgr.notices.pdf.letter import DEFAULT_LABELS, KINDS, Letter
 from casemgr.pdf.letterhead import Letterhead
+from casemgr.responses.links import LinkSettings
 from casemgr.settings import Timings
 
 Renderer = Callable[[Letter, Letterhead], bytes]
@@ -177,6 +178,8 @@ class NoticeSettings:
     renderer: Renderer = render_letter
     # HOTLINE_TIMEZONE: the letters' dates, deadlines and first-seen times.
     timezone: tzinfo = UTC
+    # Response links in notices and reminders to providers; None: no links.
+    links: LinkSettings | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "wording", _check_wording(self.wording))
@@ -199,6 +202,7 @@ class NoticeSettings:
             supervisors_email=config.get("HOTLINE_SUPERVISORS_EMAIL") or None,
             renderer=renderer or render_letter,
             timezone=app.extensions["casemgr.timezone"],
+            links=app.extensions["casemgr.response_links"],
         )
 
     def wording_for(self, language: str | None) -> Wording:

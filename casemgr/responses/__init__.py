@@ -6,3 +6,7 @@ provider answers per URL: removed, not hosted by us, cannot remove, or need
 more information (:mod:`casemgr.responses.services`). Answers are recorded
 as the provider's word, on the case and in the audit log.
 """
+
+from flask import Blueprint
+
+bp = Blueprint("responses", __name__)

@@ -88,6 +88,7 @@ _STYLES = StyleSheet(
         "cell_head": TextStyle(8, 10.5, True, _INK),
         "url": TextStyle(8, 10.5, False, _INK, {"splitLongWords": 1}),
         "deadline": TextStyle(10.5, 15, True, _INK),
+        "link": TextStyle(9.5, 13, True, _INK, {"splitLongWords": 1, "spaceAfter": 7}),
         "footer": TextStyle(7.5, 9.5, False, _GREY),
         "footer_right": TextStyle(7.5, 9.5, False, _GREY, {"alignment": TA_RIGHT}),
     }
@@ -365,6 +366,12 @@ def render_letter(letter: Letter, letterhead: Letterhead) -> bytes:
         values["deadline"] = format_datetime(letter.deadline, letter.timezone)
         sentence = labels[f"deadline_{letter.kind}"].format_map(values)
         ending += [Spacer(1, 1 * mm), _deadline_block(t, sentence), Spacer(1, 4 * mm)]
+    if letter.response_url is not None and letter.response_expires is not None:
+        values["expires"] = format_date(letter.response_expires, letter.timezone)
+        ending += [
+            t.para(labels["respond"].format_map(values), "body"),
+            t.para(letter.response_url, "link"),
+        ]
     ending += t.paras(letter.closing, "body")
     story.append(KeepTogether(ending))
 

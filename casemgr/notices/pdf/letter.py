@@ -80,6 +80,12 @@ DEFAULT_LABELS: Mapping[str, str] = {
     "deadline_referral": "Please let us know by {deadline} what action has been taken.",
     "deadline_reminder": "Please remove the content at {urls} by {deadline}.",
     "deadline_escalation": "Please remove the content at {urls} by {deadline}.",
+    # Above the letter's response link (Letter.response_url); {expires}: the
+    # last day it works, in Letter.timezone
+    "respond": (
+        "You can tell us what you have done about each URL, without an account, on "
+        "this page (the link works until {expires}):"
+    ),
     # {page}, {pages}
     "footer_page": "Page {page} of {pages}",
 }
@@ -130,12 +136,18 @@ class Letter:
     title: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     timezone: tzinfo = UTC
+    # The letter's own response page (casemgr.responses), and until when it works.
+    response_url: str | None = None
+    response_expires: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown letter kind {self.kind!r}; expected one of {sorted(KINDS)}")
         _require_aware("date", self.date)
         _require_aware("deadline", self.deadline)
+        _require_aware("response_expires", self.response_expires)
+        if (self.response_url is None) != (self.response_expires is None):
+            raise ValueError("a response link needs its expiry, and the other way round")
         object.__setattr__(self, "lines", tuple(self.lines))
         if not self.lines:
             raise ValueError("a letter lists at least one URL")
