@@ -31,7 +31,7 @@ from casemgr.notices.models import Notice
 from casemgr.outbox import xarf
 from casemgr.outbox.composing import prepare
 from casemgr.outbox.settings import NO_LINKS, OutboxSettings
-from casemgr.responses.links import LinkSettings, keep_link, new_link, url_for_letter
+from casemgr.responses.links import url_for_letter
 from tests import factories
 from tests.conftest import NOW
 from tests.jobs.conftest import run_notices, run_reminders
@@ -251,13 +251,11 @@ def illegal_case(provider, *, url: str, analyst, reporter: bool = False, **asses
     return case
 
 
-def give_link(app, notice: Notice) -> str:
-    """What the letter run will do once links are wired: make and keep the letter's link."""
-    settings = LinkSettings.from_config(app.config)
-    link = new_link(settings)
-    keep_link(db.session, link, notice_id=notice.id, now=NOW, settings=settings)
-    db.session.commit()
-    return link.url
+def link_of(notice: Notice) -> str:
+    """The link the letter run made with the letter (PUBLIC_BASE_URL is set in tests)."""
+    link = url_for_letter(db.session, notice.id, context.response_links())
+    assert link is not None
+    return link
 
 
 def json_attachments(message) -> list[tuple[str, dict]]:
@@ -283,8 +281,7 @@ def test_a_notice_arrives_with_its_pdf_one_report_per_url_and_the_link(app, smtp
     ]
     run_notices(app, NOW)
     notice = db.session.scalars(select(Notice)).one()
-    link = give_link(app, notice)
-    assert link == url_for_letter(db.session, notice.id, context.response_links())
+    link = link_of(notice)
     assert LINK.fullmatch(link)
 
     assert run_outbox(app, NOW).counts["sent"] == 1
@@ -322,7 +319,7 @@ def test_a_letter_without_a_link_says_nothing_of_one(app, smtp, make, analyst):
     illegal_case(provider, url="http://a.host.example.com/1", analyst=analyst)
     run_notices(app, NOW)
     notice = db.session.scalars(select(Notice)).one()
-    give_link(app, notice)  # even a stored link is not printed without a base URL
+    link_of(notice)  # the letter has a link, but it is not printed without a base URL
     settings = replace(OutboxSettings.from_app(app), links=NO_LINKS)
     [row] = messages()
     row.message_id, row.message_date = "<x-1@hotline.example.org>", NOW
@@ -366,7 +363,7 @@ def test_preparing_a_notice_takes_three_queries_whatever_its_length(app, make, a
     for number in range(12):
         illegal_case(provider, url=f"http://a.host.example.com/{number}", analyst=analyst)
     run_notices(app, NOW)
-    give_link(app, db.session.scalars(select(Notice)).one())
+    link_of(db.session.scalars(select(Notice)).one())
     [row] = messages()
     row.message_id, row.message_date = "<x-2@hotline.example.org>", NOW
     db.session.commit()
@@ -418,6 +415,9 @@ def test_reminders_carry_reports_escalations_and_referrals_do_not(app, smtp, mak
             [(name, report)] = reports
             assert name == f"{notice.reference}-1.xarf.json"
             assert errors(report) == [] and report["url"] == case.url
+            # each letter its own link: the reminder's, not the notice's
+            assert link_of(notice) in report["description"]
+            assert link_of(notice) in message.get_body(("plain",)).get_content()
         else:
             assert reports == [], key
             assert [p.get_content_type() for p in message.iter_attachments()] == ["application/pdf"]
