@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, timedelta, tzinfo
 from typing import Any
 
@@ -52,7 +52,10 @@ class OutboxSettings:
 
     @classmethod
     def from_app(cls, app: Flask) -> OutboxSettings:
-        return cls.from_config(app.config)
+        """The app's settings, with the response links the app made (the letters' own)."""
+        settings = cls.from_config(app.config)
+        links = app.extensions.get("casemgr.response_links")
+        return replace(settings, links=links) if links is not None else settings
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> OutboxSettings:

@@ -128,3 +128,10 @@ def test_configured_wording_keeps_the_link():
 def test_a_response_wording_without_the_link_is_refused():
     with pytest.raises(ValueError, match="letter_response.*{link}"):
         MailWording.from_config({"km": {"letter_response": "no link here"}})
+
+
+def test_the_outbox_prints_the_links_the_app_makes(app):
+    """One LinkSettings for the letters and their e-mails: the app's."""
+    assert OutboxSettings.from_app(app).links is app.extensions["casemgr.response_links"]
+    assert OutboxSettings.from_app(app).links.base_url == "http://casemgr.test"
+    assert not OutboxSettings.from_config(BASE).links.enabled  # no NOTICE_RESPONSE_DAYS: none
