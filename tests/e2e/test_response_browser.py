@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures imported below are parameters of the tests
 """End to end, the loop back from a provider: the notice run writes a letter,
 the outbox sends it to a real SMTP server on 127.0.0.1 (aiosmtpd), the test
 reads the response link from the e-mail as received, and a provider answers
@@ -36,7 +37,7 @@ LINK = re.compile(r"http://127\.0\.0\.1:\d+/respond/[A-Za-z0-9_-]{43}")
 
 
 @pytest.fixture
-def app_config(mail_config):  # noqa: F811 - the fixture imported above
+def app_config(mail_config):
     return {**mail_config, "WTF_CSRF_ENABLED": True}
 
 
@@ -46,7 +47,7 @@ def test_a_provider_answers_from_the_link_in_its_e_mail(
     browser,
     smtp,
     queue,
-    shots,  # noqa: F811
+    shots,
 ):
     # The letters' links point at the server this test runs.
     app.extensions["casemgr.response_links"] = LinkSettings.from_config(
@@ -92,7 +93,7 @@ def test_a_provider_answers_from_the_link_in_its_e_mail(
     assert reminders == []
 
 
-def test_the_page_on_a_phone(app, live_server, browser, queue, shots):  # noqa: F811
+def test_the_page_on_a_phone(app, live_server, browser, queue, shots):
     app.extensions["casemgr.response_links"] = LinkSettings.from_config(
         {**app.config, "PUBLIC_BASE_URL": live_server}
     )
