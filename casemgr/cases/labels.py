@@ -55,6 +55,8 @@ ACTION: Mapping[str, LazyString] = {
     "reminder_sent": _l("Reminder sent"),
     "escalated": _l("Escalation letter sent"),
     "hold_review_due": _l("Police hold due for review"),
+    # The removal check found something new (casemgr/checks/services.py).
+    "removal_check": _l("Removal check"),
     # A note in the history (casemgr/cases/notes.py): not an event, not an action.
     "note": _l("Note"),
 }
@@ -156,6 +158,17 @@ OUTBOX_STATUS: Mapping[str, LazyString] = {
     "cancelled": _l("cancelled"),
 }
 
+# What a removal check found (casemgr/checks/probe.py: Outcome).
+CHECK_OUTCOME: Mapping[str, LazyString] = {
+    "live": _l("still online"),
+    "gone": _l("gone (404/410)"),
+    "unresolvable": _l("host not found"),
+    "other": _l("other answer"),
+    "too_many_redirects": _l("too many redirects"),
+    "error": _l("no answer"),
+    "refused": _l("not checked"),
+}
+
 # The kinds a template names: ``case.status|label("status")``.
 KINDS: Mapping[str, Mapping[str, LazyString]] = {
     "status": STATUS,
@@ -173,6 +186,7 @@ KINDS: Mapping[str, Mapping[str, LazyString]] = {
     "alert_kind": ALERT_KIND,
     "notification_kind": NOTIFICATION_KIND,
     "outbox_status": OUTBOX_STATUS,
+    "check_outcome": CHECK_OUTCOME,
 }
 
 
