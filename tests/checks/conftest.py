@@ -3,8 +3,9 @@
 ``site`` answers by path (and records every request: method, path, headers);
 ``everything_ok`` answers 200 to any method and path; ``hanging`` accepts
 connections and never answers; ``trickling`` answers a header line now and
-then, forever. Host names reach them through :class:`FakeResolver`, since the
-intake refuses URLs of loopback addresses.
+then, forever; ``tls_site`` is ``site`` over TLS with a self-signed
+certificate for site.test. Host names reach them through
+:class:`FakeResolver`, since the intake refuses URLs of loopback addresses.
 """
 
 from __future__ import annotations
@@ -208,3 +209,52 @@ def resolver() -> FakeResolver:
             "mixed.test": ["93.184.215.14", "127.0.0.1"],
         }
     )
+
+
+@dataclass
+class TlsSite:
+    site: Site
+    ca_file: str
+
+
+@pytest.fixture
+def tls_site(tmp_path) -> Iterator[TlsSite]:
+    """``site`` over TLS with a self-signed certificate for site.test."""
+    import ssl
+    from datetime import UTC, datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "site.test")])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(datetime(2020, 1, 1, tzinfo=UTC))
+        .not_valid_after(datetime(2040, 1, 1, tzinfo=UTC))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("site.test")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file = tmp_path / "cert.pem"
+    key_file = tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+
+    for site in _serve(lambda s: _handler(s)):
+        site.server.socket = context.wrap_socket(site.server.socket, server_side=True)
+        yield TlsSite(site, str(cert_file))

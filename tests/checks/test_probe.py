@@ -226,3 +226,36 @@ def test_non_ascii_paths_are_percent_encoded(site, settings):
     probe(site.url("/ok/ផ្ទះ?q=ា b"), settings)
     (seen,) = site.requests
     assert seen.path.isascii() and " " not in seen.path
+
+
+def test_https_with_a_trusted_certificate(tls_site, resolver):
+    import ssl
+
+    trusting = ssl.create_default_context(cafile=tls_site.ca_file)
+    settings = ProbeSettings(
+        timeout=2.0, allow_private=True, resolver=resolver, ssl_context=trusting
+    )
+    url = f"https://site.test:{tls_site.site.port}/404"
+    assert probe(url, settings).outcome == Outcome.GONE
+    assert [seen.method for seen in tls_site.site.requests] == ["HEAD"]
+
+
+def test_https_with_an_untrusted_certificate_is_an_error(tls_site, resolver):
+    settings = ProbeSettings(timeout=2.0, allow_private=True, resolver=resolver)
+    result = probe(f"https://site.test:{tls_site.site.port}/404", settings)
+    assert result.outcome == Outcome.ERROR
+    assert result.error.startswith("TLS certificate not accepted: self-signed certificate")
+    assert tls_site.site.requests == []
+
+
+def test_https_for_another_name_is_an_error(tls_site, resolver):
+    import ssl
+
+    trusting = ssl.create_default_context(cafile=tls_site.ca_file)
+    settings = ProbeSettings(
+        timeout=2.0, allow_private=True, resolver=resolver, ssl_context=trusting
+    )
+    result = probe(f"https://other.test:{tls_site.site.port}/404", settings)
+    assert result.outcome == Outcome.ERROR
+    assert result.error.startswith("TLS certificate not accepted: Hostname mismatch")
+    assert tls_site.site.requests == []
