@@ -52,7 +52,8 @@ REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 GONE_CODES = frozenset({404, 410})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_TEXT = 500  # an error message, at most
-MAX_LOCATION = 2048
+MAX_LOCATION = 2048  # where redirects led, as stored
+_MAX_HEADER = 65536  # http.client refuses longer header lines anyway
 
 
 class Outcome(StrEnum):
@@ -272,7 +273,8 @@ def _exchange(
         if expired.is_set():  # cut off: what was read ends early, it is no answer
             return _error(f"no answer within {timeout:g} s")
         location = response.getheader("Location")
-        return _Answer(response.status, clean(location, MAX_LOCATION) if location else None)
+        # Followed as sent (without control characters); capped only where stored.
+        return _Answer(response.status, clean(location, _MAX_HEADER) if location else None)
     except Exception as exc:
         return _error(_describe_failure(exc, expired.is_set(), timeout))
     finally:

@@ -105,6 +105,10 @@ def _handler(site: Site, *, everything_ok: bool = False) -> type[BaseHTTPRequest
                 return self.status(302, location="http://10.1.2.3/x")
             if path == "/to-ftp":
                 return self.status(302, location="ftp://files.test/x")
+            if path == "/long-redirect":
+                return self.status(302, location="/404?" + "a" * 5000)
+            if path == "/nul-redirect":
+                return self.raw_redirect(b"/404?\x00\x7f\xff-end")
             if path == "/big-body":
                 return self.big_body()
             return self.status(404)
@@ -116,6 +120,10 @@ def _handler(site: Site, *, everything_ok: bool = False) -> type[BaseHTTPRequest
             self.send_header("Content-Length", "0")
             self.send_header("Set-Cookie", "tracker=1; Path=/")
             self.end_headers()
+
+        def raw_redirect(self, location: bytes) -> None:
+            self.wfile.write(b"HTTP/1.1 302 Found\r\nLocation: " + location + b"\r\n")
+            self.wfile.write(b"Content-Length: 0\r\n\r\n")
 
         def big_body(self) -> None:
             """A server that sends a body even to HEAD: how much of it could go out."""

@@ -315,3 +315,20 @@ def test_the_summary_line(app, clock, site, resolver):
         "url_checks as of 2026-11-28T09:00:00+00:00: 2 checked (gone 1, live 1); "
         "0 removals reported; 2 outcome changes; 0 left for a later run; 0 failed"
     )
+
+
+def test_what_a_hostile_server_sends_is_cleaned_and_capped(app, clock, site, resolver):
+    """A 5,000-character Location, and one with NUL and control bytes (PostgreSQL
+    refuses NUL in text): stored without them, capped at the column's length."""
+    long = factories.case("notice_sent", url=site.url("/long-redirect"))
+    nul = factories.case("notice_sent", url=site.url("/nul-redirect"))
+    summary = run(app, resolver, clock.now())
+    assert summary.failed == 0
+    (check,) = checks(long.id)
+    assert check.outcome == "gone" and len(check.final_location) == 2048
+    assert check.final_location.endswith("…")
+    assert "/404?" + "a" * 5000 in [seen.path for seen in site.requests]  # followed whole
+    (check,) = checks(nul.id)
+    assert check.outcome == "gone"
+    assert "\x00" not in check.final_location and "\x7f" not in check.final_location
+    assert check.final_location.endswith("-end")
