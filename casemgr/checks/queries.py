@@ -26,8 +26,8 @@ def due_for_check(
 ) -> tuple[list[Due], int]:
     """The cases to check in a run, and how many were due in all.
 
-    Due: waiting for removal (notice sent, forwarded, with police), no removal
-    reported yet, not checked since ``now - interval``. Never-checked cases
+    Due: waiting for removal (notice sent, forwarded, with police without a
+    police hold), no removal reported yet, not checked since ``now - interval``. Never-checked cases
     come first, then the longest unchecked; at most ``per_host`` of each host,
     ``limit`` in all. The rest are due again at the next run.
     """
@@ -42,6 +42,9 @@ def due_for_check(
         .where(
             Case.status.in_([status.value for status in AWAITING_REMOVAL]),
             Case.removal_reported_at.is_(None),
+            # Police asked to hold the takedown while they investigate: a request
+            # from the hotline's address could tip the site off. Never checked.
+            Case.police_hold.is_(False),
         )
         .subquery()
     )

@@ -92,4 +92,8 @@ def report_removal(
 
 
 def waiting_for_removal(case: Case) -> bool:
-    return case.status in AWAITING_REMOVAL and case.removal_reported_at is None
+    return (
+        case.status in AWAITING_REMOVAL
+        and case.removal_reported_at is None
+        and not case.police_hold
+    )

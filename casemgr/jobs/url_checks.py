@@ -4,7 +4,7 @@ Off unless ``URL_CHECKS_ENABLED`` (docs/removal-check.md): then the run does
 nothing and says so, and the scheduler does not even start it.
 
 A run takes the cases due for a check (``casemgr.checks.queries.due_for_check``:
-waiting for removal, no removal reported, not checked for
+waiting for removal, no police hold, no removal reported, not checked for
 ``URL_CHECK_INTERVAL_HOURS``; at most ``URL_CHECK_PER_HOST`` per host and
 ``URL_CHECK_MAX_PER_RUN`` in all) and checks them ``URL_CHECK_BATCH`` at a
 time: the requests run in a small thread pool (``URL_CHECK_WORKERS``), one

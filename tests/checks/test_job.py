@@ -54,7 +54,14 @@ def test_checks_cases_waiting_for_removal_only(app, clock, site, resolver):
     }
     others = [
         factories.case(state, url=site.url(f"/ok?{state}"))
-        for state in ("new", "triage", "action_required", "notice_pending", "closed")
+        for state in (
+            "new",
+            "triage",
+            "action_required",
+            "notice_pending",
+            "closed",
+            "with_police_hold",  # police asked to hold: a check could tip the site off
+        )
     ]
     summary = run(app, resolver, clock.now())
     assert summary.outcomes == {"live": 3}
