@@ -87,6 +87,27 @@ class Config:
     # The removal check: HEAD requests to the URLs of cases waiting for removal.
     # Off by default: read docs/removal-check.md and clear it with your police first.
     URL_CHECKS_ENABLED = False
+    # A case is checked again this many hours after its last check.
+    URL_CHECK_INTERVAL_HOURS = 24
+    # Seconds each request may take, look-up, connection and answer together.
+    URL_CHECK_TIMEOUT = 10
+    # Redirects followed at most (each one another HEAD); more, or a loop, is an outcome.
+    URL_CHECK_MAX_REDIRECTS = 3
+    # Checks of the URLs of one host in one run, at most; the rest wait for the next run.
+    URL_CHECK_PER_HOST = 5
+    # Results recorded and committed together.
+    URL_CHECK_BATCH = 1000
+    # Checks in one run, at most (the scheduler runs one job at a time: a long
+    # run delays the others).
+    URL_CHECK_MAX_PER_RUN = 5000
+    # Hosts checked at once (one request at a time per host).
+    URL_CHECK_WORKERS = 8
+    # A removal is reported for an analyst to verify after this many checks in
+    # a row found the URL gone (404 or 410) or its host no longer in DNS.
+    URL_CHECK_CONFIRMATIONS = 2
+    # Checks of hosts that resolve to loopback, private, link-local or reserved
+    # addresses are refused unless this is True (for tests and benchmarks only).
+    URL_CHECK_ALLOW_PRIVATE = False
 
     # The scheduler process (flask --app wsgi scheduler): job -> interval.
     # monthly_report stores last month's statistics PDF if it is not stored yet:
@@ -100,6 +121,8 @@ class Config:
         # The privacy rule: reporters' contact details go CONTACT_RETENTION_DAYS
         # after their cases closed, without anyone having to remember a cron job.
         "retention": {"hours": 6},
+        # Runs only when URL_CHECKS_ENABLED is True.
+        "url_checks": {"hours": 6},
     }
 
     # E-mail (docs/email.md). SMTP_HOST empty: nothing is sent, messages wait queued.

@@ -5,6 +5,7 @@ from casemgr.audit import chain  # noqa: F401 - registers the audit log's commit
 from casemgr.audit.models import AuditEntry
 from casemgr.auth.models import ApiToken, LoginThrottle, RecoveryCode, User
 from casemgr.cases.models import Case, CaseEvent, CaseNote, ReferenceCounter, Submission
+from casemgr.checks.models import UrlCheck
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
 from casemgr.notices.models import Notice, NoticeCase
 from casemgr.notifications.models import Notification
@@ -33,5 +34,6 @@ __all__ = [
     "ResponseLink",
     "ReferenceCounter",
     "Submission",
+    "UrlCheck",
     "User",
 ]

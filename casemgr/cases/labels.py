@@ -56,6 +56,8 @@ ACTION: Mapping[str, LazyString] = {
     "escalated": _l("Escalation letter sent"),
     "hold_review_due": _l("Police hold due for review"),
     "provider_response": _l("Provider answered"),
+    # The removal check found something new (casemgr/checks/services.py).
+    "removal_check": _l("Removal check"),
     # A note in the history (casemgr/cases/notes.py): not an event, not an action.
     "note": _l("Note"),
 }
@@ -177,6 +179,17 @@ PROVIDER_ANSWER: Mapping[str, LazyString] = {
     "need_information": _l("We need more information"),
 }
 
+# What a removal check found (casemgr/checks/probe.py: Outcome).
+CHECK_OUTCOME: Mapping[str, LazyString] = {
+    "live": _l("still online"),
+    "gone": _l("gone (404/410)"),
+    "unresolvable": _l("host not found"),
+    "other": _l("other answer"),
+    "too_many_redirects": _l("too many redirects"),
+    "error": _l("no answer"),
+    "refused": _l("not checked"),
+}
+
 # The kinds a template names: ``case.status|label("status")``.
 KINDS: Mapping[str, Mapping[str, LazyString]] = {
     "status": STATUS,
@@ -197,6 +210,7 @@ KINDS: Mapping[str, Mapping[str, LazyString]] = {
     "removal_source": REMOVAL_SOURCE,
     "attention": ATTENTION,
     "provider_answer": PROVIDER_ANSWER,
+    "check_outcome": CHECK_OUTCOME,
 }
 
 

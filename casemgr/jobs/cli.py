@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 from casemgr import context
 from casemgr.clock import parse_iso
 from casemgr.extensions import db
-from casemgr.jobs import monthly_report, notices, notifications, outbox, reminders, retention
+from casemgr.jobs import (
+    monthly_report,
+    notices,
+    notifications,
+    outbox,
+    reminders,
+    retention,
+    url_checks,
+)
 from casemgr.jobs.base import JobSummary
 
 
@@ -33,7 +41,18 @@ JOBS: dict[str, Callable[[Session, datetime, Flask], JobSummary | Mapping[str, o
     "outbox": outbox.run,
     "notifications": notifications.run,
     "monthly_report": monthly_report.run,
+    "url_checks": url_checks.run,
 }
+
+# Jobs that run only when a setting turns them on: the scheduler leaves them
+# out while it is off, and the job itself does nothing and says so.
+ENABLED_BY: dict[str, str] = {"url_checks": "URL_CHECKS_ENABLED"}
+
+
+def enabled(name: str, config: Mapping[str, object]) -> bool:
+    """Whether job ``name`` is on (every job is, but those of :data:`ENABLED_BY`)."""
+    setting = ENABLED_BY.get(name)
+    return setting is None or bool(config.get(setting, False))
 
 
 class IsoDateTime(click.ParamType):

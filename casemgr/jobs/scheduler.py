@@ -29,7 +29,7 @@ from flask.cli import with_appcontext
 
 from casemgr import context
 from casemgr.extensions import db
-from casemgr.jobs.cli import JOBS, describe
+from casemgr.jobs.cli import ENABLED_BY, JOBS, describe, enabled
 
 log = logging.getLogger("casemgr.jobs")
 
@@ -81,14 +81,20 @@ def intervals(schedule: Mapping[str, Any]) -> dict[str, timedelta]:
     return checked
 
 
+def scheduled(app: Flask, schedule: Mapping[str, timedelta]) -> dict[str, timedelta]:
+    """``schedule`` without the jobs whose setting is off (``URL_CHECKS_ENABLED``...)."""
+    return {name: interval for name, interval in schedule.items() if enabled(name, app.config)}
+
+
 def build_scheduler(app: Flask, schedule: Mapping[str, timedelta]) -> BackgroundScheduler:
+    """A scheduler of the jobs of ``schedule`` that are on (see :func:`scheduled`)."""
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(max_workers=1)},
         job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
         timezone=UTC,
     )
     start = app.extensions["casemgr.clock"].now()
-    for name, interval in schedule.items():
+    for name, interval in scheduled(app, schedule).items():
         scheduler.add_job(
             run_job,
             "interval",
@@ -125,10 +131,13 @@ def scheduler_command() -> None:
     signal.signal(signal.SIGINT, on_signal)
     scheduler = build_scheduler(app, schedule)
     scheduler.start()
+    running = scheduled(app, schedule)
     log.info(
         "scheduler started: %s",
-        ", ".join(f"{name} every {interval}" for name, interval in schedule.items()),
+        ", ".join(f"{name} every {interval}" for name, interval in running.items()),
     )
+    for name in sorted(set(schedule) - set(running)):
+        log.info("scheduler: %s is not run: %s is off", name, ENABLED_BY[name])
     while not stop.wait(0.5):
         pass
     scheduler.shutdown(wait=True)
