@@ -34,6 +34,7 @@ from casemgr.cases import services as cases
 from casemgr.cases.fields import AgeGroup, Classification, MediaType, SiteType
 from casemgr.cases.models import Case, CaseEvent, CaseNote, Submission
 from casemgr.cases.states import Attention, RemovalSource, Resolution, Status
+from casemgr.checks.api import REMOVAL_CHECKS_SCHEMA, checks_for_cases
 from casemgr.directory.models import Organisation
 from casemgr.domain import Actor, OrgKind
 from casemgr.notices.queries import notices_for_case
@@ -179,6 +180,7 @@ def case_detail(
         "removal_reported_by": case.removal_reported_by,
         "attention": case.attention,
         "provider_responses": responses_for_cases(object_session(case), [case.id])[case.id],
+        "removal_checks": checks_for_cases(object_session(case), [case.id])[case.id],
     }
 
 
@@ -267,6 +269,7 @@ CASE_SCHEMAS: dict[str, Json] = {
                 "description": "What the provider answered on the letters' response pages, "
                 "oldest first",
             },
+            "removal_checks": REMOVAL_CHECKS_SCHEMA,
         },
         description="A case: one reported URL and everything done about it.",
     ),

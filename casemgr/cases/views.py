@@ -35,11 +35,12 @@ from casemgr.cases.forms import (
     build_action_form,
     submitted_values,
 )
-from casemgr.cases.labels import label
+from casemgr.cases.labels import KINDS, label
 from casemgr.cases.models import Case
 from casemgr.cases.next_step import next_steps
 from casemgr.cases.states import Action
 from casemgr.cases.workflow import RULES
+from casemgr.checks.queries import latest_for_case
 from casemgr.directory import tracing
 from casemgr.directory.models import Organisation
 from casemgr.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed
@@ -127,6 +128,7 @@ def _render_case(case: Case, *, status: int = 200, note=None):
             can_view_contact=case.submission.reporter_contact is not None,
             letters=letters_for_case(db.session, case.id),
             provider_answers=responses_of_case(db.session, case.id),
+            removal_checks=latest_for_case(db.session, case.id),
             note=note,  # a refused note to show again (note_views.py)
             position=queue_page.position(case),
         ),
@@ -142,7 +144,16 @@ def _field_names(options: dict[str, list[tuple[str, str]]]) -> dict[str, dict[st
         for spec in rule.fields
         if spec.refers_to
     }
-    return {name: dict(options.get(target, [])) for name, target in targets.items()}
+    names = {name: dict(options.get(target, [])) for name, target in targets.items()}
+    # Codes recorded by what comes back from outside, in words.
+    for field, kind in (("outcome", "check_outcome"), ("source", "removal_source")):
+        names[field] = {code: str(text) for code, text in KINDS[kind].items()}
+    names["answer"] = {
+        code: str(text)
+        for kind in ("provider_answer", "attention")
+        for code, text in KINDS[kind].items()
+    }
+    return names
 
 
 def _organisation_label(suggestion) -> str | None:

@@ -66,6 +66,10 @@ DEFAULT_MAIL_WORDING: Mapping[str, Mapping[str, Any]] = {
             "សូមឆ្លើយតបមកកាន់ {hotline_email} ដោយបញ្ជាក់លេខយោង {reference} របស់យើង។\n\n"
             "{hotline}\n"
         ),
+        "letter_response": (
+            "អ្នកអាចប្រាប់យើងពីអ្វីដែលបានធ្វើចំពោះ URL នីមួយៗនៃលិខិតនេះ នៅលើទំព័រនេះ "
+            "ដោយមិនចាំបាច់មានគណនី៖\n{link}\n\n"
+        ),
         "feedback_subject": "របាយការណ៍របស់អ្នក {reference}",
         "feedback_body": (
             "សូមអរគុណចំពោះរបាយការណ៍ {reference} របស់អ្នក។ "
