@@ -6,6 +6,7 @@ from casemgr.audit.models import AuditEntry
 from casemgr.auth.models import ApiToken, LoginThrottle, RecoveryCode, User
 from casemgr.cases.models import Case, CaseEvent, CaseNote, ReferenceCounter, Submission
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
+from casemgr.inbound.models import InboundMail, InboundMailCase
 from casemgr.notices.models import Notice, NoticeCase
 from casemgr.notifications.models import Notification
 from casemgr.outbox.models import OutboxMessage
@@ -19,6 +20,8 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseNote",
+    "InboundMail",
+    "InboundMailCase",
     "LoginThrottle",
     "MonthlyReport",
     "Notice",

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from casemgr import context
 from casemgr.clock import parse_iso
 from casemgr.extensions import db
-from casemgr.jobs import monthly_report, notices, notifications, outbox, reminders, retention
+from casemgr.jobs import mail, monthly_report, notices, notifications, outbox, reminders, retention
 from casemgr.jobs.base import JobSummary
 
 
@@ -33,6 +33,7 @@ JOBS: dict[str, Callable[[Session, datetime, Flask], JobSummary | Mapping[str, o
     "outbox": outbox.run,
     "notifications": notifications.run,
     "monthly_report": monthly_report.run,
+    "mail": mail.run,
 }
 
 
