@@ -17,7 +17,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
+from email import errors, message_from_bytes, policy
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import HeaderParser
@@ -87,8 +87,12 @@ def clean(text: str, limit: int | None = None) -> str:
     return text if limit is None else text[:limit]
 
 
+# Direction overrides: in a file name they disguise "exe.pdf" as "fdp.exe".
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+
+
 def _one_line(text: str, limit: int) -> str:
-    return " ".join(clean(text).split())[:limit]
+    return " ".join(_BIDI.sub("", clean(text)).split())[:limit]
 
 
 def substitute_message_id(raw: bytes) -> str:
@@ -365,8 +369,17 @@ def _bytes_of(message: Message) -> bytes:
         return str(message.get_payload()).encode("utf-8", "surrogateescape")
 
 
+_BAD_ENCODING = (
+    errors.InvalidBase64CharactersDefect,
+    errors.InvalidBase64PaddingDefect,
+    errors.InvalidBase64LengthDefect,
+)
+
+
 def _text_of(part: Message) -> str:
     data = part.get_payload(decode=True)
+    if any(isinstance(defect, _BAD_ENCODING) for defect in part.defects):
+        data = None  # "base64" that is not: the text as it came
     if data is None:
         payload = part.get_payload()
         return payload if isinstance(payload, str) else ""
