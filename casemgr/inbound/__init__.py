@@ -8,4 +8,4 @@ mail" list.
 
 from flask import Blueprint
 
-bp = Blueprint("inbound", __name__, url_prefix="/mail")
+bp = Blueprint("inbound", __name__)

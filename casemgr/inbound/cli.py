@@ -9,6 +9,7 @@ now (the database is down), which the server retries later.
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 
 import click
@@ -41,7 +42,7 @@ def mail_cli() -> None:
 @with_appcontext
 def ingest_command(now: datetime | None) -> None:
     """Store the message on standard input and thread it into its cases."""
-    raw = click.get_binary_stream("stdin").read()
+    raw = sys.stdin.buffer.read()
     settings = InboundSettings.from_config(current_app.config)
     try:
         result = ingest(db.session, raw, now=now or context.now(), settings=settings)
