@@ -13,6 +13,7 @@ all is flagged ``\\Seen`` and counted as a failure (it stays on the server).
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from datetime import datetime
 
@@ -58,7 +59,13 @@ def run(
     batch_size = max(1, int(app.config.get("IMAP_BATCH_SIZE", 20)))
     limit = max(1, int(app.config.get("IMAP_MAX_PER_RUN", 500)))
     timeout = float(app.config.get("IMAP_TIMEOUT", 30))
-    opened = mailbox or (lambda t, s: Mailbox(t, timeout=s))
+    ca_file = str(app.config.get("IMAP_CA_FILE") or "")
+    try:
+        tls = ssl.create_default_context(cafile=ca_file or None)
+    except (OSError, ssl.SSLError) as exc:
+        summary.failures.append(f"IMAP_CA_FILE {ca_file}: cannot be read ({exc})")
+        return summary
+    opened = mailbox or (lambda t, s: Mailbox(t, timeout=s, ssl_context=tls))
 
     def store(raw: bytes) -> Ingested | str:
         try:

@@ -50,9 +50,13 @@ def _children(pid: int) -> list[int]:
 
 
 class Dovecot:
-    def __init__(self, binary: str) -> None:
+    def __init__(self, binary: str, *, tls: tuple[Path, Path] | None = None) -> None:
+        """``tls``: (certificate, key) PEM files; then port ``tls_port`` is IMAPS and
+        ``port`` offers STARTTLS (plain login is refused there before it)."""
         self.binary = binary
+        self.tls = tls
         self.port = free_port()
+        self.tls_port = free_port() if tls else 0
         self.root = Path(tempfile.mkdtemp(prefix="casemgr-dovecot-"))
         self.root.chmod(0o755)  # dovecot's own users walk through it
         self.process: subprocess.Popen | None = None
@@ -78,14 +82,17 @@ class Dovecot:
         (self.root / "passwd").write_text(
             f"{USER}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{mail}/{USER}\n"
         )
+        if self.tls:
+            ssl = f"ssl = required\nssl_cert = <{self.tls[0]}\nssl_key = <{self.tls[1]}"
+        else:
+            ssl = "ssl = no\ndisable_plaintext_auth = no"
         (self.root / "dovecot.conf").write_text(
             f"""base_dir = {self.root}/run
 state_dir = {self.root}/run
 instance_name = casemgr-test-{self.port}
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+{ssl}
 auth_mechanisms = plain login
 default_login_user = {login_user}
 default_internal_user = {internal_user}
@@ -107,7 +114,8 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.tls_port}
   }}
   chroot =
 }}
@@ -169,7 +177,15 @@ service anvil {{
         return path.read_text(errors="replace") if path.exists() else ""
 
     def client(self) -> imaplib.IMAP4:
-        connection = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        if self.tls:
+            import ssl
+
+            context = ssl.create_default_context(cafile=str(self.tls[0]))
+            connection: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+                "127.0.0.1", self.tls_port, ssl_context=context, timeout=10
+            )
+        else:
+            connection = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
         connection.login(USER, PASSWORD)
         connection.select("INBOX")
         return connection

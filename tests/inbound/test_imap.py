@@ -17,6 +17,7 @@ from casemgr.jobs import mail as mail_job
 from tests.conftest import NOW
 from tests.inbound.conftest import corpus
 from tests.inbound.dovecot import PASSWORD, Dovecot, dovecot_binary, free_port
+from tests.outbox.conftest import certificate  # noqa: F401 - a fixture
 
 REPLIES = ("outlook_reply", "gmail_reply", "thunderbird_reply", "out_of_office", "dsn_bounce")
 
@@ -183,3 +184,39 @@ def test_bad_imap_urls_say_why_without_the_password(app, url, message):
     summary = run(app, url)
     (failure,) = summary.failures
     assert message in failure and ":p@" not in failure
+
+
+# ------------------------------------------------------------------ TLS
+
+
+@pytest.fixture
+def tls_server(dovecot_path, certificate):  # noqa: F811 - imported above
+    running = Dovecot(dovecot_path, tls=(certificate.cert, certificate.key)).start()
+    yield running
+    running.cleanup()
+
+
+def test_imaps_with_the_certificate_verified(app, tls_server, letter, certificate):  # noqa: F811
+    tls_server.deliver(corpus("gmail_reply", letter))
+    url = f"imaps://casemgr:{PASSWORD}@127.0.0.1:{tls_server.tls_port}/INBOX"
+
+    summary = run(app, url, config={"IMAP_CA_FILE": str(certificate.cert)})
+    assert summary.failures == [] and summary.counts["stored"] == 1
+
+    untrusted = run(app, url, config={"IMAP_CA_FILE": ""})  # the system's CAs
+    (failure,) = untrusted.failures
+    assert "CERTIFICATE_VERIFY_FAILED" in failure
+
+
+def test_starttls(app, tls_server, letter, certificate):  # noqa: F811
+    tls_server.deliver(corpus("outlook_reply", letter))
+    url = f"imap://casemgr:{PASSWORD}@127.0.0.1:{tls_server.port}/INBOX"  # STARTTLS by default
+
+    summary = run(app, url, config={"IMAP_CA_FILE": str(certificate.cert)})
+    assert summary.failures == [] and summary.counts["stored"] == 1 and tls_server.seen() == (1, 1)
+
+
+def test_an_unreadable_ca_file_is_said(app):
+    summary = run(app, "imaps://u:p@127.0.0.1/INBOX", config={"IMAP_CA_FILE": "/nonexistent.pem"})
+    (failure,) = summary.failures
+    assert "IMAP_CA_FILE /nonexistent.pem: cannot be read" in failure
