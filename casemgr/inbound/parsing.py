@@ -207,7 +207,7 @@ def _date(value: str) -> datetime | None:
 def _is_delivery_report(message: Message) -> bool:
     return (
         message.get_content_type() == "multipart/report"
-        and (message.get_param("report-type") or "").__str__().lower() == "delivery-status"
+        and str(message.get_param("report-type") or "").lower() == "delivery-status"
     )
 
 

@@ -259,3 +259,20 @@ def test_attachment_bytes_never_reach_the_database(app, letter):
     for secret in secrets:
         for form in forms_of(secret):
             assert form not in dump
+
+
+def test_a_multipart_without_boundary_is_read_as_text():
+    parsed = parse(b"Subject: x\nContent-Type: multipart/mixed\n\nno boundary here\n")
+    assert parsed.text == "no boundary here" and parsed.attachments == []
+
+
+def test_random_bytes_are_no_message():
+    with pytest.raises(Unreadable):
+        parse(os.urandom(5000).replace(b":", b"") + b"\n")
+
+
+def test_bad_bytes_and_control_characters_in_a_body_are_cleaned():
+    raw = b'Subject: =?utf-8?q?caf=C3=A9?=\nContent-Type: text/plain; charset="utf-8"\n\n'
+    parsed = parse(raw + b"\xe9t\xe9 \x00\x07bell\tand tab\r\n")
+    assert parsed.subject == "café"
+    assert parsed.text == "\ufffdt\ufffd bell\tand tab"
