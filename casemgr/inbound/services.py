@@ -98,6 +98,7 @@ class Ingested:
 def ingest(session: Session, raw: bytes, *, now: datetime, settings: InboundSettings) -> Ingested:
     """Store ``raw`` once and act on it; raises ``parsing.Unreadable``."""
     parsed = parse(raw, text_limit=settings.text_limit)
+    _withhold_reporter(session, parsed)
     mail_id = _insert(session, parsed, now=now)
     if mail_id is None:
         existing = session.scalar(
@@ -122,6 +123,26 @@ def ingest(session: Session, raw: bytes, *, now: datetime, settings: InboundSett
     result.kind, result.state = mail.kind, mail.state
     session.flush()
     return result
+
+
+REPORTER = "a reporter"
+
+
+def _withhold_reporter(session: Session, parsed: ParsedMail) -> None:
+    """Mail about a reporter's feedback e-mail (their reply, or its bounce) names the
+    reporter, whose address is kept only encrypted: it is not stored. A reply keeps
+    its text (their own words); a bounce keeps none of it (it quotes the address)."""
+    answered = parsed.bounced_ids + parsed.answers if parsed.kind == BOUNCE else parsed.answers
+    rows = matching.outbox_rows(session, answered)
+    if not rows or rows[0].submission_id is None:
+        return
+    parsed.from_address, parsed.from_name = "", REPORTER
+    if parsed.kind == BOUNCE:
+        parsed.text = (
+            "(A bounce of a reporter's feedback e-mail: not kept, it names their address.)"
+        )
+        parsed.diagnostic = ""
+        parsed.subject = "Undelivered feedback e-mail"
 
 
 def _insert(session: Session, parsed: ParsedMail, *, now: datetime) -> int | None:

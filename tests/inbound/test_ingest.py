@@ -18,6 +18,7 @@ from casemgr.inbound.models import InboundMail, InboundMailCase
 from casemgr.inbound.parsing import Unreadable, parse
 from casemgr.notifications.models import Notification
 from casemgr.outbox.models import FAILED
+from tests.conftest import NOW
 from tests.inbound.conftest import corpus, secrets_in, store
 
 REPLIES = {
@@ -276,3 +277,50 @@ def test_bad_bytes_and_control_characters_in_a_body_are_cleaned():
     parsed = parse(raw + b"\xe9t\xe9 \x00\x07bell\tand tab\r\n")
     assert parsed.subject == "café"
     assert parsed.text == "\ufffdt\ufffd bell\tand tab"
+
+
+# ------------------------------------------------------------ reporters
+
+
+@pytest.fixture
+def feedback(app, letter):
+    """A reporter's feedback e-mail, sent."""
+    from casemgr.outbox.models import SENT, OutboxMessage
+
+    case = letter.cases[0]
+    row = OutboxMessage(
+        kind="feedback",
+        submission_id=case.submission_id,
+        recipient=None,
+        status=SENT,
+        message_id="<feedback.1@hotline.example.org>",
+        next_attempt_at=NOW,
+        created_at=NOW,
+        sent_at=NOW,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def test_a_reporters_reply_does_not_keep_their_address(app, feedback):
+    raw = (
+        b"From: Reporter Name <reporter@private.example>\nMessage-ID: <r1@private.example>\n"
+        b"In-Reply-To: <feedback.1@hotline.example.org>\nSubject: Re: your report\n\nThanks!\n"
+    )
+    mail = db.session.get(InboundMail, store(app, raw).mail_id)
+    assert (mail.from_address, mail.from_name, mail.state) == ("", "a reporter", "unmatched")
+    assert mail.text == "Thanks!"
+    assert b"reporter@private.example" not in database_dump()
+
+
+def test_a_bounce_of_a_feedback_email_fails_it_without_the_address(app, letter, feedback):
+    raw = corpus("dsn_bounce", letter, MESSAGE_ID=feedback.message_id).replace(
+        b"abuse0@provider0.example", b"reporter@private.example"
+    )
+    result = store(app, raw)
+
+    assert result.failed_outbox_id == feedback.id
+    db.session.expire_all()
+    assert feedback.status == FAILED
+    assert b"reporter@private.example" not in database_dump()
