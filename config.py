@@ -84,6 +84,14 @@ class Config:
     # "imaps://user:password@mail.example.org/INBOX". Empty: the job does nothing.
     IMAP_URL = ""
     IMAP_TIMEOUT = 30  # seconds for each exchange with the server
+    IMAP_CA_FILE = (
+        ""  # PEM file of the CAs to trust for the server's certificate; empty: the system's
+    )
+    # Messages fetched from the server at a time, and at most per run of the job.
+    IMAP_BATCH_SIZE = 20
+    IMAP_MAX_PER_RUN = 500
+    # Characters of a reply's text kept (plain text, or HTML made text); the rest is cut.
+    INBOUND_TEXT_LIMIT = 64 * 1024
     # The removal check: HEAD requests to the URLs of cases waiting for removal.
     # Off by default: read docs/removal-check.md and clear it with your police first.
     URL_CHECKS_ENABLED = False
@@ -117,6 +125,7 @@ class Config:
         "reminders": {"minutes": 30},
         "outbox": {"minutes": 1},
         "notifications": {"minutes": 5},
+        "mail": {"minutes": 5},
         "monthly_report": {"hours": 6},
         # The privacy rule: reporters' contact details go CONTACT_RETENTION_DAYS
         # after their cases closed, without anyone having to remember a cron job.

@@ -142,6 +142,7 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.auth import bp as auth_bp
     from casemgr.cases import bp as cases_bp
     from casemgr.directory import bp as directory_bp
+    from casemgr.inbound import bp as inbound_bp
     from casemgr.notices import bp as notices_bp
     from casemgr.notifications import bp as notifications_bp
     from casemgr.ops import bp as ops_bp
@@ -167,6 +168,7 @@ def _register_blueprints(app: Flask) -> None:
         "casemgr.alerts.views",
         "casemgr.outbox.views",
         "casemgr.notifications.views",
+        "casemgr.inbound.views",
     ):
         __import__(module)
     # Each feature serves its API resources on the API blueprint; the document
@@ -194,6 +196,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(alerts_bp)
     app.register_blueprint(outbox_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(inbound_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
@@ -215,6 +218,7 @@ def _register_cli(app: Flask) -> None:
     from casemgr.auth.cli import keys_cli, users_cli
     from casemgr.demo import demo_command
     from casemgr.directory.cli import directory_cli
+    from casemgr.inbound.cli import mail_cli
     from casemgr.jobs.cli import jobs_cli
     from casemgr.jobs.scheduler import scheduler_command
     from casemgr.notices.cli import notices_cli
@@ -229,3 +233,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(stats_cli)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(notices_cli)
+    app.cli.add_command(mail_cli)

@@ -7,6 +7,7 @@ from casemgr.auth.models import ApiToken, LoginThrottle, RecoveryCode, User
 from casemgr.cases.models import Case, CaseEvent, CaseNote, ReferenceCounter, Submission
 from casemgr.checks.models import UrlCheck
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
+from casemgr.inbound.models import InboundMail, InboundMailCase
 from casemgr.notices.models import Notice, NoticeCase
 from casemgr.notifications.models import Notification
 from casemgr.outbox.models import OutboxMessage
@@ -20,6 +21,8 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseNote",
+    "InboundMail",
+    "InboundMailCase",
     "LoginThrottle",
     "MonthlyReport",
     "Notice",

@@ -118,6 +118,12 @@ PERMISSIONS: dict[str, str] = {
     "GET /notifications/": "staff",
     "POST /notifications/<int:notification_id>/read": "staff",
     "POST /notifications/read-all": "staff",
+    # mail that came in: the supervisors' unmatched list, a reply from its case
+    "GET /mail/unmatched": "supervisor",
+    "GET /mail/<int:mail_id>": "supervisor",
+    "POST /mail/<int:mail_id>/attach": "supervisor",
+    "POST /mail/<int:mail_id>/discard": "supervisor",
+    "GET /cases/<int:case_id>/replies/<int:mail_id>": "staff",
     # statistics
     "GET /stats/": "supervisor",
     "GET /stats/figures.csv": "supervisor",
@@ -200,6 +206,7 @@ def _concrete(rule: str, make) -> str:
         "<int:notification_id>": lambda: "1",
         # A link that does not work: the page answers 404 to everyone alike.
         "<token>": lambda: "A" * 43,
+        "<int:mail_id>": lambda: "1",
         "<month>": lambda: "2026-10",  # a stored monthly report; none is: 404
         "<path:filename>": lambda: "css/app.css",
     }

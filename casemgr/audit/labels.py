@@ -50,6 +50,8 @@ ACTIONS: Mapping[str, LazyString] = {
     "notices.export": _l("Letters exported"),
     "outbox.retry": _l("E-mail retried"),
     "outbox.confirm": _l("E-mail confirmed delivered"),
+    "inbound_mail.attach": _l("Unmatched mail attached to a case"),
+    "inbound_mail.discard": _l("Unmatched mail discarded"),
     "outbox.cancel": _l("E-mail stopped"),
     "alert.resolve": _l("Alert resolved"),
     "stats.export_figures": _l("Figures exported"),
@@ -69,6 +71,7 @@ TARGET_TYPES: Mapping[str, LazyString] = {
     "directory": _l("Directory"),
     "notice": _l("Letter"),
     "outbox_message": _l("E-mail"),
+    "inbound_mail": _l("Mail received"),
     "alert": _l("Alert"),
     "monthly_report": _l("Monthly report"),
 }

@@ -58,6 +58,8 @@ ACTION: Mapping[str, LazyString] = {
     "provider_response": _l("Provider answered"),
     # The removal check found something new (casemgr/checks/services.py).
     "removal_check": _l("Removal check"),
+    # A provider's e-mail threaded into the case (casemgr/inbound).
+    "provider_reply": _l("Reply from the provider"),
     # A note in the history (casemgr/cases/notes.py): not an event, not an action.
     "note": _l("Note"),
 }
@@ -147,6 +149,21 @@ NOTIFICATION_KIND: Mapping[str, LazyString] = {
     "overdue": _l("Overdue"),
     "escalation": _l("Escalation"),
     "delivery_failed": _l("E-mail failed"),
+    "provider_reply": _l("Reply from a provider"),
+}
+
+# Mail that came in (casemgr/inbound).
+MAIL_KIND: Mapping[str, LazyString] = {
+    "reply": _l("Reply"),
+    "auto_reply": _l("Automatic reply"),
+    "bounce": _l("Bounce"),
+}
+
+MAIL_STATE: Mapping[str, LazyString] = {
+    "matched": _l("Matched to its letter"),
+    "unmatched": _l("Unmatched"),
+    "attached": _l("Attached to a case"),
+    "discarded": _l("Discarded"),
 }
 
 # Lower case: the outbox says them within sentences ("this one is sent").
@@ -206,6 +223,8 @@ KINDS: Mapping[str, Mapping[str, LazyString]] = {
     "letter_kind": LETTER_KIND,
     "alert_kind": ALERT_KIND,
     "notification_kind": NOTIFICATION_KIND,
+    "mail_kind": MAIL_KIND,
+    "mail_state": MAIL_STATE,
     "outbox_status": OUTBOX_STATUS,
     "removal_source": REMOVAL_SOURCE,
     "attention": ATTENTION,

@@ -19,6 +19,7 @@ from casemgr import context
 from casemgr.clock import parse_iso
 from casemgr.extensions import db
 from casemgr.jobs import (
+    mail,
     monthly_report,
     notices,
     notifications,
@@ -42,6 +43,7 @@ JOBS: dict[str, Callable[[Session, datetime, Flask], JobSummary | Mapping[str, o
     "notifications": notifications.run,
     "monthly_report": monthly_report.run,
     "url_checks": url_checks.run,
+    "mail": mail.run,
 }
 
 # Jobs that run only when a setting turns them on: the scheduler leaves them

@@ -17,7 +17,7 @@ from casemgr.cases.models import Case
 from casemgr.database import Base, UTCDateTime
 from casemgr.notices.models import Notice
 
-KINDS = ("assigned", "overdue", "escalation", "delivery_failed")
+KINDS = ("assigned", "overdue", "escalation", "delivery_failed", "provider_reply")
 
 
 class Notification(Base):

@@ -119,6 +119,18 @@ def give_up(
     return row.status
 
 
+def record_bounce(session: Session, row: OutboxMessage, detail: str, *, now: datetime) -> bool:
+    """A delivery status notification says ``row`` was not delivered after all:
+    ``failed``, with the supervisors' alert and the assignees' notification of
+    every failure. True if it was marked; False when the row is not one that
+    had been handed over (queued again, being sent, cancelled, or failed already)."""
+    if row.status not in (SENT, UNKNOWN):
+        return False
+    _fail(session, row, detail, now=now)
+    session.flush()
+    return True
+
+
 def purge_recipient(row: OutboxMessage, now: datetime) -> None:
     """Erase the copy of a reporter's address once the message is sent or given up."""
     if row.sealed_recipient is not None:
