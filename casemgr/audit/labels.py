@@ -47,6 +47,7 @@ ACTIONS: Mapping[str, LazyString] = {
     "directory.import": _l("Directory imported"),
     "directory.export": _l("Directory exported"),
     "notice.delivered": _l("Letter delivered by hand"),
+    "notice.response": _l("Provider answered a letter"),
     "notices.export": _l("Letters exported"),
     "outbox.retry": _l("E-mail retried"),
     "outbox.confirm": _l("E-mail confirmed delivered"),

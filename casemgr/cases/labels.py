@@ -142,6 +142,7 @@ ALERT_KIND: Mapping[str, LazyString] = {
     "invalid_email": _l("Unusable e-mail address"),
     "delivery_failed": _l("E-mail failed"),
     "delivery_unknown": _l("E-mail outcome unknown"),
+    "provider_declined": _l("Provider declined a notice"),
 }
 
 NOTIFICATION_KIND: Mapping[str, LazyString] = {
@@ -150,6 +151,7 @@ NOTIFICATION_KIND: Mapping[str, LazyString] = {
     "escalation": _l("Escalation"),
     "delivery_failed": _l("E-mail failed"),
     "provider_reply": _l("Reply from a provider"),
+    "provider_response": _l("A provider answered a letter"),
 }
 
 # Mail that came in (casemgr/inbound).

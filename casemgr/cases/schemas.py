@@ -37,6 +37,7 @@ from casemgr.cases.states import Attention, RemovalSource, Resolution, Status
 from casemgr.checks.api import REMOVAL_CHECKS_SCHEMA, checks_for_cases
 from casemgr.directory.models import Organisation
 from casemgr.domain import Actor, OrgKind
+from casemgr.inbound.api import REPLY_SCHEMA, replies_for_cases
 from casemgr.notices.queries import notices_for_case
 from casemgr.paging import Page
 from casemgr.responses.models import ANSWERS
@@ -180,6 +181,7 @@ def case_detail(
         "removal_reported_by": case.removal_reported_by,
         "attention": case.attention,
         "provider_responses": responses_for_cases(object_session(case), [case.id])[case.id],
+        "provider_replies": replies_for_cases(object_session(case), [case.id])[case.id],
         "removal_checks": checks_for_cases(object_session(case), [case.id])[case.id],
     }
 
@@ -268,6 +270,13 @@ CASE_SCHEMAS: dict[str, Json] = {
                 "items": ref("ProviderResponse"),
                 "description": "What the provider answered on the letters' response pages, "
                 "oldest first",
+            },
+            "provider_replies": {
+                "type": "array",
+                "items": REPLY_SCHEMA,
+                "description": "E-mail from the provider about this case (replies to our "
+                "letters, auto-replies), oldest first: text only; attachments are never "
+                "stored, only described",
             },
             "removal_checks": REMOVAL_CHECKS_SCHEMA,
         },
