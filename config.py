@@ -84,9 +84,8 @@ class Config:
     # "imaps://user:password@mail.example.org/INBOX". Empty: the job does nothing.
     IMAP_URL = ""
     IMAP_TIMEOUT = 30  # seconds for each exchange with the server
-    IMAP_CA_FILE = (
-        ""  # PEM file of the CAs to trust for the server's certificate; empty: the system's
-    )
+    # PEM file of the CAs to trust for the IMAP server's certificate; empty: the system's.
+    IMAP_CA_FILE = ""
     # Messages fetched from the server at a time, and at most per run of the job.
     IMAP_BATCH_SIZE = 20
     IMAP_MAX_PER_RUN = 500
