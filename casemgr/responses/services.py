@@ -169,15 +169,11 @@ def record_answers(
             details={
                 "reference": letter.notice.reference,
                 "organisation": name,
-                "answers": {c.id: r.answer for c, r in zip(_cases(kept, by_id), kept, strict=True)},
+                "answers": {str(r.case_id): r.answer for r in kept},
             },
         )
     session.flush()
     return Recorded(kept, **counts)
-
-
-def _cases(responses: Sequence[ProviderResponse], by_id: dict[int, Case]) -> list[Case]:
-    return [by_id[r.case_id] for r in responses]
 
 
 def _act(
