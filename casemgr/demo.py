@@ -32,6 +32,15 @@ from casemgr.domain import SYSTEM_ACTOR, Actor, Role
 from casemgr.localtime import describe
 from casemgr.notices.letters import send_notice_letter
 from casemgr.notices.wording import NoticeSettings
+from casemgr.responses.links import LinkSettings
+from casemgr.responses.models import ResponseLink
+from casemgr.responses.services import (
+    NEED_INFORMATION,
+    REMOVED,
+    Answer,
+    open_letter,
+    record_answers,
+)
 from casemgr.settings import Timings
 
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - printed for the newcomer on purpose
@@ -255,8 +264,34 @@ def load_demo(
             now=now - timedelta(hours=1),
             timings=timings,
         )
+    if notice_settings is not None and notice_settings.links is not None:
+        _provider_answers(
+            session, notice_settings.links, now=now - timedelta(hours=1), timings=timings
+        )
     session.flush()
     return DemoResult(True, len(staff), sum(len(v) for v in orgs.values()), created)
+
+
+def _provider_answers(
+    session: Session, links: LinkSettings, *, now: datetime, timings: Timings
+) -> None:
+    """Answers on two letters' response pages: a removal for an analyst to verify
+    (the queue's "Removal reported" view), and a provider's question."""
+    session.flush()
+    kept = session.scalars(select(ResponseLink).order_by(ResponseLink.notice_id.desc()).limit(2))
+    for link, given in zip(kept.all(), (REMOVED, NEED_INFORMATION), strict=False):
+        letter = open_letter(session, links.token(link.nonce), now=now)
+        waiting = [c for c in letter.cases if c.status == "notice_sent"] if letter else []
+        if not waiting:
+            continue
+        message = "Which page exactly? We see no such file." if given == NEED_INFORMATION else None
+        record_answers(
+            session,
+            letter,
+            [Answer(case_id=waiting[0].id, answer=given, message=message)],
+            now=now,
+            timings=timings,
+        )
 
 
 def _illegal(rng: random.Random, country: str = "KH") -> dict:
