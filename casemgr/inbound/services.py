@@ -19,7 +19,7 @@ Services flush; the caller commits.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -130,13 +130,23 @@ REPORTER = "a reporter"
 
 def _withhold_reporter(session: Session, parsed: ParsedMail) -> None:
     """Mail about a reporter's feedback e-mail (their reply, or its bounce) names the
-    reporter, whose address is kept only encrypted: it is not stored. A reply keeps
-    its text (their own words); a bounce keeps none of it (it quotes the address)."""
+    reporter, whose contact details are kept only encrypted, shown on demand and
+    purged: none of it is stored. Not the address, and not the text either (a
+    signature, a phone number), nor the attachments' names: only that it came."""
     answered = parsed.bounced_ids + parsed.answers if parsed.kind == BOUNCE else parsed.answers
     rows = matching.outbox_rows(session, answered)
     if not rows or rows[0].submission_id is None:
         return
     parsed.from_address, parsed.from_name = "", REPORTER
+    parsed.text_truncated = False
+    for index, attachment in enumerate(parsed.attachments):
+        parsed.attachments[index] = replace(attachment, name="(withheld)")
+    if parsed.kind != BOUNCE:
+        parsed.text = (
+            "(A reporter's reply to their feedback e-mail: its text is not kept, as it may "
+            "identify them. A reporter with more to tell can use the report form.)"
+        )
+        parsed.subject = "Reply to a feedback e-mail"
     if parsed.kind == BOUNCE:
         parsed.text = (
             "(A bounce of a reporter's feedback e-mail: not kept, it names their address.)"
