@@ -29,6 +29,8 @@ class NavItem:
     label: Label  # a callable for a label with a count in it
     endpoint: str
     role: Role
+    # Shown only while this says so (a list that is usually empty); None: always.
+    shown: Callable[[], bool] | None = None
 
     def text(self) -> str:
         return str(self.label() if callable(self.label) else self.label)
@@ -43,9 +45,12 @@ class NavLink:
 _items: dict[str, NavItem] = {}
 
 
-def register_nav_item(label: Label, endpoint: str, role: Role | str) -> None:
-    """Add (or replace) the menu item of ``endpoint``, shown from ``role`` up."""
-    _items[endpoint] = NavItem(label, endpoint, Role(role))
+def register_nav_item(
+    label: Label, endpoint: str, role: Role | str, *, shown: Callable[[], bool] | None = None
+) -> None:
+    """Add (or replace) the menu item of ``endpoint``, shown from ``role`` up
+    (and only while ``shown()`` is true, when given)."""
+    _items[endpoint] = NavItem(label, endpoint, Role(role), shown)
 
 
 def nav_links() -> list[NavLink]:
@@ -55,7 +60,9 @@ def nav_links() -> list[NavLink]:
     return [
         NavLink(item.text(), url_for(item.endpoint))
         for item in _items.values()
-        if item.endpoint in current_app.view_functions and current_user.has_role(item.role)
+        if item.endpoint in current_app.view_functions
+        and current_user.has_role(item.role)
+        and (item.shown is None or item.shown())
     ]
 
 

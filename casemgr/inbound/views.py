@@ -18,10 +18,13 @@ from casemgr.inbound.forms import AttachForm, DiscardForm
 from casemgr.inbound.models import InboundMail
 from casemgr.navigation import register_nav_item
 
+# In the menu only while mail waits: the bar has no room for another item that
+# is usually empty (the outbox page links to the list at all times).
 register_nav_item(
     lambda: gettext("Unmatched mail (%(num)d)", num=queries.unmatched_count(db.session)),
     "inbound.unmatched",
     Role.SUPERVISOR,
+    shown=lambda: queries.unmatched_count(db.session) > 0,
 )
 
 
