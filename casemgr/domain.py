@@ -28,6 +28,8 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
     SYSTEM = "system"  # the scheduled jobs; never a person
+    # A partner hotline's installation: API only, sees only what it sent.
+    PARTNER = "partner"
 
     @property
     def rank(self) -> int:
@@ -35,7 +37,8 @@ class Role(StrEnum):
 
 
 # Each staff role can do everything the roles below it can.
-_ROLE_RANK = {Role.ANALYST: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3, Role.SYSTEM: 0}
+_ROLE_RANK = {Role.ANALYST: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3, Role.SYSTEM: 0, Role.PARTNER: 0}
+_OUTSIDE = frozenset({Role.SYSTEM, Role.PARTNER})
 STAFF_ROLES: tuple[Role, ...] = (Role.ANALYST, Role.SUPERVISOR, Role.ADMIN)
 
 
@@ -60,7 +63,8 @@ class Actor:
     role: Role
 
     def has(self, role: Role) -> bool:
-        if role is Role.SYSTEM or self.role is Role.SYSTEM:
+        # The system and partners are outside the staff's ladder: each is only itself.
+        if role in _OUTSIDE or self.role in _OUTSIDE:
             return self.role is role
         return self.role.rank >= role.rank
 

@@ -40,6 +40,7 @@ class RemovalSource(StrEnum):
 
     PROVIDER = "provider"  # the provider, through the letter's response page
     CHECK = "check"  # the removal check (HEAD requests), where a hotline turned it on
+    PARTNER = "partner"  # the partner hotline a case was forwarded to, over the API
 
 
 class Attention(StrEnum):
@@ -47,6 +48,9 @@ class Attention(StrEnum):
 
     NOT_HOSTED = "not_hosted"  # the provider says it does not host the URL
     CANNOT_REMOVE = "cannot_remove"  # the provider says it cannot remove it
+    # The partner hotline closed its case without a takedown (not illegal there,
+    # out of its remit): casemgr.partners records its resolution.
+    PARTNER_CLOSED = "partner_closed"
 
 
 class Action(StrEnum):

@@ -1,12 +1,11 @@
 """The case workflow: which action moves a case from which state to which, who
 may take it, what it needs and what it writes.
 
-This module is the only place that knows which action moves a case from which
-state to which. It is pure Python (no Flask, no SQLAlchemy) so that the whole
-table can be tested without a database. The service layer asks it for a
-``Transition`` (the new state, and what to write on the case: data, clocks
-and deadlines) and then records it; templates and the API only ever show what
-``allowed_actions`` returns.
+The only place that knows which action moves a case from which state to
+which; pure Python (no Flask, no SQLAlchemy), tested without a database. The
+service layer asks it for a ``Transition`` (the new state, and what to write:
+data, clocks, deadlines) and records it; templates and the API only ever show
+what ``allowed_actions`` returns.
 
 What it is told (the case's facts, a ``Resolver`` for the records an action
 names, the durations) is in :mod:`casemgr.cases.facts`; the names of states,
@@ -17,7 +16,7 @@ marked ``N_``; screens translate them (casemgr/cases/labels.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -85,6 +84,10 @@ def _no_hold(case: CaseFacts) -> bool:
 def _has_hold(case: CaseFacts) -> bool:
     return case.police_hold
 
+
+# When the material went, and who said so.
+_REMOVED_AT = FieldSpec("removed_at", "datetime", label=N_("Removed at"))
+_SOURCE = FieldSpec("source", "choice", label=N_("Reported by"), choices=choices_of(RemovalSource))
 
 RULES: dict[Action, ActionRule] = {
     rule.action: rule
@@ -208,7 +211,7 @@ RULES: dict[Action, ActionRule] = {
             Action.CONFIRM_TAKEDOWN,
             frozenset({Status.NOTICE_SENT, Status.FORWARDED, Status.WITH_POLICE}),
             Role.ANALYST,
-            (FieldSpec("removed_at", "datetime", label=N_("Removed at")),),
+            (_REMOVED_AT,),
             label=N_("Confirm takedown"),
         ),
         ActionRule(
@@ -224,36 +227,32 @@ RULES: dict[Action, ActionRule] = {
             Role.SYSTEM,
             label=N_("Notice sent (scheduled run)"),
         ),
-        # What comes back from outside: a provider's answer on the letter's
-        # response page, or the removal check. The system records it; an
-        # analyst verifies a reported removal with confirm_takedown.
+        # From outside (a provider's answer, the removal check, a partner), taken
+        # by the system; an analyst verifies a reported removal (confirm_takedown).
         ActionRule(
             Action.REPORT_REMOVAL,
             AWAITING_REMOVAL,
             Role.SYSTEM,
-            (
-                FieldSpec("removed_at", "datetime", label=N_("Removed at")),
-                FieldSpec(
-                    "source", "choice", label=N_("Reported by"), choices=choices_of(RemovalSource)
-                ),
-            ),
+            (_REMOVED_AT, _SOURCE),
             label=N_("Removal reported, to verify"),
         ),
         ActionRule(
             Action.ACCEPT_REPORTED_REMOVAL,
             AWAITING_REMOVAL,
             Role.SYSTEM,
-            (FieldSpec("removed_at", "datetime", label=N_("Removed at")),),
+            (_REMOVED_AT, replace(_SOURCE, required=False)),  # the provider when not said
             label=N_("Takedown confirmed by the provider"),
             description=N_("The provider is trusted: its word closes the case."),
         ),
         ActionRule(
             Action.DECLINE_NOTICE,
-            frozenset({Status.NOTICE_SENT}),
+            frozenset({Status.NOTICE_SENT, Status.FORWARDED}),
             Role.SYSTEM,
             (FieldSpec("answer", "choice", label=N_("Answer"), choices=choices_of(Attention)),),
             label=N_("Provider declined the notice"),
-            description=N_("Not hosted there, or cannot be removed: route the case again."),
+            description=N_(
+                "Not hosted there, cannot be removed, or the partner closed it: route again."
+            ),
         ),
     )
 }
@@ -456,7 +455,8 @@ def _outcome(
             changes["due_at"] = now + timings.removal_verify
         case Action.ACCEPT_REPORTED_REMOVAL:
             to, resolution = Status.CLOSED, Resolution.TAKEDOWN_CONFIRMED
-            removed_at, source = values["removed_at"], RemovalSource.PROVIDER.value
+            removed_at = values["removed_at"]
+            source = values.get("source") or RemovalSource.PROVIDER.value
             changes = {"removed_at": removed_at, "removal_reported_at": removed_at}
             changes["removal_reported_by"] = source
         case Action.DECLINE_NOTICE:

@@ -97,7 +97,7 @@ ALLOWED_FROM = {
         ("with_police", False),
         ("with_police", True),
     },
-    "decline_notice": {("notice_sent", False)},
+    "decline_notice": {("notice_sent", False), ("forwarded", False)},
 }
 ROLE_NEEDED = {
     "release_hold": Role.SUPERVISOR,
