@@ -31,19 +31,25 @@ def user(
     name: str | None = None,
     active: bool = True,
     two_factor: bool | None = None,
+    hotline: Organisation | None = None,
 ) -> User:
     """A member of staff with PASSWORD; with a second factor (a TOTP secret of its
     own; ``totp_code(user)`` gives the code) where the role needs one, unless
-    ``two_factor`` says otherwise."""
+    ``two_factor`` says otherwise. A ``partner`` account belongs to
+    ``hotline`` (default: a new partner hotline) and has no password."""
     number = next(_sequence)
+    partner = role == "partner"
+    if partner and hotline is None:
+        hotline = organisation("hotline", email="hotline@partner.example.org")
     created = accounts.create_user(
         db.session,
         accounts.AccountInput(
             email=f"{role}{number}@staff.example.org",
             name=name or f"{role.title()} {number}",
             role=role,
-            password=PASSWORD,
+            password=None if partner else PASSWORD,
             active=active,
+            organisation_id=hotline.id if hotline is not None else None,
         ),
         now=context.now(),
         actor=SYSTEM_ACTOR,

@@ -5,7 +5,10 @@ fails too.
 
 Callers: ``anonymous`` (no session, no token), then ``analyst``,
 ``supervisor`` and ``admin``: signed in (with their second factor) for pages,
-with a bearer token of their own (and no session) for the API.
+with a bearer token of their own (and no session) for the API; last
+``partner``, a partner hotline's account: for pages it tries to sign in, is
+refused and so stays anonymous; for the API it has a token of its own, and
+every operation refuses it (403) but the three of ``api-partner``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from casemgr.domain import SYSTEM_ACTOR
 from casemgr.extensions import db
 from tests.conftest import login
 
-CALLERS = ("anonymous", "analyst", "supervisor", "admin")
+CALLERS = ("anonymous", "analyst", "supervisor", "admin", "partner")
 
 # Outcomes. ALLOWED: the view ran (any answer but a refusal: 2xx, a redirect
 # that is not to the sign-in, 404/405/409/422 for the empty request the
@@ -26,17 +29,25 @@ CALLERS = ("anonymous", "analyst", "supervisor", "admin")
 # back here (?next=). 401 and 403: refused.
 ALLOWED, LOGIN = "allowed", "login"
 
+_ = ALLOWED
+# Columns:       anonymous analyst  supervisor admin  partner
 ACCESS: dict[str, dict[str, str | int]] = {
-    # Anyone, signed in or not (the public pages, the sign-in steps, /healthz).
-    "public": dict.fromkeys(CALLERS, ALLOWED),
-    # Any signed-in member of staff.
-    "staff": {"anonymous": LOGIN, "analyst": ALLOWED, "supervisor": ALLOWED, "admin": ALLOWED},
-    "supervisor": {"anonymous": LOGIN, "analyst": 403, "supervisor": ALLOWED, "admin": ALLOWED},
-    "admin": {"anonymous": LOGIN, "analyst": 403, "supervisor": 403, "admin": ALLOWED},
-    # The API: a bearer token, never the session.
-    "api-public": dict.fromkeys(CALLERS, ALLOWED),
-    "api-staff": {"anonymous": 401, "analyst": ALLOWED, "supervisor": ALLOWED, "admin": ALLOWED},
-    "api-supervisor": {"anonymous": 401, "analyst": 403, "supervisor": ALLOWED, "admin": ALLOWED},
+    name: dict(zip(CALLERS, answers, strict=True))
+    for name, answers in {
+        # Anyone, signed in or not (the public pages, the sign-in steps, /healthz).
+        "public": (_, _, _, _, _),
+        # Signed-in staff; a partner never has a session (signing in is refused).
+        "staff": (LOGIN, _, _, _, LOGIN),
+        "supervisor": (LOGIN, 403, _, _, LOGIN),
+        "admin": (LOGIN, 403, 403, _, LOGIN),
+        # The API: a bearer token, never the session. A partner is refused by
+        # default; "api-partner" are the operations that let it in (and show it
+        # only what it sent: 404 for anything else, which counts as allowed here).
+        "api-public": (_, _, _, _, _),
+        "api-staff": (401, _, _, _, 403),
+        "api-supervisor": (401, 403, _, _, 403),
+        "api-partner": (401, _, _, _, _),
+    }.items()
 }
 
 PERMISSIONS: dict[str, str] = {
@@ -134,9 +145,10 @@ PERMISSIONS: dict[str, str] = {
     "GET /stats/reports/<month>.pdf": "supervisor",
     # API v1
     "GET /api/v1/openapi.json": "api-public",
-    "POST /api/v1/reports": "api-staff",
+    "POST /api/v1/reports": "api-partner",
+    "GET /api/v1/submissions/<reference>": "api-partner",
     "GET /api/v1/cases": "api-staff",
-    "GET /api/v1/cases/<int:case_id>": "api-staff",
+    "GET /api/v1/cases/<int:case_id>": "api-partner",
     "POST /api/v1/cases/<int:case_id>/actions/<action>": "api-staff",
     "POST /api/v1/cases/<int:case_id>/notes": "api-staff",
     "POST /api/v1/cases/actions/<action>": "api-staff",
@@ -183,11 +195,19 @@ def test_route(app, make, route):
                 token = issue_token(db.session, users[caller], now=context.now())
                 db.session.commit()
                 headers["Authorization"] = f"Bearer {token}"
+            elif caller == "partner":
+                _refused_sign_in(client, users[caller])
             else:
                 login(client, users[caller])
         response = client.open(path, method=method, headers=headers, data={})
         response.close()
         _check(route, caller, expected[caller], response)
+
+
+def _refused_sign_in(client, partner) -> None:
+    """A partner account tries the sign-in form: refused, it stays anonymous."""
+    response = client.post("/login", data={"email": partner.email, "password": "x" * 12})
+    assert response.status_code != 302, "a partner account signed in on the web"
 
 
 def _concrete(rule: str, make) -> str:
@@ -208,6 +228,7 @@ def _concrete(rule: str, make) -> str:
         "<token>": lambda: "A" * 43,
         "<int:mail_id>": lambda: "1",
         "<month>": lambda: "2026-10",  # a stored monthly report; none is: 404
+        "<reference>": lambda: make.case("new").submission.reference,
         "<path:filename>": lambda: "css/app.css",
     }
     for variable, value in values.items():

@@ -40,19 +40,30 @@ def never_cache(response: Response) -> Response:
     return response
 
 
-def token_required(role: Role = Role.ANALYST) -> Callable[[View], View]:
+PARTNER_FORBIDDEN = "partner accounts may only send reports and read their status"
+
+
+def token_required(role: Role = Role.ANALYST, *, partner: bool = False) -> Callable[[View], View]:
     """The caller must send the API token of an active user with at least ``role``.
 
     Answers 401 (with ``WWW-Authenticate: Bearer``) when the token is missing,
     unknown or revoked or its user is inactive, and 403 when the user's role is
     too low. The user is then available as :func:`current_api_user`.
+
+    A partner hotline's account is outside the staff's roles and refused by
+    default (403, :data:`PARTNER_FORBIDDEN`): only a route that says
+    ``partner=True`` lets it in, and that route shows it only what it sent
+    (``casemgr/cases/partner_access.py``).
     """
 
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             user = _authenticate()
-            if not user.has_role(role):
+            if user.role == Role.PARTNER:
+                if not partner:
+                    raise ApiError(403, "forbidden", PARTNER_FORBIDDEN)
+            elif not user.has_role(role):
                 raise ApiError(403, "forbidden", f"this needs the {role} role")
             g.api_user = user
             return view(*args, **kwargs)

@@ -41,6 +41,16 @@ It holds URLs and metadata, never the material itself.
 `Authorization: Bearer <token>` (tokens: `flask --app wsgi users token EMAIL`).
 Session cookies never authenticate the API.
 
+**Partner accounts**: a partner hotline's installation calls the API with the
+token of an account of role `partner`, tied to its organisation in the
+directory. It may only send reports (`POST /reports`) and read their status:
+`GET /submissions/{reference}` and `GET /cases/{case_id}` of its own
+submissions, in the reduced views `PartnerSubmission` and `PartnerCase`
+(nothing of the reporter, the staff, the classification, the organisations,
+other cases, the history or notes). Another partner's submission or case, or
+one staff entered, is 404 as if it did not exist; every other operation is
+403 `forbidden` for it.
+
 **Errors** always come as `{"error": code, "message": text, ...}` with the
 HTTP status; `error` is stable, `message` is for people. 400 `invalid_json`:
 the body is not a JSON object; 415 `unsupported_media_type`: send
@@ -108,13 +118,17 @@ def document(*, max_urls: int, max_per_page: int, languages: Sequence[str]) -> J
             {"name": "statistics", "description": "The figures hotlines publish"},
             {"name": "notices", "description": "The letters sent, and their PDFs"},
         ],
-        "paths": {f"{PREFIX}{path}": item for path, item in paths.items()} | _fragment_paths(),
+        "paths": _partners_may_be_refused(
+            {f"{PREFIX}{path}": item for path, item in paths.items()} | _fragment_paths()
+        ),
         "components": {
             "securitySchemes": {
                 "bearerAuth": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "An API token of an active member of staff",
+                    "description": "An API token of an active member of staff (acting "
+                    "with the account's role), or of a partner hotline's account (role "
+                    "`partner`: its own reports only)",
                 }
             },
             "schemas": ERROR_SCHEMAS
@@ -126,6 +140,20 @@ def document(*, max_urls: int, max_per_page: int, languages: Sequence[str]) -> J
                 name: operations.error_response(name) for name in operations.ERROR_RESPONSES
             },
         },
+    }
+
+
+def _partners_may_be_refused(paths: Json) -> Json:
+    """``paths`` where every operation that needs a token may answer 403: a partner
+    account is refused by all but its own few (``casemgr.api.auth.token_required``)."""
+    return {
+        path: {
+            method: operation
+            if operation.get("security") == [] or "403" in operation["responses"]
+            else {**operation, "responses": operation["responses"] | operations.errors(403)}
+            for method, operation in item.items()
+        }
+        for path, item in paths.items()
     }
 
 

@@ -16,14 +16,18 @@ from datetime import datetime
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from casemgr.audit.services import record
 from casemgr.auth import passwords
 from casemgr.auth.models import RecoveryCode, User
 from casemgr.database import get_or_raise
-from casemgr.domain import STAFF_ROLES, Actor
+from casemgr.directory.models import Organisation
+from casemgr.domain import STAFF_ROLES, Actor, OrgKind, Role
 from casemgr.errors import ValidationFailed
+
+# The roles an account may have: the staff's, and a partner hotline's.
+ACCOUNT_ROLES: tuple[Role, ...] = (*STAFF_ROLES, Role.PARTNER)
 
 
 @dataclass
@@ -35,6 +39,8 @@ class AccountInput:
     active: bool = True
     # The language of the staff screens; None: the default language.
     language: str | None = None
+    # A partner account's hotline (an organisation of kind hotline); None for staff.
+    organisation_id: int | None = None
 
 
 def normalise_email(email: str) -> str:
@@ -57,17 +63,23 @@ def language_problem(language: str | None, languages: Collection[str]) -> str | 
 
 
 def _validate(
-    data: AccountInput, *, password_required: bool, languages: Collection[str]
+    session: Session, data: AccountInput, *, password_required: bool, languages: Collection[str]
 ) -> dict[str, list[str]]:
-    """Field errors of ``data``; the password against the policy (casemgr/auth/passwords.py)."""
+    """Field errors of ``data``; the password against the policy (casemgr/auth/passwords.py).
+    A partner account needs no password (it never signs in on the web)."""
     errors: dict[str, list[str]] = {}
     problem = language_problem(data.language, languages)
     if problem:
         errors["language"] = [problem]
-    if data.role not in {role.value for role in STAFF_ROLES}:
+    if data.role not in {role.value for role in ACCOUNT_ROLES}:
         errors["role"] = [
-            gettext("must be one of: %(codes)s", codes=", ".join(r.value for r in STAFF_ROLES))
+            gettext("must be one of: %(codes)s", codes=", ".join(r.value for r in ACCOUNT_ROLES))
         ]
+    problem = organisation_problem(session, data.role, data.organisation_id)
+    if problem:
+        errors["organisation"] = [problem]
+    if data.role == Role.PARTNER:
+        password_required = False
     if not data.name or not data.name.strip():
         errors["name"] = [gettext("is required")]
     elif len(data.name.strip()) > 120:
@@ -77,6 +89,38 @@ def _validate(
         if found:
             errors["password"] = found
     return errors
+
+
+def organisation_problem(session: Session, role: str, organisation_id: int | None) -> str | None:
+    """Why ``organisation_id`` cannot be the organisation of an account of ``role``:
+    a partner account needs a hotline of the directory, staff accounts have none."""
+    if role != Role.PARTNER:
+        if organisation_id is None:
+            return None
+        return gettext("only a partner account belongs to an organisation")
+    if organisation_id is None:
+        return gettext("is required for a partner account: the partner hotline's id")
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        return gettext("no organisation with id %(id)d", id=organisation_id)
+    if organisation.kind != OrgKind.HOTLINE:
+        return gettext(
+            "%(name)s is not a partner hotline (its kind is %(kind)s)",
+            name=organisation.name,
+            kind=organisation.kind,
+        )
+    return None
+
+
+def partner_hotlines(session: Session) -> list[Organisation]:
+    """The hotlines of the directory a partner account may belong to, by name."""
+    return list(
+        session.scalars(
+            select(Organisation)
+            .where(Organisation.kind == OrgKind.HOTLINE)
+            .order_by(Organisation.name, Organisation.id)
+        )
+    )
 
 
 # --- finding accounts
@@ -91,11 +135,21 @@ def get_user(session: Session, user_id: int) -> User:
 
 
 def list_staff(session: Session) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.name)).all())
+    """Every account, partner accounts included (with their organisation), by name."""
+    return list(
+        session.scalars(
+            select(User).options(selectinload(User.organisation)).order_by(User.name)
+        ).all()
+    )
 
 
 def active_staff(session: Session) -> list[User]:
-    return list(session.scalars(select(User).where(User.active).order_by(User.name)).all())
+    """Active members of staff (partner accounts are not), by name."""
+    return list(
+        session.scalars(
+            select(User).where(User.active, User.role != Role.PARTNER).order_by(User.name)
+        ).all()
+    )
 
 
 # --- changing accounts
@@ -110,7 +164,7 @@ def create_user(
     languages: Collection[str] = (),
 ) -> User:
     """A new account; ``languages`` are those ``data.language`` may be (LANGUAGES)."""
-    errors = _validate(data, password_required=True, languages=languages)
+    errors = _validate(session, data, password_required=True, languages=languages)
     try:
         email = normalise_email(data.email)
     except ValidationFailed as exc:
@@ -120,16 +174,19 @@ def create_user(
             errors["email"] = [gettext("an account with this e-mail exists already")]
     if errors:
         raise ValidationFailed(errors)
+    partner = data.role == Role.PARTNER
     user = User(
         email=email,
         name=data.name.strip(),
         role=data.role,
         active=data.active,
         language=data.language,
+        organisation_id=data.organisation_id if partner else None,
         created_at=now,
         session_token=secrets.token_hex(16),
     )
-    user.set_password(data.password or "")
+    # A partner never signs in on the web: its password is random and never told.
+    user.set_password(secrets.token_urlsafe(32) if partner else data.password or "")
     session.add(user)
     session.flush()
     record(
@@ -139,7 +196,8 @@ def create_user(
         actor_id=actor.id,
         target_type="user",
         target_id=user.id,
-        details={"email": email, "role": data.role},
+        details={"email": email, "role": data.role}
+        | ({"organisation_id": data.organisation_id} if partner else {}),
     )
     return user
 
@@ -153,7 +211,7 @@ def update_user(
     actor: Actor,
     languages: Collection[str] = (),
 ) -> User:
-    errors = _validate(data, password_required=False, languages=languages)
+    errors = _validate(session, data, password_required=False, languages=languages)
     try:
         email = normalise_email(data.email)
     except ValidationFailed as exc:
@@ -166,6 +224,10 @@ def update_user(
         errors.setdefault("role", []).append(
             gettext("you cannot change your own role or deactivate yourself")
         )
+    if (data.role == Role.PARTNER) != (user.role == Role.PARTNER):
+        errors.setdefault("role", []).append(
+            gettext("a partner account cannot become a staff account, nor the other way round")
+        )
     if errors:
         raise ValidationFailed(errors)
     changes = {
@@ -176,15 +238,17 @@ def update_user(
             ("role", data.role),
             ("active", data.active),
             ("language", data.language),
+            ("organisation_id", data.organisation_id),
         )
         if getattr(user, name) != value
     }
     user.email, user.name, user.role, user.active = email, data.name.strip(), data.role, data.active
     user.language = data.language
-    if data.password:
+    user.organisation_id = data.organisation_id
+    if data.password and user.role != Role.PARTNER:
         set_password(user, data.password, now=now)
         changes["password"] = ["", "changed"]
-    if not data.active or "role" in changes:
+    if not data.active or "role" in changes or "organisation_id" in changes:
         # Deactivated, or the rights changed: every session of the user ends
         # (a new role may need a second factor at the next sign-in).
         user.session_token = secrets.token_hex(16)

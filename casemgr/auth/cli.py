@@ -6,13 +6,13 @@ from flask.cli import with_appcontext
 from casemgr import context
 from casemgr.auth import accounts, tokens
 from casemgr.auth.models import ApiToken
-from casemgr.domain import STAFF_ROLES, SYSTEM_ACTOR
+from casemgr.domain import SYSTEM_ACTOR, Role
 from casemgr.errors import NotFound, ValidationFailed
 from casemgr.extensions import db
 from casemgr.localtime import local
 
 
-@click.group("users", help="Manage staff accounts.")
+@click.group("users", help="Manage staff accounts and partner hotlines' API accounts.")
 def users_cli():
     pass
 
@@ -20,15 +20,43 @@ def users_cli():
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--name", required=True)
-@click.option("--role", type=click.Choice([r.value for r in STAFF_ROLES]), required=True)
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", type=click.Choice([r.value for r in accounts.ACCOUNT_ROLES]), required=True)
+@click.option(
+    "--organisation",
+    type=int,
+    default=None,
+    help="For --role partner: the id of the partner hotline in the directory.",
+)
+@click.option(
+    "--password",
+    default=None,
+    hide_input=True,
+    help="Asked for when left out (staff only: a partner account has no usable password).",
+)
 @with_appcontext
-def create_command(email: str, name: str, role: str, password: str):
-    """Create a staff account."""
+def create_command(
+    email: str, name: str, role: str, organisation: int | None, password: str | None
+):
+    """Create a staff account, or a partner hotline's API-only account
+    (--role partner --organisation ID; then issue it a token with `users token`)."""
+    if role == Role.PARTNER:
+        if password is not None:
+            _fail("password: a partner account never signs in; it has no password to set")
+    else:
+        if organisation is not None:
+            _fail("organisation: only a partner account belongs to an organisation")
+        if password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = accounts.create_user(
             db.session,
-            accounts.AccountInput(email=email, name=name, role=role, password=password),
+            accounts.AccountInput(
+                email=email,
+                name=name,
+                role=role,
+                password=password,
+                organisation_id=organisation,
+            ),
             now=context.now(),
             actor=SYSTEM_ACTOR,
         )
@@ -37,7 +65,19 @@ def create_command(email: str, name: str, role: str, password: str):
             click.echo(f"{field}: {' '.join(messages)}", err=True)
         raise SystemExit(1) from None
     db.session.commit()
-    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+    if user.organisation is not None:
+        click.echo(
+            f"Created {user.role} {user.email} (id {user.id}) for {user.organisation.label} "
+            f"(organisation {user.organisation_id}): API only, issue it a token with "
+            f"`users token {user.email}`."
+        )
+    else:
+        click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    raise SystemExit(1)
 
 
 @users_cli.command("token")

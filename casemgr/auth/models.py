@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
@@ -12,9 +13,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from casemgr.database import Base, UTCDateTime
 from casemgr.domain import Actor, Role
 
+if TYPE_CHECKING:
+    from casemgr.directory.models import Organisation
+
 
 class User(UserMixin, Base):
-    """A member of staff. The public and partners' systems have no User."""
+    """A member of staff, or a partner hotline's account (role ``partner``): API
+    only, never signed in on the web, tied to its organisation of the directory.
+    The public has no User."""
 
     __tablename__ = "users"
 
@@ -32,6 +38,10 @@ class User(UserMixin, Base):
     # The language of the staff screens for this user (one of LANGUAGES);
     # None: the default language (the first of LANGUAGES).
     language: Mapped[str | None] = mapped_column(String(10))
+    # A partner account's hotline in the directory; NULL for every member of staff.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
 
     # Second factor: the TOTP secret, encrypted like reporters' contacts
     # (context.cipher()); NULL until the user has enrolled.
@@ -42,6 +52,7 @@ class User(UserMixin, Base):
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+    organisation: Mapped[Organisation | None] = relationship()
     recovery_codes: Mapped[list[RecoveryCode]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -70,6 +81,10 @@ class User(UserMixin, Base):
 
     def has_role(self, role: Role | str) -> bool:
         return self.actor.has(Role(role))
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role == Role.PARTNER
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

@@ -48,9 +48,10 @@ def authenticate(
 ) -> SignIn:
     """The password step of signing in; audited either way.
 
-    Unknown addresses, deactivated accounts and wrong passwords are refused
-    alike, after the same password-hashing work, and count towards the lock
-    of the address given (which holds whether or not an account has it).
+    Unknown addresses, deactivated accounts, wrong passwords and partner
+    accounts (API only, never on the web) are refused alike, after the same
+    password-hashing work, and count towards the lock of the address given
+    (which holds whether or not an account has it).
     While an address is locked even the right password is refused.
     """
     email = (email or "").strip()[:254]
@@ -61,9 +62,15 @@ def authenticate(
     if lock is not None:
         _record_locked_out(session, email, user, lock, now)
         return SignIn(None, lock)
-    if user is None or not user.active or not matches:
+    if user is None or not user.active or not matches or user.role == Role.PARTNER:
         reason = (
-            "unknown_email" if user is None else ("inactive" if not user.active else "password")
+            "unknown_email"
+            if user is None
+            else "inactive"
+            if not user.active
+            else "partner_account"
+            if user.role == Role.PARTNER
+            else "password"
         )
         return SignIn(None, login_failed(session, email, user, reason, now=now, policy=policy))
     # The count of failures is cleared when the sign-in completes, not here:
@@ -115,6 +122,8 @@ def load_session_user(session: Session, user_id: str) -> User | None:
         return None
     user = session.get(User, int(raw_id))
     if user is None or not secrets.compare_digest(user.session_token, token):
+        return None
+    if user.role == Role.PARTNER:  # API only: a partner never holds a web session
         return None
     return user
 

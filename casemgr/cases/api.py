@@ -1,5 +1,9 @@
-"""API v1 of cases: POST /reports, GET /cases, GET /cases/<id>,
-POST /cases/<id>/actions/<action>, POST /cases/<id>/notes.
+"""API v1 of cases: POST /reports, GET /submissions/<reference>, GET /cases,
+GET /cases/<id>, POST /cases/<id>/actions/<action>, POST /cases/<id>/notes.
+
+A partner hotline's account may call the first two and GET /cases/<id>, and
+sees there only what it sent, reduced (``partner_access``, the ``Partner*``
+schemas); every other route refuses it (``token_required``).
 
 Thin routes on the API blueprint: read the request (``api_inputs``), call a
 service, commit, answer with what ``schemas`` builds. Domain errors are
@@ -23,27 +27,42 @@ from casemgr.api.inputs import json_object, query_parameters
 from casemgr.api.schemas import ID, Json, enum_of, ref
 from casemgr.auth.models import User
 from casemgr.cases import api_inputs as inputs
-from casemgr.cases import notes, queries, receiving, schemas
+from casemgr.cases import notes, partner_access, queries, receiving, schemas
 from casemgr.cases import services as cases
 from casemgr.cases.states import Action, Status
 from casemgr.cases.workflow import RULES, ActionRule
 from casemgr.domain import Role
+from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
 
 
 @bp.post("/reports")
-@token_required()
+@token_required(partner=True)
 def submit_report():
     query_parameters(request.args, ())
+    user = current_api_user()
     report = inputs.report_input(
         json_object(),
         max_urls=context.setting("MAX_URLS_PER_SUBMISSION"),
         languages=context.setting("LANGUAGES"),
     )
-    result = _receive(report, current_api_user())
-    answer = schemas.report_result(result)  # before the commit expires what it reads
+    if user.is_partner and report.source != "partner":
+        raise ValidationFailed({"source": ["a partner account's reports are always 'partner'"]})
+    result = _receive(report, user)
+    # Built before the commit expires what it reads.
+    answer = schemas.report_result(result, partner=user.is_partner)
     db.session.commit()
     return answer, 201 if result.created else 200
+
+
+@bp.get("/submissions/<reference>")
+@token_required(partner=True)
+def get_submission(reference: str):
+    """A submission and the status of its cases: staff any, a partner its own (404
+    for any other, as for one that does not exist)."""
+    query_parameters(request.args, ())
+    found = partner_access.submission_for(db.session, reference, current_api_user())
+    return schemas.partner_submission(found)
 
 
 def _receive(report: receiving.ReportInput, user: User) -> receiving.ReceiveResult:
@@ -90,9 +109,13 @@ def list_cases():
 
 
 @bp.get("/cases/<int:case_id>")
-@token_required()
+@token_required(partner=True)
 def get_case(case_id: int):
+    """The whole case for staff; for a partner the reduced view of a case of its own."""
     query_parameters(request.args, ())
+    user = current_api_user()
+    if user.is_partner:
+        return schemas.partner_case(partner_access.case_for_partner(db.session, case_id, user))
     case = queries.case_for_page(db.session, case_id)
     return schemas.case_detail(case, actor=current_api_user().actor, now=context.now())
 
@@ -178,7 +201,10 @@ def openapi_paths(*, max_urls: int, max_per_page: int, languages: Sequence[str])
                 "case already becomes a case closed as its duplicate (`duplicate_of`). "
                 "If any URL is not acceptable nothing is saved (422). A repeated "
                 "`external_reference` from the same user returns the first submission "
-                "with 200 and creates nothing.",
+                "with 200 and creates nothing. A partner account's reports are always of "
+                "`source` partner (another source: 422); its answer never names another "
+                "case (`duplicate_of` is null) and gives a duplicate the status of the "
+                "case worked.",
                 "requestBody": operations.body(inputs.report_request_schema(max_urls, languages)),
                 "responses": {
                     "201": operations.ok(
@@ -235,10 +261,45 @@ def openapi_paths(*, max_urls: int, max_per_page: int, languages: Sequence[str])
                 "operationId": "get_case",
                 "tags": ["cases"],
                 "summary": "A case with its history and the actions the caller may take",
+                "description": "Staff get the whole case (`Case`). A partner account gets "
+                "the reduced view (`PartnerCase`) of a case of its own submissions, and "
+                "404 for any other case, as for one that does not exist.",
                 "parameters": [_CASE_ID],
                 "responses": {
-                    "200": operations.ok("The case", "Case"),
-                    **operations.errors(401, 404, 422),
+                    "200": {
+                        "description": "The case (reduced for a partner account)",
+                        "content": {
+                            "application/json": {
+                                "schema": {"oneOf": [ref("Case"), ref("PartnerCase")]}
+                            }
+                        },
+                    },
+                    **operations.errors(401, 403, 404, 422),
+                },
+            }
+        },
+        "/submissions/{reference}": {
+            "get": {
+                "operationId": "get_submission",
+                "tags": ["reports"],
+                "summary": "A submission and the status of its cases",
+                "description": "What became of a report: its cases, reduced as a partner "
+                "sees them (`PartnerCase`), in id order. Staff may read any submission; "
+                "a partner account its own only, and gets 404 for any other, as for one "
+                "that does not exist.",
+                "parameters": [
+                    {
+                        "name": "reference",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                        "description": "The submission's reference, as POST /reports "
+                        "answered it (`submission.reference`)",
+                    }
+                ],
+                "responses": {
+                    "200": operations.ok("The submission", "PartnerSubmission"),
+                    **operations.errors(401, 403, 404, 422),
                 },
             }
         },

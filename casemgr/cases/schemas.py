@@ -29,7 +29,7 @@ from casemgr.api.schemas import (
     ref,
 )
 from casemgr.auth.models import User
-from casemgr.cases import queries, receiving
+from casemgr.cases import partner_access, queries, receiving
 from casemgr.cases import services as cases
 from casemgr.cases.fields import AgeGroup, Classification, MediaType, SiteType
 from casemgr.cases.models import Case, CaseEvent, CaseNote, Submission
@@ -365,7 +365,9 @@ def case_list(page: Page, *, now: datetime) -> Json:
 # --- reports
 
 
-def report_result(result: receiving.ReceiveResult) -> Json:
+def report_result(result: receiving.ReceiveResult, *, partner: bool = False) -> Json:
+    """What POST /reports answers; to a ``partner`` a duplicate shows the status of
+    the case it duplicates and never names that case (not the partner's to know)."""
     record = result.submission
     return {
         "submission": submission(record),
@@ -374,8 +376,8 @@ def report_result(result: receiving.ReceiveResult) -> Json:
                 "id": case.id,
                 "reference": case.reference,
                 "url": case.url,
-                "status": case.status,
-                "duplicate_of": case_ref(case.duplicate_of),
+                "status": partner_access.worked_case(case).status if partner else case.status,
+                "duplicate_of": None if partner else case_ref(case.duplicate_of),
             }
             for case in record.cases
         ],
@@ -397,7 +399,8 @@ REPORT_SCHEMAS: dict[str, Json] = {
                         "duplicate_of": {
                             **nullable(ref("CaseRef")),
                             "description": "The open case of the same URL; this case was "
-                            "closed as its duplicate",
+                            "closed as its duplicate. Always null for a partner account, "
+                            "which sees the status of the case worked instead",
                         },
                     }
                 ),
@@ -407,4 +410,77 @@ REPORT_SCHEMAS: dict[str, Json] = {
 }
 
 
-SCHEMAS: dict[str, Json] = REFERENCE_SCHEMAS | CASE_SCHEMAS | REPORT_SCHEMAS
+# --- what a partner hotline's account sees (casemgr/cases/partner_access.py)
+
+_PARTNER_STAGES = (
+    "assessed_at",
+    "first_action_at",
+    "notice_sent_at",
+    "forwarded_at",
+    "referred_at",
+    "removed_at",
+    "closed_at",
+)
+
+
+def partner_case(case: Case) -> Json:
+    """A case as its partner sees it: its own id, reference, URL and arrival, and the
+    status, resolution and stage times of the case worked (``worked_case``)."""
+    worked = partner_access.worked_case(case)
+    return {
+        "id": case.id,
+        "reference": case.reference,
+        "url": case.url,
+        "status": worked.status,
+        "resolution": worked.resolution,
+        "received_at": iso(case.received_at),
+        **{stage: iso(getattr(worked, stage)) for stage in _PARTNER_STAGES},
+        "updated_at": iso(max(case.updated_at, worked.updated_at)),
+    }
+
+
+def partner_submission(record: Submission) -> Json:
+    """A submission with its cases in id order (``partner_access.submission_for``)."""
+    return {
+        "reference": record.reference,
+        "external_reference": record.external_reference,
+        "received_at": iso(record.received_at),
+        "cases": [partner_case(case) for case in record.cases],
+    }
+
+
+PARTNER_SCHEMAS: dict[str, Json] = {
+    "PartnerCase": closed_object(
+        {
+            "id": ID,
+            "reference": {**TEXT, "examples": ["CM-2026-000042"]},
+            "url": {**TEXT, "description": "The reported URL, normalised"},
+            "status": enum_of(Status),
+            "resolution": nullable(enum_of(Resolution)),
+            "received_at": TIME,
+            **{stage: nullable(TIME) for stage in _PARTNER_STAGES},
+            "updated_at": TIME,
+        },
+        description="A case as the partner hotline that reported it sees it: nothing of "
+        "the reporter, the staff, the classification, the organisations, other cases, "
+        "the history or notes. A case closed as the duplicate of another shows the "
+        "status, resolution and stage times of the case worked; its id, reference, URL "
+        "and `received_at` stay its own.",
+    ),
+    "PartnerSubmission": closed_object(
+        {
+            "reference": {**TEXT, "examples": ["CM-S-2026-000007"]},
+            "external_reference": {**nullable(TEXT), "description": "The sender's reference"},
+            "received_at": TIME,
+            "cases": {
+                "type": "array",
+                "items": ref("PartnerCase"),
+                "description": "One case per URL of the report, in id order",
+            },
+        },
+        description="A submission and the status of its cases.",
+    ),
+}
+
+
+SCHEMAS: dict[str, Json] = REFERENCE_SCHEMAS | CASE_SCHEMAS | REPORT_SCHEMAS | PARTNER_SCHEMAS

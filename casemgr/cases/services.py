@@ -38,7 +38,10 @@ class DatabaseResolver:
 
     def staff(self, user_id: int) -> StaffRef | None:
         user = self.session.get(User, user_id) if is_valid_id(user_id) else None
-        return StaffRef(user.id, user.active, Role(user.role)) if user else None
+        # A partner account is no member of staff: no case is ever assigned to one.
+        if user is None or user.role == Role.PARTNER:
+            return None
+        return StaffRef(user.id, user.active, Role(user.role))
 
     def organisation(self, organisation_id: int) -> OrganisationRef | None:
         if not is_valid_id(organisation_id):

@@ -16,6 +16,7 @@ from tests.conftest import login
 # that this list and the document name the same operations.
 PROTECTED = [
     ("POST", "/api/v1/reports"),
+    ("GET", "/api/v1/submissions/1"),
     ("GET", "/api/v1/cases"),
     ("GET", "/api/v1/cases/1"),
     ("POST", "/api/v1/cases/1/actions/assign"),
