@@ -105,6 +105,8 @@ PERMISSIONS: dict[str, str] = {
     "GET /admin/users": "admin",
     "GET /admin/users/new": "admin",
     "POST /admin/users/new": "admin",
+    "GET /admin/partners/new": "admin",
+    "POST /admin/partners/new": "admin",
     "GET /admin/users/<int:user_id>": "admin",
     "POST /admin/users/<int:user_id>": "admin",
     "POST /admin/users/<int:user_id>/two-factor/reset": "admin",

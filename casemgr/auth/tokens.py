@@ -129,7 +129,7 @@ def list_all_tokens(session: Session) -> list[ApiToken]:
     return list(
         session.scalars(
             select(ApiToken)
-            .options(selectinload(ApiToken.user))
+            .options(selectinload(ApiToken.user).selectinload(User.organisation))
             .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
         )
     )

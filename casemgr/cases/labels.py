@@ -118,6 +118,7 @@ ROLE: Mapping[str, LazyString] = {
     Role.SUPERVISOR: _l("Supervisor"),
     Role.ADMIN: _l("Admin"),
     Role.SYSTEM: _l("System"),
+    Role.PARTNER: _l("Partner hotline (API only)"),
 }
 
 ORG_KIND: Mapping[str, LazyString] = {

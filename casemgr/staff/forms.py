@@ -1,4 +1,5 @@
-"""The forms of the staff screens: an account, and the label of a new API token."""
+"""The forms of the staff screens: an account, a partner hotline's account, and
+the label of a new API token."""
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
@@ -38,6 +39,23 @@ class AccountForm(StaffForm):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.language.choices = language_choices()
+
+
+class PartnerAccountForm(StaffForm):
+    """A partner hotline's account: API only, so no role, password or language."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    organisation = SelectField(
+        _l("Partner hotline"),
+        validate_choice=False,  # the service checks it, naming the field
+        description=_l("The hotline of the directory whose installation uses this account."),
+    )
+    active = BooleanField(_l("Active"), default=True)
+
+    def __init__(self, hotlines: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.organisation.choices = [("", _l("Choose…")), *hotlines]
 
 
 class TokenForm(StaffForm):

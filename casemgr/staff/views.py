@@ -1,5 +1,6 @@
 """The admins' screens: staff accounts (list, create, edit, reset a second
-factor) and API tokens (issue and revoke them for any account)."""
+factor), partner hotlines' API-only accounts (create, edit), and API tokens
+(issue and revoke them for any account)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from casemgr.auth import accounts
 from casemgr.auth import tokens as api_tokens
 from casemgr.auth.access import admin_required
 from casemgr.auth.models import User
+from casemgr.domain import Role
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
 from casemgr.forms import attach_errors
 from casemgr.i18n import languages
 from casemgr.staff import bp
-from casemgr.staff.forms import AccountForm, TokenForm
+from casemgr.staff.forms import AccountForm, PartnerAccountForm, TokenForm
 from casemgr.templating import format_datetime
 
 # --- staff accounts
@@ -54,17 +56,48 @@ def new_user():
     )
 
 
+@bp.route("/admin/partners/new", methods=["GET", "POST"])
+@admin_required
+def new_partner():
+    """A partner hotline's account: API only (it never signs in here); issue it a
+    token on its page next."""
+    form = _partner_form()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                db.session,
+                _partner_input(form),
+                now=context.now(),
+                actor=current_user.actor,
+            )
+        except ValidationFailed as exc:
+            attach_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                gettext(
+                    "Partner account for %(email)s created: issue it an API token below.",
+                    email=user.email,
+                ),
+                "success",
+            )
+            return redirect(url_for("staff.edit_user", user_id=user.id, _anchor="api-tokens"))
+    return render_template("staff/user_form.html", form=form, user=None, partner=True), (
+        422 if form.errors else 200
+    )
+
+
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 @admin_required
 def edit_user(user_id: int):
     user = accounts.get_user(db.session, user_id)
-    form = AccountForm(obj=user)
+    form = _partner_form(user) if user.is_partner else AccountForm(obj=user)
     if form.validate_on_submit():
         try:
             accounts.update_user(
                 db.session,
                 user,
-                _account_input(form),
+                _partner_input(form) if user.is_partner else _account_input(form),
                 now=context.now(),
                 actor=current_user.actor,
                 languages=languages(),
@@ -160,13 +193,23 @@ def revoke_token(token_id: int):
 
 
 def _account_page(
-    user: User, *, form: AccountForm | None = None, token_form: TokenForm | None = None
+    user: User,
+    *,
+    form: AccountForm | PartnerAccountForm | None = None,
+    token_form: TokenForm | None = None,
 ) -> str:
     """The page of an account: its details, second factor and API tokens."""
+    if form is None:
+        form = (
+            _partner_form(user, formdata=None)
+            if user.is_partner
+            else AccountForm(formdata=None, obj=user)
+        )
     return render_template(
         "staff/user_form.html",
         user=user,
-        form=form or AccountForm(formdata=None, obj=user),
+        partner=user.is_partner,
+        form=form,
         token_form=token_form or TokenForm(formdata=None),
         tokens=api_tokens.list_tokens(db.session, user),
     )
@@ -180,4 +223,38 @@ def _account_input(form: AccountForm) -> accounts.AccountInput:
         password=form.password.data or None,
         active=form.active.data,
         language=form.language.data or None,
+    )
+
+
+def _partner_form(user: User | None = None, **kwargs) -> PartnerAccountForm:
+    """The form of a partner account, filled from ``user`` (the request's form data,
+    if any, comes first); its hotlines are those of the directory."""
+    hotlines = [
+        (
+            str(organisation.id),
+            organisation.label
+            if organisation.active
+            else gettext("%(name)s (inactive)", name=organisation.label),
+        )
+        for organisation in accounts.partner_hotlines(db.session)
+    ]
+    data = None
+    if user is not None:
+        data = {
+            "email": user.email,
+            "name": user.name,
+            "organisation": str(user.organisation_id),
+            "active": user.active,
+        }
+    return PartnerAccountForm(hotlines, data=data, **kwargs)
+
+
+def _partner_input(form: PartnerAccountForm) -> accounts.AccountInput:
+    choice = str(form.organisation.data or "")
+    return accounts.AccountInput(
+        email=form.email.data,
+        name=form.name.data,
+        role=Role.PARTNER.value,
+        active=form.active.data,
+        organisation_id=int(choice) if choice.isdecimal() and len(choice) < 12 else None,
     )
