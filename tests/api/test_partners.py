@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 
 from casemgr import context
 from casemgr.api.auth import PARTNER_FORBIDDEN
+from casemgr.auth.models import ApiToken
+from casemgr.auth.tokens import revoke_token
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case, Submission
 from casemgr.extensions import db
@@ -62,9 +64,7 @@ def _count(model) -> int:
 
 
 class TestSending:
-    def test_a_partner_sends_a_report_as_itself_with_the_source_partner(
-        self, as_partner, partner
-    ):
+    def test_a_partner_sends_a_report_as_itself_with_the_source_partner(self, as_partner, partner):
         response = _send(as_partner, "http://bad.example.net/a", "http://bad.example.net/b")
         assert response.status_code == 201, response.json
         submission = db.session.scalar(select(Submission))
@@ -81,9 +81,7 @@ class TestSending:
         assert again.json == first.json
         assert (_count(Submission), _count(Case)) == (1, 1)
 
-    def test_two_partners_may_use_the_same_external_reference(
-        self, as_partner, as_other_partner
-    ):
+    def test_two_partners_may_use_the_same_external_reference(self, as_partner, as_other_partner):
         assert _send(as_partner, "http://bad.example.net/a").status_code == 201
         assert _send(as_other_partner, "http://bad.example.net/b").status_code == 201
         assert _count(Submission) == 2
@@ -94,9 +92,7 @@ class TestSending:
         assert "source" in response.json["fields"]
         assert _count(Submission) == 0
 
-    def test_a_duplicate_is_answered_without_naming_the_case_it_duplicates(
-        self, as_partner, make
-    ):
+    def test_a_duplicate_is_answered_without_naming_the_case_it_duplicates(self, as_partner, make):
         original = make.case("action_required", url="http://bad.example.net/a")
         response = _send(as_partner, "http://bad.example.net/a")
         (answered,) = response.json["cases"]
@@ -152,7 +148,10 @@ class TestReading:
             description="seen on a forum",
         ).json
         case_id = sent["cases"][0]["id"]
-        for path in (f"/api/v1/cases/{case_id}", f"/api/v1/submissions/{sent['submission']['reference']}"):
+        for path in (
+            f"/api/v1/cases/{case_id}",
+            f"/api/v1/submissions/{sent['submission']['reference']}",
+        ):
             text = as_partner.get(path).get_data(as_text=True)
             assert "reporter@example.com" not in text and "forum" not in text
 
@@ -192,9 +191,7 @@ class TestReading:
 class TestWhatAPartnerCannotSee:
     """404 for what is not its own, as for what does not exist: it learns nothing."""
 
-    def test_another_partners_case_and_submission_are_not_found(
-        self, as_partner, as_other_partner
-    ):
+    def test_another_partners_case_and_submission_are_not_found(self, as_partner, as_other_partner):
         theirs = _send(as_other_partner, "http://bad.example.net/a").json
         for path in (
             f"/api/v1/cases/{theirs['cases'][0]['id']}",
@@ -251,9 +248,6 @@ class TestWhatAPartnerCannotSee:
         assert db.session.get(Case, mine).status == "new"
 
     def test_a_revoked_partner_token_is_refused(self, anonymous, partner, token_for):
-        from casemgr.auth.tokens import revoke_token
-        from casemgr.auth.models import ApiToken
-
         token = token_for(partner)
         issued = db.session.scalar(select(ApiToken).where(ApiToken.user_id == partner.id))
         revoke_token(db.session, issued.id, actor=partner.actor, now=context.now())
@@ -266,9 +260,10 @@ class TestStaff:
         sent = _send(as_partner, "http://bad.example.net/a").json
         response = as_analyst.get(f"/api/v1/submissions/{sent['submission']['reference']}")
         assert response.status_code == 200
-        assert response.json == as_partner.get(
-            f"/api/v1/submissions/{sent['submission']['reference']}"
-        ).json
+        assert (
+            response.json
+            == as_partner.get(f"/api/v1/submissions/{sent['submission']['reference']}").json
+        )
 
     def test_staff_still_get_the_whole_case(self, as_analyst, as_partner):
         mine = _send(as_partner, "http://bad.example.net/a").json["cases"][0]["id"]
