@@ -16,7 +16,7 @@ ERROR_RESPONSES: dict[str, tuple[str, str]] = {
     "BadRequest": ("The body is not valid JSON, or not a JSON object", "Error"),
     "Unauthorized": ("No valid API token", "Error"),
     "Forbidden": ("The caller's role does not allow this", "Error"),
-    "NotFound": ("No such case", "Error"),
+    "NotFound": ("No such case or submission, or not one the caller may see", "Error"),
     "PayloadTooLarge": ("The body is larger than the server accepts", "Error"),
     "UnsupportedMediaType": ("The body is not sent as application/json", "Error"),
     "ValidationFailed": ("A field, parameter or header is not acceptable", "ValidationError"),
