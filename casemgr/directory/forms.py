@@ -87,11 +87,13 @@ class OrganisationForm(StaffForm):
     )
     forward_by = SelectField(
         _l("Forward cases by"),
-        choices=[
-            ("letter", _l("referral letter")),
-            ("api", _l("their API only")),
-            ("both", _l("their API and a referral letter")),
-        ],
+        choices=select_choices(
+            [
+                ("letter", _l("referral letter")),
+                ("api", _l("their API only")),
+                ("both", _l("their API and a referral letter")),
+            ]
+        ),
         validate_choice=False,
     )
     api_token = PasswordField(

@@ -13,6 +13,7 @@ then the connection dropped without an answer).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -97,10 +98,8 @@ def _handler(partner: FakePartner) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            try:
+            with contextlib.suppress(OSError):  # a client that gave up
                 self.wfile.write(body)
-            except OSError:
-                pass
 
         def _json(self, status: int, data: dict) -> None:
             self._answer(status, json.dumps(data).encode())
@@ -145,7 +144,8 @@ def _handler(partner: FakePartner) -> type[BaseHTTPRequestHandler]:
             if partner.mode == "wrong_ids":
                 cases = [dict(c, url="http://other.example/") for c in cases]
             head = {k: submission[k] for k in ("reference", "external_reference", "received_at")}
-            self._json(status, {"submission": {"id": 1, "source": "partner", **head}, "cases": cases})
+            answer = {"submission": {"id": 1, "source": "partner", **head}, "cases": cases}
+            self._json(status, answer)
 
         def do_GET(self) -> None:  # noqa: N802
             if not self._common("GET"):

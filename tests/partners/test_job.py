@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from casemgr import context
 from casemgr.alerts.models import Alert
@@ -222,7 +222,7 @@ def test_the_token_is_never_in_clear_in_the_database_or_the_logs(app, partner, c
     run(app, context.now() + timedelta(hours=1))
     assert TOKEN not in caplog.text
     for table in db.metadata.sorted_tables:
-        for row in db.session.execute(text(f'SELECT * FROM "{table.name}"')):
+        for row in db.session.execute(select(table)):
             for value in row:
                 if isinstance(value, bytes | memoryview):
                     value = bytes(value)
