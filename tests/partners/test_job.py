@@ -229,3 +229,26 @@ def test_the_token_is_never_in_clear_in_the_database_or_the_logs(app, partner, c
                     assert TOKEN.encode() not in value
                 else:
                     assert TOKEN not in str(value), table.name
+
+
+def test_a_delivery_answer_about_another_url_is_a_lie_and_retried(app, partner):
+    org = partner_org(partner.url)
+    case = forwarded_case(org.id)
+    partner.mode = "wrong_ids"
+    run(app)
+    link = link_of(case)
+    assert (link.state, link.attempts, link.remote_case_id) == ("queued", 1, None)
+    assert "no single case" in link.last_error
+    assert [alert.key for alert in alerts()] == [f"partner:{org.id}:lies"]
+    partner.mode = "ok"
+    run(app, context.now() + timedelta(minutes=1))
+    assert link_of(case).state == "delivered" and len(partner.submissions) == 1
+
+
+def test_the_job_runs_from_the_command_line(app, partner, runner):
+    case = forwarded_case(partner_org(partner.url).id)
+    result = runner.invoke(args=["jobs", "run", "partners", "--now", "2026-11-28T10:00Z"])
+    assert result.exit_code == 0, result.output
+    assert "partners as of 2026-11-28T10:00:00+00:00: 1 delivered" in result.output
+    db.session.expire_all()
+    assert link_of(case).state == "delivered"
