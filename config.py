@@ -131,7 +131,23 @@ class Config:
         "retention": {"hours": 6},
         # Runs only when URL_CHECKS_ENABLED is True.
         "url_checks": {"hours": 6},
+        # Cases forwarded to partner hotlines over their API: deliver, then poll.
+        "partners": {"minutes": 15},
     }
+
+    # Partner hotlines running casemgr (docs/partners.md): seconds each request
+    # to a partner may take; delivery attempts before giving up (then a
+    # supervisors' alert), the first retry after PARTNER_RETRY_BASE_SECONDS,
+    # doubling up to PARTNER_RETRY_MAX_SECONDS; partner cases asked about per
+    # run at most; the queue's "no news" filter, in days.
+    PARTNER_TIMEOUT = 20
+    PARTNER_MAX_ATTEMPTS = 8
+    PARTNER_RETRY_BASE_SECONDS = 300
+    PARTNER_RETRY_MAX_SECONDS = 6 * 3600
+    PARTNER_POLL_LIMIT = 500
+    # A forwarded case is polled again this many minutes after its last poll.
+    PARTNER_POLL_INTERVAL_MINUTES = 60
+    PARTNER_NO_NEWS_DAYS = 7
 
     # E-mail (docs/email.md). SMTP_HOST empty: nothing is sent, messages wait queued.
     SMTP_HOST = ""

@@ -46,11 +46,12 @@ def create_app(config: dict[str, Any] | str | None = None, *, clock: Clock | Non
     _register_cli(app)
     _subscribe_to_events()
 
-    from casemgr import navigation, security, templating
+    from casemgr import navigation, partners, security, templating
     from casemgr.auth import sessions
     from casemgr.http import register_error_handlers
 
     templating.init_app(app)
+    partners.init_app(app)
     navigation.init_app(app)
     security.init_app(app)
     sessions.init_app(app)
@@ -208,8 +209,10 @@ def _subscribe_to_events() -> None:
     """
     from casemgr.notifications import subscribers as notification_subscribers
     from casemgr.outbox import subscribers as outbox_subscribers
+    from casemgr.partners import subscribers as partner_subscribers
 
     outbox_subscribers.subscribe()
+    partner_subscribers.subscribe()
     notification_subscribers.subscribe()
 
 

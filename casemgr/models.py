@@ -11,6 +11,7 @@ from casemgr.inbound.models import InboundMail, InboundMailCase
 from casemgr.notices.models import Notice, NoticeCase
 from casemgr.notifications.models import Notification
 from casemgr.outbox.models import OutboxMessage
+from casemgr.partners.models import PartnerLink
 from casemgr.responses.models import ProviderResponse, ResponseLink
 from casemgr.stats.models import MonthlyReport
 
@@ -31,6 +32,7 @@ __all__ = [
     "Organisation",
     "OrganisationDomain",
     "OrganisationNetwork",
+    "PartnerLink",
     "RecoveryCode",
     "OutboxMessage",
     "ProviderResponse",

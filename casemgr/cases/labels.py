@@ -60,6 +60,8 @@ ACTION: Mapping[str, LazyString] = {
     "removal_check": _l("Removal check"),
     # A provider's e-mail threaded into the case (casemgr/inbound).
     "provider_reply": _l("Reply from the provider"),
+    # The partner hotline's status of its case changed (casemgr/partners).
+    "partner_status": _l("Partner hotline's status"),
     # A note in the history (casemgr/cases/notes.py): not an event, not an action.
     "note": _l("Note"),
 }
@@ -144,6 +146,7 @@ ALERT_KIND: Mapping[str, LazyString] = {
     "delivery_failed": _l("E-mail failed"),
     "delivery_unknown": _l("E-mail outcome unknown"),
     "provider_declined": _l("Provider declined a notice"),
+    "partner_problem": _l("Partner hotline's API"),
 }
 
 NOTIFICATION_KIND: Mapping[str, LazyString] = {
@@ -183,12 +186,14 @@ OUTBOX_STATUS: Mapping[str, LazyString] = {
 REMOVAL_SOURCE: Mapping[str, LazyString] = {
     "provider": _l("the provider"),
     "check": _l("the removal check"),
+    "partner": _l("the partner hotline"),
 }
 
 # Why a case waits to be routed again (an Attention).
 ATTENTION: Mapping[str, LazyString] = {
     "not_hosted": _l("Provider says: not hosted there"),
     "cannot_remove": _l("Provider says: cannot remove"),
+    "partner_closed": _l("Partner hotline closed it"),
 }
 
 # A provider's answer on a letter's response page (casemgr.responses).

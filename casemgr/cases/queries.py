@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app, has_app_context
 from sqlalchemy import ColumnElement, false, func, literal, or_, select, text
 from sqlalchemy.orm import Session, selectinload
 
@@ -25,6 +26,7 @@ from casemgr.database import estimated_rows, is_valid_id
 from casemgr.errors import NotFound
 from casemgr.intake.urls import InvalidURL, host_of, normalise_url
 from casemgr.paging import Page
+from casemgr.partners import queries as partner_queries
 
 MAX_QUERY_LENGTH = 2048
 
@@ -49,7 +51,18 @@ class QueueFilter:
 
 # removal_reported: a provider or the removal check says the material is gone;
 # an analyst verifies (confirm_takedown) by the case's deadline.
-QUEUE_VIEWS = ("open", "mine", "unassigned", "overdue", "removal_reported", "all")
+# partner_removed: forwarded over a partner's API, the partner says removed;
+# partner_silent: forwarded, no news from the partner for PARTNER_NO_NEWS_DAYS.
+QUEUE_VIEWS = (
+    "open",
+    "mine",
+    "unassigned",
+    "overdue",
+    "removal_reported",
+    "partner_removed",
+    "partner_silent",
+    "all",
+)
 
 # Counting every case a list holds means reading an index entry for each: a
 # few milliseconds for ten thousand, a tenth of a second for a million. Lists
@@ -207,6 +220,11 @@ def queue_conditions(
         conditions.append(Case.due_at < now)
     elif filters.view == "removal_reported":
         conditions.append(Case.removal_reported_at.is_not(None))
+    elif filters.view == "partner_removed":
+        conditions.append(partner_queries.partner_says_removed())
+    elif filters.view == "partner_silent":
+        days = current_app.config.get("PARTNER_NO_NEWS_DAYS", 7) if has_app_context() else 7
+        conditions.append(partner_queries.no_news_since(now - timedelta(days=int(days))))
     if filters.classification:
         conditions.append(Case.classification == filters.classification)
     if filters.hosting_country:

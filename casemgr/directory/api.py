@@ -67,6 +67,9 @@ def organisation_input(body: Mapping[str, Any]) -> directory.OrganisationInput:
         language=present.get("language", "en"),
         address=present.get("address", ""),
         trust_removal_reports=present.get("trust_removal_reports"),
+        api_base_url=present.get("api_base_url"),
+        forward_by=present.get("forward_by"),
+        api_token=present.get("api_token"),
     )
     try:
         directory.validate(data)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from babel import Locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from casemgr.cases.labels import ORG_KIND
@@ -76,6 +76,36 @@ class OrganisationForm(StaffForm):
             "the case closes on its word, without an analyst verifying the removal."
         ),
     )
+
+    api_base_url = StringField(
+        _l("API base URL"),
+        validators=[Length(max=400)],
+        description=_l(
+            "Partner hotlines running casemgr: the address of their installation, "
+            "e.g. https://hotline.example.org (docs/partners.md)."
+        ),
+    )
+    forward_by = SelectField(
+        _l("Forward cases by"),
+        choices=select_choices(
+            [
+                ("letter", _l("referral letter")),
+                ("api", _l("their API only")),
+                ("both", _l("their API and a referral letter")),
+            ]
+        ),
+        validate_choice=False,
+    )
+    api_token = PasswordField(
+        _l("API token"),
+        validators=[Length(max=600)],
+        description=_l(
+            "The token their administrator issued to our partner account. "
+            "Stored encrypted; never shown again."
+        ),
+        render_kw={"autocomplete": "off"},
+    )
+    remove_api_token = BooleanField(_l("Remove the stored API token"))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

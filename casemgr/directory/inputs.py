@@ -17,7 +17,8 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from casemgr.countries import is_country_code
-from casemgr.directory.models import Organisation
+from casemgr.directory.endpoints import normalise_api_base_url
+from casemgr.directory.models import FORWARD_BY, Organisation
 from casemgr.domain import OrgKind
 from casemgr.errors import ValidationFailed
 from casemgr.intake.urls import InvalidURL, host_of, normalise_url
@@ -59,6 +60,16 @@ class OrganisationInput:
     active: bool | None = None
     # Hosting providers only: their "removed" closes the case (casemgr.responses).
     trust_removal_reports: bool | None = None
+    # Partner hotlines running casemgr (docs/partners.md). None: leave as it is;
+    # an empty base URL removes it. The token is write-only: a new one replaces
+    # the stored one, ``remove_api_token`` removes it, None keeps it.
+    api_base_url: str | None = None
+    forward_by: str | None = None
+    api_token: str | None = None
+    remove_api_token: bool = False
+
+
+MAX_API_TOKEN_LENGTH = 500
 
 
 def split_list(value: Sequence[str] | str | None) -> list[str]:
@@ -205,8 +216,12 @@ def validate(data: OrganisationInput) -> OrganisationInput:
     trusted = data.trust_removal_reports
     if trusted is not None and not isinstance(trusted, bool):
         errors["trust_removal_reports"] = ["must be true or false"]
-    elif trusted and kind != OrgKind.HOSTING_PROVIDER:
-        errors["trust_removal_reports"] = ["only a hosting provider answers takedown notices"]
+    elif trusted and kind not in (OrgKind.HOSTING_PROVIDER, OrgKind.HOTLINE):
+        errors["trust_removal_reports"] = [
+            "only a hosting provider or a partner hotline reports removals"
+        ]
+
+    api_base_url, forward_by, api_token = _partner_fields(data, kind, errors)
 
     if errors:
         raise ValidationFailed(errors)
@@ -222,7 +237,54 @@ def validate(data: OrganisationInput) -> OrganisationInput:
         networks=networks,
         active=data.active,
         trust_removal_reports=trusted,
+        api_base_url=api_base_url,
+        forward_by=forward_by,
+        api_token=api_token,
+        remove_api_token=bool(data.remove_api_token),
     )
+
+
+def _partner_fields(
+    data: OrganisationInput, kind: Any, errors: dict[str, list[str]]
+) -> tuple[str | None, str | None, str | None]:
+    """The API fields of a partner hotline, cleaned; errors added to ``errors``."""
+    url, forward_by, token = data.api_base_url, data.forward_by, data.api_token
+    partner = kind == OrgKind.HOTLINE
+    if url is not None:
+        if not isinstance(url, str):
+            errors["api_base_url"] = ["must be text"]
+        elif url.strip() and not partner:
+            errors["api_base_url"] = ["only a partner hotline has an API base URL"]
+        elif url.strip():
+            try:
+                url = normalise_api_base_url(url)
+            except ValueError as exc:
+                errors["api_base_url"] = [str(exc)]
+        else:
+            url = ""
+    if forward_by is not None:
+        if not isinstance(forward_by, str) or forward_by.strip().lower() not in FORWARD_BY:
+            errors["forward_by"] = [f"must be one of: {', '.join(FORWARD_BY)}"]
+        else:
+            forward_by = forward_by.strip().lower()
+            if forward_by != "letter" and not partner:
+                errors["forward_by"] = ["only a partner hotline is forwarded to over the API"]
+            elif forward_by != "letter" and url == "":
+                errors["forward_by"] = ["needs the partner's API base URL"]
+    if token is not None:
+        if not isinstance(token, str):
+            errors["api_token"] = ["must be text"]
+        elif token.strip() and not partner:
+            errors["api_token"] = ["only a partner hotline has an API token"]
+        elif len(token.strip()) > MAX_API_TOKEN_LENGTH:
+            errors["api_token"] = [f"must be at most {MAX_API_TOKEN_LENGTH} characters"]
+        elif any(ord(ch) < 33 or ord(ch) > 126 for ch in token.strip()):
+            errors["api_token"] = ["must be printable ASCII without spaces"]
+        else:
+            token = token.strip() or None
+    if data.remove_api_token not in (True, False):
+        errors["remove_api_token"] = ["must be true or false"]
+    return url, forward_by, token
 
 
 def _clean_entries(value, normalise, name: str, errors: dict[str, list[str]]) -> list[str] | None:

@@ -9,6 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from casemgr.database import Base, UTCDateTime
 from casemgr.domain import OrganisationRef, OrgKind
 
+MAX_API_BASE_URL_LENGTH = 300
+# How a case forwarded to a partner hotline reaches it.
+FORWARD_BY = ("letter", "api", "both")
+
 
 class Organisation(Base):
     """A partner hotline, a police unit, a hosting provider or a registrar."""
@@ -28,7 +32,14 @@ class Organisation(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # A hosting provider whose "removed" on a letter's response page closes
     # the case at once, recorded as its word; otherwise an analyst verifies.
+    # A partner hotline too: its "removed" over the API closes the case.
     trust_removal_reports: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Partner hotlines running casemgr (casemgr.partners, docs/partners.md): the
+    # base URL of their installation, our API token there (encrypted with the
+    # contact cipher, never shown again) and how a forwarded case reaches them.
+    api_base_url: Mapped[str | None] = mapped_column(String(MAX_API_BASE_URL_LENGTH))
+    api_token_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    forward_by: Mapped[str] = mapped_column(String(10), default="letter")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     domains: Mapped[list[OrganisationDomain]] = relationship(
@@ -47,6 +58,25 @@ class Organisation(Base):
     @property
     def ref(self) -> OrganisationRef:
         return OrganisationRef(id=self.id, kind=OrgKind(self.kind), country=self.country)
+
+    @property
+    def has_api_token(self) -> bool:
+        return self.api_token_encrypted is not None
+
+    @property
+    def forwards_by_api(self) -> bool:
+        """Forwarded cases go to its installation over the API (and maybe a letter)."""
+        return (
+            self.forward_by in ("api", "both")
+            and bool(self.api_base_url)
+            and self.api_token_encrypted is not None
+        )
+
+    @property
+    def forwards_by_letter(self) -> bool:
+        """Forwarded cases get a referral letter: unless the API alone carries them
+        (an API not fully set up falls back to the letter: nothing is lost)."""
+        return not (self.forward_by == "api" and self.forwards_by_api)
 
     @property
     def label(self) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from casemgr import context
 from casemgr.audit.services import record
 from casemgr.directory.inputs import OrganisationInput, validate
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
@@ -29,6 +30,8 @@ def create_organisation(
     existing = find_same(session, clean.kind, clean.name, clean.country)
     if existing is not None:
         raise ValidationFailed({"name": [duplicate_message(existing)]})
+    if errors := partner_problems(None, clean):
+        raise ValidationFailed(errors)
     return insert(session, clean, now=now, actor=actor)
 
 
@@ -51,8 +54,11 @@ def insert(
         notes=clean.notes or "",
         active=True if clean.active is None else clean.active,
         trust_removal_reports=bool(clean.trust_removal_reports),
+        api_base_url=clean.api_base_url or None,
+        forward_by=clean.forward_by or "letter",
         created_at=now,
     )
+    token_change = _store_token(organisation, clean)
     organisation.domains = [OrganisationDomain(domain=d) for d in clean.domains or ()]
     organisation.networks = [OrganisationNetwork.of(n) for n in clean.networks or ()]
     session.add(organisation)
@@ -74,6 +80,7 @@ def insert(
             "domains": list(clean.domains or ()),
             "networks": list(clean.networks or ()),
         }
+        | _partner_details(organisation, token_change)
         | ({"source": source} if source else {}),
     )
     return organisation
@@ -117,7 +124,46 @@ def update_problems(
         )
         if existing is not None:
             errors["name"] = [duplicate_message(existing)]
-    return errors
+    return errors | partner_problems(organisation, clean)
+
+
+def partner_problems(
+    organisation: Organisation | None, clean: OrganisationInput
+) -> dict[str, list[str]]:
+    """What refuses the API fields as they would be stored after ``clean``."""
+    url = clean.api_base_url
+    if url is None:
+        url = organisation.api_base_url if organisation is not None else None
+    forward_by = clean.forward_by
+    if forward_by is None:
+        forward_by = organisation.forward_by if organisation is not None else "letter"
+    if forward_by != "letter" and not url:
+        return {"forward_by": ["needs the partner's API base URL"]}
+    return {}
+
+
+def _store_token(organisation: Organisation, clean: OrganisationInput) -> str | None:
+    """Encrypt a new API token onto ``organisation`` (or remove it); what happened
+    to it ("set", "replaced", "removed") or None. The token itself is never
+    returned, logged or audited."""
+    if clean.api_token:
+        change = "replaced" if organisation.api_token_encrypted is not None else "set"
+        organisation.api_token_encrypted = context.cipher().encrypt(clean.api_token)
+        return change
+    if clean.remove_api_token and organisation.api_token_encrypted is not None:
+        organisation.api_token_encrypted = None
+        return "removed"
+    return None
+
+
+def _partner_details(organisation: Organisation, token_change: str | None) -> dict[str, Any]:
+    if organisation.kind != "hotline":
+        return {}
+    details: dict[str, Any] = {
+        "api_base_url": organisation.api_base_url,
+        "forward_by": organisation.forward_by,
+    }
+    return details | ({"api_token": token_change} if token_change else {})
 
 
 _STORED = (
@@ -130,9 +176,10 @@ _STORED = (
     "notes",
     "active",
     "trust_removal_reports",
+    "forward_by",
 )
 # Fields an update may leave out (None): "leave as it is".
-_LEFT_WHEN_MISSING = ("address", "notes", "active", "trust_removal_reports")
+_LEFT_WHEN_MISSING = ("address", "notes", "active", "trust_removal_reports", "forward_by")
 
 
 def apply_update(
@@ -170,6 +217,11 @@ def apply_update(
                 kept_networks.get(n) or OrganisationNetwork.of(n) for n in clean.networks
             ]
             changes["networks"] = [sorted(old_networks), sorted(clean.networks)]
+    if clean.api_base_url is not None and (clean.api_base_url or None) != organisation.api_base_url:
+        changes["api_base_url"] = [organisation.api_base_url, clean.api_base_url or None]
+        organisation.api_base_url = clean.api_base_url or None
+    if token_change := _store_token(organisation, clean):
+        changes["api_token"] = [token_change]  # what happened to it, never the token
     if changes:
         session.flush()
         record(

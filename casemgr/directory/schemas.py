@@ -23,8 +23,13 @@ from casemgr.api.schemas import (
     nullable,
     ref,
 )
-from casemgr.directory.inputs import LANGUAGES, MAX_ADDRESS_LENGTH, MAX_NAME_LENGTH
-from casemgr.directory.models import Organisation
+from casemgr.directory.inputs import (
+    LANGUAGES,
+    MAX_ADDRESS_LENGTH,
+    MAX_API_TOKEN_LENGTH,
+    MAX_NAME_LENGTH,
+)
+from casemgr.directory.models import FORWARD_BY, MAX_API_BASE_URL_LENGTH, Organisation
 from casemgr.domain import OrgKind
 
 
@@ -38,6 +43,9 @@ def organisation(record: Organisation) -> Json:
         "language": record.language,
         "address": record.address,
         "trust_removal_reports": record.trust_removal_reports,
+        "api_base_url": record.api_base_url,
+        "forward_by": record.forward_by,
+        "has_api_token": record.has_api_token,
         "created_at": iso(record.created_at),
     }
 
@@ -61,11 +69,37 @@ ORGANISATION_REQUEST: Json = closed_object(
         "trust_removal_reports": {
             "type": "boolean",
             "default": False,
-            "description": "Hosting providers only: their `removed` on a letter's response "
-            "page closes the case without an analyst verifying it",
+            "description": "Hosting providers and partner hotlines: their `removed` (on a "
+            "letter's response page, or over the API) closes the case without an analyst "
+            "verifying it",
+        },
+        "api_base_url": {
+            **nullable({**TEXT, "maxLength": MAX_API_BASE_URL_LENGTH}),
+            "description": "Partner hotlines running casemgr: the base URL of their "
+            "installation (http or https, no credentials, query or fragment)",
+        },
+        "forward_by": {
+            **enum_of(FORWARD_BY),
+            "default": "letter",
+            "description": "How a forwarded case reaches the partner hotline",
+        },
+        "api_token": {
+            **nullable({**TEXT, "maxLength": MAX_API_TOKEN_LENGTH}),
+            "writeOnly": True,
+            "description": "Our API token at the partner's installation; stored encrypted, "
+            "never returned",
         },
     },
-    optional=("country", "email", "language", "address", "trust_removal_reports"),
+    optional=(
+        "country",
+        "email",
+        "language",
+        "address",
+        "trust_removal_reports",
+        "api_base_url",
+        "forward_by",
+        "api_token",
+    ),
 )
 
 SCHEMAS: dict[str, Json] = {
@@ -79,6 +113,9 @@ SCHEMAS: dict[str, Json] = {
             "language": TEXT,
             "address": TEXT,
             "trust_removal_reports": {"type": "boolean"},
+            "api_base_url": nullable(TEXT),
+            "forward_by": enum_of(FORWARD_BY),
+            "has_api_token": {"type": "boolean"},
             "created_at": TIME,
         },
         description="A partner hotline, a police unit or a hosting provider.",

@@ -238,6 +238,8 @@ def _form_data(organisation) -> dict:
         "address": organisation.address,
         "notes": organisation.notes,
         "trust_removal_reports": organisation.trust_removal_reports,
+        "api_base_url": organisation.api_base_url or "",
+        "forward_by": organisation.forward_by,
     }
 
 
@@ -253,4 +255,8 @@ def _input(form: OrganisationForm) -> OrganisationInput:
         domains=form.domains.data or "",
         networks=form.networks.data or "",
         trust_removal_reports=bool(form.trust_removal_reports.data),
+        api_base_url=form.api_base_url.data or "",
+        forward_by=form.forward_by.data or "letter",
+        api_token=form.api_token.data or None,
+        remove_api_token=bool(form.remove_api_token.data),
     )

@@ -24,6 +24,7 @@ from casemgr.jobs import (
     notices,
     notifications,
     outbox,
+    partners,
     reminders,
     retention,
     url_checks,
@@ -44,6 +45,7 @@ JOBS: dict[str, Callable[[Session, datetime, Flask], JobSummary | Mapping[str, o
     "monthly_report": monthly_report.run,
     "url_checks": url_checks.run,
     "mail": mail.run,
+    "partners": partners.run,
 }
 
 # Jobs that run only when a setting turns them on: the scheduler leaves them

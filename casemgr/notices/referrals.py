@@ -35,6 +35,22 @@ def referral_step(case: Case) -> datetime | None:
     return None
 
 
+def _api_only_partner() -> ColumnElement[bool]:
+    """The case's partner takes forwarded cases over its API alone
+    (:attr:`Organisation.forwards_by_letter` false): no referral letter is
+    written to it. The one place that choice is made for letters."""
+    return (
+        select(Organisation.id)
+        .where(
+            Organisation.id == Case.partner_id,
+            Organisation.forward_by == "api",
+            Organisation.api_base_url.is_not(None),
+            Organisation.api_token_encrypted.is_not(None),
+        )
+        .exists()
+    )
+
+
 def cases_awaiting_referral(session: Session) -> list[tuple[int, int | None]]:
     """(case id, recipient id) of forwarded and referred cases that have no
     referral letter for their current forwarding or referral yet."""
@@ -54,7 +70,11 @@ def cases_awaiting_referral(session: Session) -> list[tuple[int, int | None]]:
     rows = session.execute(
         select(Case.id, Case.status, Case.partner_id, Case.police_id)
         .where(
-            ((Case.status == Status.FORWARDED) & unanswered(Case.forwarded_at))
+            (
+                (Case.status == Status.FORWARDED)
+                & unanswered(Case.forwarded_at)
+                & ~_api_only_partner()
+            )
             | ((Case.status == Status.WITH_POLICE) & unanswered(Case.referred_at))
         )
         .order_by(Case.id)
@@ -78,6 +98,8 @@ def send_referral_letter(
     organisation = session.get(Organisation, recipient_id)
     if organisation is None or not organisation.active:
         return None
+    if organisation.kind == "hotline" and not organisation.forwards_by_letter:
+        return None  # its API carries the cases (casemgr.partners)
     locked = locks.lock_cases(
         session,
         case_ids,
