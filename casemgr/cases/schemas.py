@@ -40,6 +40,7 @@ from casemgr.domain import Actor, OrgKind
 from casemgr.inbound.api import REPLY_SCHEMA, replies_for_cases
 from casemgr.notices.queries import notices_for_case
 from casemgr.paging import Page
+from casemgr.partners.api import PARTNER_LINK_SCHEMA, partner_link_for_cases
 from casemgr.responses.models import ANSWERS
 from casemgr.responses.services import responses_for_cases
 
@@ -183,6 +184,7 @@ def case_detail(
         "provider_responses": responses_for_cases(object_session(case), [case.id])[case.id],
         "provider_replies": replies_for_cases(object_session(case), [case.id])[case.id],
         "removal_checks": checks_for_cases(object_session(case), [case.id])[case.id],
+        "partner_link": partner_link_for_cases(object_session(case), [case.id])[case.id],
     }
 
 
@@ -279,6 +281,7 @@ CASE_SCHEMAS: dict[str, Json] = {
                 "stored, only described",
             },
             "removal_checks": REMOVAL_CHECKS_SCHEMA,
+            "partner_link": PARTNER_LINK_SCHEMA,
         },
         description="A case: one reported URL and everything done about it.",
     ),
