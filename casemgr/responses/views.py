@@ -9,14 +9,14 @@ address (the rate limiter sees a salted hash, the request log the route).
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request
 from flask_babel import force_locale, gettext
 from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from casemgr import context
 from casemgr.extensions import db, limiter
-from casemgr.i18n import LANG_PARAM, chosen_language, languages
+from casemgr.i18n import chosen_language, languages, public_url
 from casemgr.public.views import PUBLIC_HEADERS
 from casemgr.responses import bp
 from casemgr.responses.forms import ANSWER_LABELS, answers_of, response_form
@@ -73,10 +73,7 @@ def respond(token: str):
         current_app.logger.info(
             "letter %s: %d answer(s) on its response page", letter.notice.reference, len(answers)
         )
-        args = {"token": token, "saved": "1"}
-        if chosen_language():
-            args[LANG_PARAM] = chosen_language()
-        return redirect(url_for("responses.respond", **args), 303)
+        return redirect(public_url("responses.respond", token=token, saved="1"), 303)
 
 
 def _page(letter: OpenLetter, form, token: str, *, saved: bool = False):

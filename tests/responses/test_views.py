@@ -210,3 +210,17 @@ def test_a_second_answer_is_kept_too(client, send_letter):
     answers = [r.answer for r in db.session.scalars(select(ProviderResponse).order_by("id"))]
     assert answers == ["need_information", "removed"]
     assert reload(sent.cases[0]).removal_reported_at is not None
+
+
+def test_the_language_chosen_with_the_switch_survives_the_answer(client, send_letter):
+    sent = send_letter(1)
+    page = client.get(sent.path + "?lang=km").get_data(as_text=True)
+    assert f'action="{sent.path}?lang=km"' in page
+    response = client.post(
+        sent.path + "?lang=km", data={f"url_{sent.cases[0].id}-answer": "removed"}
+    )
+    assert response.status_code == 303
+    assert (
+        response.headers["Location"].endswith("lang=km")
+        and "saved=1" in response.headers["Location"]
+    )
