@@ -34,19 +34,19 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import ipaddress
 import socket
 import ssl
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
-Resolver = Callable[[str], Iterable[str]]
+from casemgr import dns
+
+Resolver = dns.Resolver
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 GONE_CODES = frozenset({404, 410})
@@ -203,7 +203,7 @@ def _head(url: str, settings: ProbeSettings) -> _Answer | ProbeResult:
         addresses = _resolve(ascii_host, settings.resolver, deadline)
     except Unresolvable as exc:
         return ProbeResult(Outcome.UNRESOLVABLE, error=clean(str(exc), MAX_TEXT))
-    except _Expired:
+    except dns.LookupTimeout:
         return _error(f"no answer from DNS for {ascii_host} within {settings.timeout:g} s")
     except Exception as exc:
         return _error(f"the look-up of {ascii_host} failed ({type(exc).__name__}: {exc})")
@@ -298,51 +298,16 @@ def _describe_failure(exc: Exception, expired: bool, timeout: float) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-class _Expired(Exception):
-    pass
-
-
 def _resolve(host: str, resolver: Resolver, deadline: float) -> list[str]:
-    """The host's distinct addresses; an IP literal is its own answer.
-
-    The resolver runs in a thread of its own so that a DNS that never answers
-    costs ``timeout`` seconds, not the system resolver's own limit."""
-    if _is_ip(host):
-        return [str(_address(host))]
-    outcome: dict[str, Any] = {}
-    finished = threading.Event()
-
-    def run() -> None:
-        try:
-            outcome["answers"] = list(resolver(host))
-        except Exception as exc:
-            outcome["error"] = exc
-        finally:
-            finished.set()
-
-    threading.Thread(target=run, name="casemgr-check-resolve", daemon=True).start()
-    if not finished.wait(max(0.0, deadline - time.monotonic())):
-        raise _Expired
-    if "error" in outcome:
-        raise outcome["error"]
-    addresses: list[str] = []
-    for answer in outcome["answers"]:
-        address = _address(answer) if isinstance(answer, str) else None
-        if address is not None and str(address) not in addresses:
-            addresses.append(str(address))
+    """The host's distinct addresses (an IP literal is its own answer); raises
+    dns.LookupTimeout past ``deadline``, Unresolvable when DNS has none."""
+    addresses = dns.addresses_of(host, resolver, timeout=deadline - time.monotonic())
     if not addresses:
         raise Unresolvable(f"{host} has no address in DNS")
     return addresses
 
 
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        address = ipaddress.ip_address(text.strip().strip("[]"))
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
+_address = dns.address
 
 
 def _is_ip(host: str) -> bool:

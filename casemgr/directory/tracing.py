@@ -21,22 +21,22 @@ the address may belong to a CDN in front of it.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casemgr import dns
 from casemgr.audit.services import record
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
 from casemgr.directory.queries import domain_suffixes
 from casemgr.domain import Actor, OrgKind
 
-Resolver = Callable[[str], Iterable[str]]
+Resolver = dns.Resolver
 DEFAULT_TIMEOUT_SECONDS = 3.0
 # Look-ups that may run at once. A look-up that outlives its time limit keeps
 # its slot until the system resolver gives up, so this also bounds the
@@ -68,44 +68,27 @@ def resolve(host: str, resolver: Resolver, *, timeout: float) -> list[str]:
         return [str(literal)]
     if not _SLOTS.acquire(blocking=False):
         raise LookupFailed("too many look-ups are running; try again in a moment")
-    outcome: dict[str, object] = {}
-    finished = threading.Event()
 
-    def run() -> None:
+    def counted(name: str) -> list[str]:
         try:
-            outcome["answers"] = list(resolver(host))
-        except Exception as exc:  # any resolver's failure becomes a message
-            outcome["error"] = exc
+            return list(resolver(name))
         finally:
-            finished.set()
-            _SLOTS.release()
+            _SLOTS.release()  # when the look-up ends, even one given up on
 
-    threading.Thread(target=run, name=f"casemgr-resolve-{host}", daemon=True).start()
-    if not finished.wait(timeout):
-        raise LookupFailed(f"no answer from DNS for {host} within {timeout:g} s")
-    error = outcome.get("error")
-    if isinstance(error, LookupFailed):
-        raise error
-    if error is not None:
-        raise LookupFailed(f"the look-up of {host} failed ({type(error).__name__}: {error})")
-    addresses: list[str] = []
-    for answer in outcome.get("answers", []):  # type: ignore[union-attr]
-        address = _address(answer) if isinstance(answer, str) else None
-        if address is not None and str(address) not in addresses:
-            addresses.append(str(address))
+    try:
+        addresses = dns.addresses_of(host, counted, timeout=timeout)
+    except dns.LookupTimeout:
+        raise LookupFailed(f"no answer from DNS for {host} within {timeout:g} s") from None
+    except LookupFailed:
+        raise
+    except Exception as exc:  # any resolver's failure becomes a message
+        raise LookupFailed(f"the look-up of {host} failed ({type(exc).__name__}: {exc})") from None
     if not addresses:
         raise LookupFailed(f"DNS gave no address for {host}")
     return addresses
 
 
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        address = ipaddress.ip_address(text.strip().strip("[]"))
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
+_address = dns.address
 
 
 @dataclass(frozen=True)
