@@ -34,11 +34,20 @@ def _postgres_admin_url() -> str | None:
 @pytest.fixture(scope="session")
 def database_urls(tmp_path_factory) -> Iterator[dict[str, str]]:
     """One fresh database per backend for the whole run, migrated to head."""
-    urls = {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"}
+    with fresh_databases(tmp_path_factory.mktemp("db"), "casemgr_test") as urls:
+        yield urls
+
+
+@contextmanager
+def fresh_databases(folder, prefix: str) -> Iterator[dict[str, str]]:
+    """A new SQLite file in ``folder`` and, with TEST_DATABASE_URL, a new
+    PostgreSQL database named ``prefix_<random>``, both migrated to head; the
+    PostgreSQL one is dropped at the end."""
+    urls = {"sqlite": f"sqlite:///{folder / 'test.db'}"}
     admin_url = _postgres_admin_url()
     created = None
     if admin_url:
-        name = f"casemgr_test_{uuid.uuid4().hex[:10]}"
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
         admin = sa.create_engine(_driver(admin_url), isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -46,14 +55,16 @@ def database_urls(tmp_path_factory) -> Iterator[dict[str, str]]:
         urls["postgresql"] = (
             sa.make_url(_driver(admin_url)).set(database=name).render_as_string(hide_password=False)
         )
-    for url in urls.values():
-        migrate_to_head(url)
-    yield urls
-    if created:
-        admin, name = created
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    try:
+        for url in urls.values():
+            migrate_to_head(url)
+        yield urls
+    finally:
+        if created:
+            admin, name = created
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
 
 
 def _driver(url: str) -> str:

@@ -15,13 +15,11 @@ from __future__ import annotations
 import json
 import threading
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
@@ -36,7 +34,7 @@ from casemgr.domain import SYSTEM_ACTOR
 from casemgr.extensions import db
 from casemgr.jobs import partners as partners_job
 from tests import factories
-from tests.conftest import _driver, _empty_tables, _postgres_admin_url, migrate_to_head
+from tests.conftest import _empty_tables, fresh_databases
 
 
 class Server:
@@ -69,28 +67,9 @@ class Server:
 
 @pytest.fixture(scope="session")
 def hotline_b_databases(tmp_path_factory) -> Iterator[dict[str, str]]:
-    """Installation B's databases, one per backend, migrated to head once for
-    the run (like A's in tests/conftest.py) and dropped at its end."""
-    urls = {"sqlite": f"sqlite:///{tmp_path_factory.mktemp('hotline-b') / 'b.db'}"}
-    admin_url = _postgres_admin_url()
-    created = None
-    if admin_url:
-        name = f"casemgr_b_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(_driver(admin_url), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        created = (admin, name)
-        urls["postgresql"] = (
-            sa.make_url(_driver(admin_url)).set(database=name).render_as_string(hide_password=False)
-        )
-    for url in urls.values():
-        migrate_to_head(url)
-    yield urls
-    if created:
-        admin, name = created
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """Installation B's databases, one per backend, made once for the run."""
+    with fresh_databases(tmp_path_factory.mktemp("hotline-b"), "casemgr_b") as urls:
+        yield urls
 
 
 @pytest.fixture
