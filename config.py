@@ -202,6 +202,13 @@ class Config:
     TRUSTED_PROXY_COUNT = 0
 
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
+    # Flask-WTF's extra check on HTTPS that the Referer names this host. Every
+    # page sends Referrer-Policy: no-referrer (an analyst opening a reported
+    # URL tells that site nothing), so browsers send no Referer at all and the
+    # check would refuse every staff form behind TLS. The token, bound to a
+    # session whose cookie is SameSite=Lax (never sent on another site's POST),
+    # is the protection.
+    WTF_CSRF_SSL_STRICT = False
     SESSION_COOKIE_HTTPONLY = True
     # Lax, not Strict: a link to a case in a notification e-mail (a top-level
     # GET from the webmail's site) must open the case for a signed-in user.

@@ -64,3 +64,17 @@ def test_no_log_line_holds_a_token():
         {"PATH_INFO": f"/respond/{token}", "REQUEST_METHOD": "GET", "SERVER_PROTOCOL": "HTTP/1.1"},
     )
     assert token not in repr(atoms)
+
+
+def test_a_provider_answers_over_https_with_no_referrer(client, send_letter):
+    """The page says no-referrer, so a provider's browser sends none behind TLS."""
+    sent = send_letter(1)
+    https = "https://casemgr.example.org"
+    page = client.get(sent.path, base_url=https).get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = client.post(
+        sent.path,
+        base_url=https,
+        data={f"url_{sent.cases[0].id}-answer": "removed", "csrf_token": token},
+    )
+    assert response.status_code == 303
