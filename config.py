@@ -202,12 +202,12 @@ class Config:
     TRUSTED_PROXY_COUNT = 0
 
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
-    # Flask-WTF's extra check on HTTPS that the Referer names this host. Every
-    # page sends Referrer-Policy: no-referrer (an analyst opening a reported
-    # URL tells that site nothing), so browsers send no Referer at all and the
-    # check would refuse every staff form behind TLS. The token, bound to a
-    # session whose cookie is SameSite=Lax (never sent on another site's POST),
-    # is the protection.
+    # Flask-WTF's extra check on HTTPS that the Referer names this host: off.
+    # The anonymous pages send no Referer even to this site (the thank-you
+    # page's address holds the receipt), and a privacy tool may strip it on
+    # staff pages, which would refuse forms behind TLS. In its place every
+    # staff POST's Origin must be this site (casemgr/security.py); the token,
+    # bound to a session whose cookie is SameSite=Lax, stays the protection.
     WTF_CSRF_SSL_STRICT = False
     SESSION_COOKIE_HTTPONLY = True
     # Lax, not Strict: a link to a case in a notification e-mail (a top-level

@@ -14,6 +14,7 @@ import logging
 import time
 
 from flask import Flask, Response, g, request
+from flask_wtf.csrf import CSRFError
 
 REQUEST_LOGGER = "casemgr.requests"
 
@@ -22,9 +23,25 @@ REQUEST_LOGGER = "casemgr.requests"
 ANONYMOUS_BLUEPRINTS = frozenset({"public", "responses", "ops"})
 ANONYMOUS_ENDPOINTS = frozenset({"static"})
 
+# Staff pages send a Referer to this site only, never to another: an analyst
+# opening a reported URL tells that site nothing (the links also say
+# rel=noreferrer), and the browser puts this site's Origin on every form it
+# posts, which _check_origin compares. Under "no-referrer" the Origin of a
+# form post is "null" and could not be checked.
+STAFF_REFERRER_POLICY = "same-origin"
+# The anonymous pages send none at all, not even to this site: the thank-you
+# page's address carries the report's receipt, which must not reach a log as
+# the Referer of the next request.
+ANONYMOUS_REFERRER_POLICY = "no-referrer"
+
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
 
 def init_app(app: Flask) -> None:
     app.before_request(_start_timer)
+    app.before_request(_check_origin)
+    # The page's <meta name="referrer"> says what the header says.
+    app.jinja_env.globals["referrer_policy"] = referrer_policy
     app.after_request(_security_headers)
     app.after_request(_log_request)
     if app.config["REQUEST_LOG"]:
@@ -41,14 +58,43 @@ def _start_timer() -> None:
     g.request_started = time.perf_counter()
 
 
+def is_anonymous_page() -> bool:
+    endpoint = request.endpoint or ""
+    return endpoint in ANONYMOUS_ENDPOINTS or endpoint.partition(".")[0] in ANONYMOUS_BLUEPRINTS
+
+
+def referrer_policy() -> str:
+    return ANONYMOUS_REFERRER_POLICY if is_anonymous_page() else STAFF_REFERRER_POLICY
+
+
+def _check_origin() -> None:
+    """A staff form must come from this site: a browser names the page's
+    origin on every POST, and another one (or "null", from a sandboxed frame
+    or a data: URL) is refused like a missing CSRF token. This stands in for
+    Flask-WTF's Referer check on HTTPS (WTF_CSRF_SSL_STRICT, off: see
+    config.py); the token remains the protection, this a second lock.
+
+    A request without Origin (a script, an old browser) is left to the token.
+    The API has bearer tokens and no cookies; the anonymous pages have no
+    session to ride on and their own tokens.
+    """
+    if request.method not in _UNSAFE_METHODS or request.blueprint == "api":
+        return
+    if is_anonymous_page():
+        return
+    origin = request.headers.get("Origin")
+    if origin is None or origin == f"{request.scheme}://{request.host}":
+        return
+    raise CSRFError(f"The form was sent from another site (Origin: {origin[:100]}).")
+
+
 def _security_headers(response: Response) -> Response:
     from flask import current_app
 
     config = current_app.config
     headers = response.headers
     headers.setdefault("Content-Security-Policy", config["CONTENT_SECURITY_POLICY"])
-    # An analyst opening a reported URL must not tell that site where they came from.
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Referrer-Policy", referrer_policy())
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Permissions-Policy", config["PERMISSIONS_POLICY"])
@@ -87,8 +133,7 @@ def _log_request(response: Response) -> Response:
 
 
 def _user_id() -> int | None:
-    endpoint = request.endpoint or ""
-    if endpoint in ANONYMOUS_ENDPOINTS or endpoint.partition(".")[0] in ANONYMOUS_BLUEPRINTS:
+    if is_anonymous_page():
         return None
     api_user = g.get("api_user")
     if api_user is not None:

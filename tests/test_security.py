@@ -22,10 +22,10 @@ CSP = (
 )
 
 
-def assert_hardened(response, csp=CSP):
+def assert_hardened(response, csp=CSP, referrer="same-origin"):
     headers = response.headers
     assert headers["Content-Security-Policy"] == csp
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == referrer
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert "camera=()" in headers["Permissions-Policy"]
@@ -33,20 +33,20 @@ def assert_hardened(response, csp=CSP):
 
 
 @pytest.mark.parametrize(
-    "path",
+    ("path", "referrer"),
     [
-        "/login",
-        "/cases/",
-        "/healthz",
-        "/api/v1/openapi.json",
-        "/api/v1/cases",
-        "/static/css/app.css",
-        "/nowhere",
+        ("/login", "same-origin"),
+        ("/cases/", "same-origin"),
+        ("/healthz", "no-referrer"),
+        ("/api/v1/openapi.json", "same-origin"),
+        ("/api/v1/cases", "same-origin"),
+        ("/static/css/app.css", "no-referrer"),
+        ("/nowhere", "same-origin"),
     ],
 )
-def test_every_response_carries_the_headers(client, path):
+def test_every_response_carries_the_headers(client, path, referrer):
     response = client.get(path)
-    assert_hardened(response)
+    assert_hardened(response, referrer=referrer)
     response.close()
 
 
@@ -56,7 +56,8 @@ def test_public_pages_carry_a_stricter_policy_still(client, path):
     from casemgr.public.views import PUBLIC_HEADERS
 
     response = client.get(path)
-    assert_hardened(response, csp=PUBLIC_HEADERS["Content-Security-Policy"])
+    assert_hardened(response, csp=PUBLIC_HEADERS["Content-Security-Policy"], referrer="no-referrer")
+    assert '<meta name="referrer" content="no-referrer">' in response.get_data(as_text=True)
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
 
 

@@ -109,7 +109,8 @@ class TestCasePage:
         login(client, analyst)
         html = client.get(f"/cases/{case.id}").get_data(as_text=True)
         assert 'rel="noreferrer noopener nofollow"' in html
-        assert '<meta name="referrer" content="no-referrer">' in html
+        # Referer to this site only, never to another (the link says so too).
+        assert '<meta name="referrer" content="same-origin">' in html
 
 
 class TestActionsThroughForms:
