@@ -227,7 +227,8 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW_MINUTES = 15
     LOGIN_LOCKOUT_MINUTES = 15
-    # Minutes between the password and the second step (code, or enrolment).
+    # Minutes between the password and the second step (code, or enrolment);
+    # also how long the secret of a second factor being set up is kept.
     LOGIN_PENDING_MINUTES = 10
     # Supervisors and admins always need a second factor; this extends it to all.
     REQUIRE_2FA_FOR_ALL = False

@@ -156,6 +156,7 @@ def _register_blueprints(app: Flask) -> None:
     for module in (
         "casemgr.audit.views",
         "casemgr.auth.views",
+        "casemgr.auth.account_views",
         "casemgr.staff.views",
         "casemgr.ops.views",
         "casemgr.cases.views",

@@ -3,7 +3,7 @@
 from casemgr.alerts.models import Alert
 from casemgr.audit import chain  # noqa: F401 - registers the audit log's commit hook
 from casemgr.audit.models import AuditEntry
-from casemgr.auth.models import ApiToken, LoginThrottle, RecoveryCode, User
+from casemgr.auth.models import ApiToken, LoginThrottle, RecoveryCode, User, UserSession
 from casemgr.cases.models import Case, CaseEvent, CaseNote, ReferenceCounter, Submission
 from casemgr.checks.models import UrlCheck
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
@@ -41,4 +41,5 @@ __all__ = [
     "Submission",
     "UrlCheck",
     "User",
+    "UserSession",
 ]

@@ -78,6 +78,7 @@ PERMISSIONS: dict[str, str] = {
     "GET /account/two-factor": "staff",
     "POST /account/two-factor": "staff",
     "POST /account/two-factor/recovery-codes": "staff",
+    "POST /account/sessions/end": "staff",  # signs the caller out everywhere
     # cases
     "GET /cases/": "staff",
     "GET /cases/new": "staff",

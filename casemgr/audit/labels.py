@@ -19,6 +19,8 @@ from casemgr.cases.labels import label
 ACTIONS: Mapping[str, LazyString] = {
     "auth.login": _l("Signed in"),
     "auth.login_failed": _l("Sign-in failed"),
+    "auth.logout": _l("Signed out"),
+    "auth.logout_everywhere": _l("Signed out everywhere"),
     "auth.login_refused_locked": _l("Sign-in refused: address locked"),
     "auth.lockout": _l("Sign-ins locked after failures"),
     "auth.password_ok": _l("Password right, second step next"),

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from casemgr.audit.services import record
-from casemgr.auth import passwords
+from casemgr.auth import passwords, session_store
 from casemgr.auth.models import RecoveryCode, User
 from casemgr.database import get_or_raise
 from casemgr.directory.models import Organisation
@@ -246,12 +246,12 @@ def update_user(
     user.language = data.language
     user.organisation_id = data.organisation_id
     if data.password and user.role != Role.PARTNER:
-        set_password(user, data.password, now=now)
+        set_password(session, user, data.password, now=now)
         changes["password"] = ["", "changed"]
     if not data.active or "role" in changes or "organisation_id" in changes:
         # Deactivated, or the rights changed: every session of the user ends
         # (a new role may need a second factor at the next sign-in).
-        user.session_token = secrets.token_hex(16)
+        session_store.end_every_session(session, user, now=now, reason="account")
     session.flush()
     record(
         session,
@@ -271,7 +271,8 @@ def reset_two_factor(session: Session, user: User, *, now: datetime, actor: Acto
     user.totp_secret = None
     user.totp_enrolled_at = None
     user.totp_last_step = None
-    user.session_token = secrets.token_hex(16)
+    user.totp_pending_secret = user.totp_pending_at = user.totp_pending_holder = None
+    session_store.end_every_session(session, user, now=now, reason="two_factor")
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     session.flush()
     record(
@@ -317,21 +318,23 @@ def change_own_language(
 # --- passwords
 
 
-def set_password(user: User, password: str, *, now: datetime | None = None) -> None:
-    """Change the password and sign the user out of every existing session."""
+def set_password(
+    session: Session, user: User, password: str, *, now: datetime, keep: str | None = None
+) -> None:
+    """Change the password and end every session of the user but the one whose
+    key is ``keep`` (the user's own, when they changed it there)."""
     user.set_password(password)
-    user.session_token = secrets.token_hex(16)
-    if now is not None:
-        user.password_changed_at = now
+    user.password_changed_at = now
+    session_store.end_every_session(session, user, now=now, reason="password", keep=keep)
 
 
 def change_own_password(
-    session: Session, user: User, current: str, new: str, *, now: datetime
+    session: Session, user: User, current: str, new: str, *, now: datetime, keep: str | None
 ) -> None:
     """A signed-in user changes their password; the current one is required.
 
-    Raises ValidationFailed; every session of the user ends (the caller signs
-    this one in again)."""
+    Raises ValidationFailed; every session of the user ends but the one whose
+    key is ``keep`` (the caller signs it in again with the new session_token)."""
     if not user.check_password(current or ""):
         record(
             session,
@@ -347,7 +350,7 @@ def change_own_password(
         found = [gettext("is your current password; choose a new one")]
     if found:
         raise ValidationFailed({"new_password": found})
-    set_password(user, new, now=now)
+    set_password(session, user, new, now=now, keep=keep)
     session.flush()
     record(
         session,

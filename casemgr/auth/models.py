@@ -50,6 +50,12 @@ class User(UserMixin, Base):
     # The time step (Unix time // 30) of the last code accepted: a code of
     # this step or an earlier one is never accepted again.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # A second factor being set up: its secret (encrypted as above), when it was
+    # made, and the SHA-256 of a random key held in the session of the browser
+    # that is setting it up. Only that browser is shown it; never in the cookie.
+    totp_pending_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_pending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_pending_holder: Mapped[str | None] = mapped_column(String(64))
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
     organisation: Mapped[Organisation | None] = relationship()
@@ -88,6 +94,35 @@ class User(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class UserSession(Base):
+    """A signed-in session on the web. The session cookie holds a random key;
+    the server keeps only its SHA-256. A cookie is let in while its row is open
+    (and the account's session_token is the one in the cookie): signing out
+    ends the row, so a copy of the cookie kept from before is refused."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Brought forward now and then, not at every request (casemgr/auth/session_store.py).
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why it ended: logout, everywhere, password, two_factor, account.
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def ended(self) -> bool:
+        return self.ended_at is not None
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
 
 
 class ApiToken(Base):

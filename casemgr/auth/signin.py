@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from casemgr.audit.services import record
+from casemgr.auth import session_store
 from casemgr.auth.accounts import find_by_email
-from casemgr.auth.models import LoginThrottle, User
-from casemgr.database import UTCDateTime, dialect_insert
+from casemgr.auth.models import LoginThrottle, User, UserSession
+from casemgr.database import UTCDateTime, dialect_insert, is_valid_id
 from casemgr.domain import Role
 from casemgr.settings import LoginPolicy
 
@@ -115,17 +116,22 @@ def two_factor_required(user: User, policy: LoginPolicy) -> bool:
     return policy.require_2fa_for_all or user.has_role(Role.SUPERVISOR)
 
 
-def load_session_user(session: Session, user_id: str) -> User | None:
-    """The user of a session cookie, if the cookie predates no password change."""
+def load_session_user(session: Session, user_id: str, key: object) -> UserSession | None:
+    """The open session (with its user) of a session cookie that holds flask-login's
+    ``user_id`` ("id:session_token") and the session's ``key``: refused when the
+    row was ended (signed out) or the session_token changed since (a new password,
+    second factor, role; signed out everywhere)."""
     raw_id, _, token = user_id.partition(":")
-    if not raw_id.isdecimal() or not token:
+    if not raw_id.isdecimal() or not token or not isinstance(key, str) or not key:
         return None
-    user = session.get(User, int(raw_id))
-    if user is None or not secrets.compare_digest(user.session_token, token):
+    if not is_valid_id(int(raw_id)):
         return None
-    if user.role == Role.PARTNER:  # API only: a partner never holds a web session
+    record = session_store.find_open(session, int(raw_id), key)
+    if record is None or not secrets.compare_digest(record.user.session_token, token):
         return None
-    return user
+    if record.user.role == Role.PARTNER:  # API only: a partner never holds a web session
+        return None
+    return record
 
 
 # --- the lock on an address after repeated failures

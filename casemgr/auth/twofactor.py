@@ -1,7 +1,8 @@
 """The second factor: TOTP (RFC 6238, 30-second steps, 6 digits) and one-time
 recovery codes. Callers pass the session, the cipher and ``now``; they commit.
 
-- The secret is stored encrypted (the cipher of reporters' contacts).
+- The secret is stored encrypted (the cipher of reporters' contacts), and so
+  is one being set up, on the user's row: never in the session cookie.
 - A code is accepted for the step of ``now`` and one step either side
   (``valid_window=1``: clocks drift), and only for a step later than the last
   one accepted for the user: a code, once used, is never accepted again, and
@@ -12,10 +13,11 @@ recovery codes. Callers pass the session, the cipher and ``now``; they commit.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyotp
 import segno
@@ -23,6 +25,7 @@ from sqlalchemy import delete, or_, update
 from sqlalchemy.orm import Session
 
 from casemgr.audit.services import record
+from casemgr.auth import session_store
 from casemgr.auth.models import RecoveryCode, User
 from casemgr.crypto import ContactCipher
 
@@ -71,6 +74,41 @@ def secret_of(user: User, cipher: ContactCipher) -> str | None:
 # --- enrolling
 
 
+def pending_secret(
+    session: Session,
+    user: User,
+    holder: str,
+    *,
+    now: datetime,
+    cipher: ContactCipher,
+    lifetime: timedelta,
+) -> tuple[str, bool]:
+    """The secret being set up in the browser whose session holds the random
+    ``holder``, kept on the user's row (encrypted), never in the cookie.
+
+    The one made for this holder less than ``lifetime`` ago; else a new one,
+    which replaces any other (and so another browser's: a secret is only ever
+    shown to the browser it was made for). Returns it and whether it is new."""
+    if (
+        user.totp_pending_secret is not None
+        and user.totp_pending_at is not None
+        and user.totp_pending_holder is not None
+        and hmac.compare_digest(user.totp_pending_holder, _holder_hash(holder))
+        and now - lifetime < user.totp_pending_at <= now
+    ):
+        return cipher.decrypt(user.totp_pending_secret), False
+    secret = new_secret()
+    user.totp_pending_secret = cipher.encrypt(secret)
+    user.totp_pending_at = now
+    user.totp_pending_holder = _holder_hash(holder)
+    session.flush()
+    return secret, True
+
+
+def _holder_hash(holder: str) -> str:
+    return hashlib.sha256(holder.encode()).hexdigest()
+
+
 def enrol(
     session: Session,
     user: User,
@@ -79,12 +117,13 @@ def enrol(
     *,
     now: datetime,
     cipher: ContactCipher,
+    keep: str | None = None,
 ) -> list[str] | None:
     """Keep ``secret`` as the user's second factor if ``code`` proves the app has it.
 
     Returns the new recovery codes (to be shown once), or None when the code
-    is wrong. Every session of the user ends (the caller signs this one in
-    again)."""
+    is wrong. Every session of the user ends but the one whose key is ``keep``
+    (the caller signs it in again, or signs in afresh)."""
     step = (
         _matching_step(secret, normalise(code), now) if _TOTP.fullmatch(normalise(code)) else None
     )
@@ -101,7 +140,8 @@ def enrol(
     user.totp_secret = cipher.encrypt(secret)
     user.totp_enrolled_at = now
     user.totp_last_step = step
-    user.session_token = secrets.token_hex(16)
+    user.totp_pending_secret = user.totp_pending_at = user.totp_pending_holder = None
+    session_store.end_every_session(session, user, now=now, reason="two_factor", keep=keep)
     codes = _replace_recovery_codes(session, user, now=now)
     record(
         session,

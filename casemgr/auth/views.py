@@ -1,12 +1,15 @@
-"""Signing in (password, then a second factor) and the user's own account.
-The admins' staff screens are in :mod:`casemgr.staff`.
+"""Signing in (password, then a second factor) and signing out. The user's own
+account is in :mod:`casemgr.auth.account_views`, the admins' staff screens in
+:mod:`casemgr.staff`.
 
 Signing in has two steps. The password step never signs anyone in: it leaves
 a short-lived pending state in the (signed) session cookie naming the user,
 their session token and the time, and sends to the second step: the code
 (enrolled users) or enrolment (users who must have a second factor and have
 none yet). Only the second step signs in. A user who needs no second factor
-and has none is signed in by the password alone.
+and has none is signed in by the password alone. Signing in opens the
+session's row on the server (:mod:`casemgr.auth.session_store`); signing out
+ends it.
 """
 
 from __future__ import annotations
@@ -14,46 +17,36 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext, ngettext, refresh
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext, ngettext
+from flask_login import current_user, login_required, login_user
 
 from casemgr import context, localtime
 from casemgr.audit.services import record
-from casemgr.auth import accounts, bp, sessions, signin, twofactor
-from casemgr.auth.forms import (
-    CodeForm,
-    EnrolForm,
-    LanguageForm,
-    LoginForm,
-    PasswordChangeForm,
-)
+from casemgr.auth import bp, session_store, sessions, signin, twofactor
+from casemgr.auth.forms import CodeForm, EnrolForm, LoginForm
 from casemgr.auth.models import User
 from casemgr.database import is_valid_id
-from casemgr.errors import ValidationFailed
 from casemgr.extensions import db, login_manager
-from casemgr.forms import attach_errors
 from casemgr.http import safe_next_path
-from casemgr.i18n import languages
-
-ENROL_SECRET = "enrol_secret"  # noqa: S105 - a session key
-
-
-def _wrong_enrolment_code() -> str:
-    return gettext("This code is not right. Check the time on your phone, and try the next one.")
 
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    user = signin.load_session_user(db.session, user_id)
-    if user is None:
+    """The user of the session cookie, and its open row on the server in ``g``
+    (one query, no write)."""
+    record = signin.load_session_user(db.session, user_id, session.get(sessions.KEY))
+    if record is None:
         _audit_stale_session(user_id)
-    return user
+        return None
+    g.setdefault(sessions.CURRENT, record)
+    return record.user
 
 
 def _audit_stale_session(user_id: str) -> None:
-    """A session cookie of a real account that its password (second factor, role,
-    deactivation) change ended: refused, and worth knowing (a stolen cookie?)."""
+    """A session cookie of a real account that was ended (signed out, or a change
+    of its password, second factor, role; deactivation): refused, and worth
+    knowing (a kept or stolen cookie?)."""
     raw_id = user_id.partition(":")[0]
     if not raw_id.isdecimal() or not is_valid_id(int(raw_id)):
         return
@@ -138,11 +131,12 @@ def login_enrol():
     if user is None:
         return _restart()
     pending = session[sessions.PENDING]
-    if not isinstance(pending.get("secret"), str):
-        pending["secret"] = twofactor.new_secret()
-        session.modified = True
+    secret, renewed = enrolment_secret(user)
     form = EnrolForm()
-    if form.validate_on_submit():
+    submitted = form.validate_on_submit()
+    if submitted and renewed:  # the code cannot be for this secret
+        form.code.errors = [enrolment_restarted()]
+    elif submitted:
         now = context.now()
         codes, lock = signin.second_step(
             db.session,
@@ -151,7 +145,7 @@ def login_enrol():
             lambda: twofactor.enrol(
                 db.session,
                 user,
-                pending["secret"],
+                secret,
                 form.code.data,
                 now=now,
                 cipher=context.cipher(),
@@ -169,15 +163,30 @@ def login_enrol():
         if lock is not None:
             session.pop(sessions.PENDING, None)
             return _refused("auth/login.html", LoginForm(formdata=None), lock)
-        form.code.errors = [_wrong_enrolment_code()]
-    return _enrol_page(user, pending["secret"], form, action=url_for("auth.login_enrol"))
+        form.code.errors = [wrong_enrolment_code()]
+    return enrol_page(user, secret, form, action=url_for("auth.login_enrol"))
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
-    session.clear()
+    """Sign out here: this session's row ends, so a kept copy of the cookie is
+    refused; the user's sessions elsewhere go on."""
+    user = current_user._get_current_object()
+    now = context.now()
+    key = session.get(sessions.KEY)
+    if isinstance(key, str):
+        session_store.end_session(db.session, user, key, now=now, reason="logout")
+    record(
+        db.session,
+        action="auth.logout",
+        now=now,
+        actor_id=user.id,
+        target_type="user",
+        target_id=user.id,
+    )
+    db.session.commit()
+    sessions.end()
     flash(gettext("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -221,9 +230,10 @@ def _sign_in(user: User, *, second_factor: str | None) -> None:
     """Sign ``user`` in on a fresh session, and audit it (commits)."""
     now = context.now()
     signin.clear_failures(db.session, user.email)
+    key = session_store.open_session(db.session, user, now=now, policy=context.login_policy())
     session.clear()
     login_user(user)
-    sessions.start(now.timestamp())
+    sessions.start(key, now.timestamp())
     record(
         db.session,
         action="auth.login",
@@ -256,7 +266,39 @@ def _refused(template: str, form, locked_until: datetime | None):
     return render_template(template, form=form), 401
 
 
-def _enrol_page(user: User, secret: str, form, *, action: str, status: int | None = None):
+# --- setting up a second factor (here, and on the account page)
+
+
+def wrong_enrolment_code() -> str:
+    return gettext("This code is not right. Check the time on your phone, and try the next one.")
+
+
+def enrolment_secret(user: User) -> tuple[str, bool]:
+    """The secret this browser is setting up, kept on the server (commits a new one)."""
+    holder = session.get(sessions.ENROLMENT)
+    if not isinstance(holder, str):
+        holder = session[sessions.ENROLMENT] = secrets.token_urlsafe(32)
+    secret, renewed = twofactor.pending_secret(
+        db.session,
+        user,
+        holder,
+        now=context.now(),
+        cipher=context.cipher(),
+        lifetime=context.login_policy().pending,
+    )
+    if renewed:
+        db.session.commit()
+    return secret, renewed
+
+
+def enrolment_restarted() -> str:
+    return gettext(
+        "The set-up had expired or was started again elsewhere: scan this new code "
+        "and enter the code your app shows for it."
+    )
+
+
+def enrol_page(user: User, secret: str, form, *, action: str, status: int | None = None):
     uri = twofactor.provisioning_uri(
         secret,
         email=user.email,
@@ -267,141 +309,3 @@ def _enrol_page(user: User, secret: str, form, *, action: str, status: int | Non
         "auth/enrol.html", form=form, qr=twofactor.qr_svg(uri), secret=grouped, action=action
     )
     return page, status or (422 if form.errors else 200)
-
-
-# --- the user's own account
-
-
-@bp.route("/account")
-@login_required
-def account():
-    """The signed-in member of staff's own account: language, password, second factor."""
-    return _account_page(LanguageForm(formdata=None, data=_language_data()))
-
-
-@bp.route("/account/language", methods=["POST"])
-@login_required
-def change_language():
-    form = LanguageForm()
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        try:
-            changed = accounts.change_own_language(
-                db.session,
-                user,
-                form.language.data or None,
-                languages=languages(),
-                now=context.now(),
-            )
-        except ValidationFailed as exc:
-            attach_errors(form, exc)
-        else:
-            db.session.commit()
-            refresh()  # this answer's message in the language just chosen
-            if changed:
-                flash(gettext("Your language is saved."), "success")
-            return redirect(url_for("auth.account"))
-    return _account_page(form), 422
-
-
-def _language_data() -> dict:
-    return {"language": current_user.language or ""}
-
-
-def _account_page(form: LanguageForm):
-    user = current_user._get_current_object()
-    return render_template(
-        "auth/account.html",
-        user=user,
-        form=form,
-        codes_left=twofactor.recovery_codes_left(db.session, user) if user.has_two_factor else None,
-    )
-
-
-@bp.route("/account/password", methods=["GET", "POST"])
-@login_required
-def change_password():
-    form = PasswordChangeForm()
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        try:
-            accounts.change_own_password(
-                db.session,
-                user,
-                form.current_password.data,
-                form.new_password.data,
-                now=context.now(),
-            )
-        except ValidationFailed as exc:
-            db.session.commit()  # the audit entry of a wrong current password
-            attach_errors(form, exc)
-        else:
-            db.session.commit()
-            login_user(user)  # this session goes on; every other one has ended
-            flash(
-                gettext("Your password is changed. Other sessions of yours are signed out."),
-                "success",
-            )
-            return redirect(url_for("cases.queue"))
-    return render_template("auth/password.html", form=form), (422 if form.errors else 200)
-
-
-@bp.route("/account/two-factor", methods=["GET", "POST"])
-@login_required
-def two_factor():
-    """Set up the second factor (or see its state and get new recovery codes)."""
-    user = current_user._get_current_object()
-    if user.has_two_factor:
-        form = CodeForm()
-        return render_template(
-            "auth/two_factor.html",
-            user=user,
-            form=form,
-            codes_left=twofactor.recovery_codes_left(db.session, user),
-        )
-    secret = session.get(ENROL_SECRET)
-    if not isinstance(secret, str):
-        secret = session[ENROL_SECRET] = twofactor.new_secret()
-    form = EnrolForm()
-    if form.validate_on_submit():
-        codes = twofactor.enrol(
-            db.session, user, secret, form.code.data, now=context.now(), cipher=context.cipher()
-        )
-        db.session.commit()
-        if codes is not None:
-            session.pop(ENROL_SECRET, None)
-            login_user(user)  # enrolling ended every session; this one goes on
-            return render_template(
-                "auth/recovery_codes.html", codes=codes, next_url=url_for("cases.queue")
-            )
-        form.code.errors = [_wrong_enrolment_code()]
-    return _enrol_page(user, secret, form, action=url_for("auth.two_factor"))
-
-
-@bp.route("/account/two-factor/recovery-codes", methods=["POST"])
-@login_required
-def recovery_codes():
-    """New recovery codes; a current code from the app is needed (not a session alone)."""
-    user = current_user._get_current_object()
-    form = CodeForm()
-    if not user.has_two_factor:
-        return redirect(url_for("auth.two_factor"))
-    if form.validate_on_submit():
-        now = context.now()
-        method = twofactor.verify(
-            db.session, user, form.code.data, now=now, cipher=context.cipher()
-        )
-        if method == "totp":
-            codes = twofactor.new_recovery_codes(db.session, user, now=now)
-            db.session.commit()
-            return render_template(
-                "auth/recovery_codes.html", codes=codes, next_url=url_for("auth.two_factor")
-            )
-        db.session.commit()
-        form.code.errors = [gettext("This needs a current code from your authenticator app.")]
-    return render_template(
-        "auth/two_factor.html",
-        user=user,
-        form=form,
-        codes_left=twofactor.recovery_codes_left(db.session, user),
-    ), 422

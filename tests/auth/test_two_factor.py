@@ -91,7 +91,7 @@ class TestTwoSteps:
         from casemgr.auth.accounts import set_password
 
         password_step(client, supervisor)
-        set_password(supervisor, "another long passphrase")
+        set_password(db.session, supervisor, "another long passphrase", now=context.now())
         db.session.commit()
         response = client.post("/login/code", data={"code": totp_code(supervisor)})
         assert response.location == "/login"
