@@ -44,4 +44,30 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
 # One rate-limit salt for all the workers of this server, so that a shared
 # RATELIMIT_STORAGE_URI (Redis) counts each client once. It is random at each
 # start and never written anywhere; the workers inherit it from the master.
+# Several hosts sharing one Redis need one salt set for all of them
+# (CASEMGR_RATELIMIT_KEY_SALT in the environment; docs/deployment.md).
 os.environ.setdefault("CASEMGR_RATELIMIT_KEY_SALT", secrets.token_hex(32))
+
+
+def nworkers_changed(server, new_value, old_value):
+    """Refuse a number of workers that would multiply every rate limit.
+
+    gunicorn calls this whenever it sets the number (at start, with the
+    command line's -w applied; on reload; on TTIN), before forking a worker.
+    With memory:// (counts per process) more than one worker is refused:
+    at start the master leaves with the reason in the error log; later the
+    server stops rather than count per worker.
+    """
+    from gunicorn.errors import HaltServer
+
+    from casemgr import load_settings
+    from casemgr.ratelimits import WORKERS_ENV, worker_problem
+
+    problem = worker_problem(load_settings(), new_value) if new_value > 1 else None
+    if problem is None:
+        os.environ[WORKERS_ENV] = str(new_value)  # the workers check they were checked
+        return
+    server.log.error("casemgr refuses to start: %s", problem)
+    if old_value is None:
+        raise SystemExit(1)
+    raise HaltServer("the rate limits would count per worker", 1)
