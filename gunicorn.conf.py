@@ -52,22 +52,29 @@ os.environ.setdefault("CASEMGR_RATELIMIT_KEY_SALT", secrets.token_hex(32))
 def nworkers_changed(server, new_value, old_value):
     """Refuse a number of workers that would multiply every rate limit.
 
-    gunicorn calls this whenever it sets the number (at start, with the
-    command line's -w applied; on reload; on TTIN), before forking a worker.
-    With memory:// (counts per process) more than one worker is refused:
-    at start the master leaves with the reason in the error log; later the
-    server stops rather than count per worker.
+    gunicorn calls this whenever it sets the number, before forking: at start
+    (the command line's -w applied), on reload (HUP), and when asked for more
+    (TTIN, the control socket). With memory:// (counts per process) more than
+    one worker is refused: at start the master leaves with the reason in the
+    error log; a request for more workers is turned down; a reload whose
+    settings no longer fit the running workers stops the server.
     """
     from gunicorn.errors import HaltServer
 
     from casemgr import load_settings
     from casemgr.ratelimits import WORKERS_ENV, worker_problem
 
-    problem = worker_problem(load_settings(), new_value) if new_value > 1 else None
+    settings = load_settings() if new_value > 1 else {}
+    problem = worker_problem(settings, new_value) if new_value > 1 else None
     if problem is None:
-        os.environ[WORKERS_ENV] = str(new_value)  # the workers check they were checked
+        os.environ[WORKERS_ENV] = str(new_value)  # the workers see what was checked
         return
-    server.log.error("casemgr refuses to start: %s", problem)
     if old_value is None:
+        server.log.error("casemgr refuses to start: %s", problem)
         raise SystemExit(1)
+    if old_value < new_value and worker_problem(settings, old_value) is None:
+        server._num_workers = old_value  # the property's own field: no second call
+        server.log.error("casemgr keeps %s worker(s): %s", old_value, problem)
+        return
+    server.log.error("casemgr stops: %s", problem)
     raise HaltServer("the rate limits would count per worker", 1)

@@ -13,7 +13,10 @@ import http.client
 import os
 import re
 import secrets
+import signal
+import time
 import urllib.parse
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -58,6 +61,23 @@ def test_two_workers_counting_in_memory_are_refused(tmp_path, database_urls):
     assert "RATELIMIT_STORAGE_URI (CASEMGR_RATELIMIT_STORAGE_URI) is memory://" in log
     assert "2 workers" in log and "redis://" in log and "casemgr[redis]" in log
     assert "Booting worker" not in log  # refused before any worker was forked
+
+
+def test_a_worker_asked_for_later_is_turned_down(tmp_path, database_urls):
+    """TTIN asks a running server for one more worker: with memory:// it keeps one."""
+    error_log = tmp_path / "error.log"
+    env = production_env(database_urls["sqlite"])
+    with serving(env, "--workers", "1", "--error-logfile", str(error_log)) as base:
+        master = int(re.search(r"Listening at: \S+ \((\d+)\)", error_log.read_text())[1])
+        os.kill(master, signal.SIGTTIN)
+        deadline = time.monotonic() + 10
+        while "casemgr keeps" not in error_log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # a worker it had wrongly forked would be booting by now
+        urllib.request.urlopen(base + "/healthz", timeout=5).close()  # noqa: S310
+    log = error_log.read_text()
+    assert "casemgr keeps 1 worker(s): RATELIMIT_STORAGE_URI" in log and "2 workers" in log
+    assert log.count("Booting worker") == 1
 
 
 def test_gunicorn_without_the_shipped_config_is_refused_in_production(tmp_path, database_urls):
@@ -148,12 +168,30 @@ def test_two_workers_sharing_redis_accept_no_more_than_the_limit(
         '%(p)s "%(r)s" %(s)s',
     ) as base:
         reporter = Reporter(base)
-        # A few at a time, so that both workers are kept busy.
         with ThreadPoolExecutor(max_workers=4) as pool:
+            wait_for_workers(pool, base, access_log, 2)
+            # A few at a time, so that both workers are kept busy.
             statuses = list(pool.map(reporter.post, range(31)))
     assert statuses.count(303) == limit, statuses
     assert statuses.count(429) == 31 - limit, statuses
     assert submissions(database) - before == limit
     posts = [line for line in access_log.read_text().splitlines() if "POST /report" in line]
-    workers = {line.split()[0] for line in posts}
-    assert len(posts) == 31 and len(workers) == 2, posts  # both workers answered
+    assert len(posts) == 31 and len(answered_by(posts)) == 2, posts  # both workers answered
+
+
+def answered_by(lines: list[str]) -> set[str]:
+    """The workers' process ids in access-log lines of the format '%(p)s ...'."""
+    return {line.split()[0] for line in lines}
+
+
+def wait_for_workers(pool, base: str, access_log, count: int, timeout: float = 15) -> None:
+    """Until ``count`` workers have answered (the first answers while others may
+    still be loading the app), asking a few things at a time."""
+    deadline = time.monotonic() + timeout
+
+    def ask(_):
+        urllib.request.urlopen(base + "/healthz", timeout=5).close()  # noqa: S310
+
+    while len(answered_by(access_log.read_text().splitlines())) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} workers answered"
+        list(pool.map(ask, range(4)))
