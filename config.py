@@ -191,8 +191,14 @@ class Config:
     # Counted per client address, hashed with a salt that is never stored.
     PUBLIC_REPORT_RATE_LIMIT = "10 per minute;60 per hour"
     RATELIMIT_ENABLED = True
-    RATELIMIT_STORAGE_URI = "memory://"  # or redis://host:6379/0 (pip install casemgr[redis])
-    RATELIMIT_KEY_SALT = ""  # empty: random per process (gunicorn.conf.py shares one)
+    # Where the counts live. memory:// counts in each process: right for one
+    # (development, tests, a single gunicorn worker). With more workers every
+    # limit would hold once per worker, so gunicorn.conf.py refuses it: use
+    # redis://host:6379/0 (pip install casemgr[redis]; docs/deployment.md).
+    RATELIMIT_STORAGE_URI = "memory://"
+    # Empty: random per process; gunicorn.conf.py makes one per start for all its
+    # workers, never written anywhere. Hosts sharing one Redis need one set here.
+    RATELIMIT_KEY_SALT = ""
     RATELIMIT_SWALLOW_ERRORS = True  # a storage outage must not take the form down
     RATELIMIT_HEADERS_ENABLED = False
     # How long the thank-you page can be reloaded from its address, in seconds.

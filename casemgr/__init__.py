@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from flask import Config as FlaskConfig
 from flask import Flask
 
 from casemgr.clock import Clock, SystemClock
@@ -19,21 +20,8 @@ def create_app(config: dict[str, Any] | str | None = None, *, clock: Clock | Non
     starts from the testing configuration). ``clock`` is the source of
     "now" for everything the app does; tests pass a fixed one.
     """
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    app = Flask(
-        __name__,
-        instance_relative_config=True,
-        template_folder=os.path.join(root, "templates"),
-        static_folder=os.path.join(root, "static"),
-    )
-    overrides = config if isinstance(config, dict) else {}
-    name = config if isinstance(config, str) else ("testing" if overrides.get("TESTING") else None)
-    app.config.from_object(config_class(name))
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env("CASEMGR")
-    if os.environ.get("DATABASE_URL"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
-    app.config.update(overrides)
+    app = _bare_app()
+    _load_settings(app, config)
     _finish_config(app)
 
     app.extensions["casemgr.clock"] = clock or SystemClock()
@@ -57,6 +45,35 @@ def create_app(config: dict[str, Any] | str | None = None, *, clock: Clock | Non
     sessions.init_app(app)
     register_error_handlers(app)
     return app
+
+
+def load_settings(config: dict[str, Any] | str | None = None) -> FlaskConfig:
+    """The settings ``create_app(config)`` would start with, without building
+    the app: gunicorn.conf.py checks them before it starts any worker."""
+    app = _bare_app()
+    _load_settings(app, config)
+    return app.config
+
+
+def _bare_app() -> Flask:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(root, "templates"),
+        static_folder=os.path.join(root, "static"),
+    )
+
+
+def _load_settings(app: Flask, config: dict[str, Any] | str | None) -> None:
+    overrides = config if isinstance(config, dict) else {}
+    name = config if isinstance(config, str) else ("testing" if overrides.get("TESTING") else None)
+    app.config.from_object(config_class(name))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("CASEMGR")
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    app.config.update(overrides)
 
 
 def _finish_config(app: Flask) -> None:
@@ -89,6 +106,11 @@ def _finish_config(app: Flask) -> None:
                 "key (flask --app wsgi keys contact prints a new one). Keep a copy: without it "
                 "stored contact details cannot be read"
             )
+        from casemgr.ratelimits import server_problem
+
+        limits_problem = server_problem(app.config, os.environ)
+        if limits_problem:
+            problems.append(limits_problem)
         if problems:
             raise RuntimeError(
                 "casemgr refuses to start in production:\n- " + "\n- ".join(problems)

@@ -309,6 +309,17 @@ def _illegal(rng: random.Random, country: str = "KH") -> dict:
 def demo_command():
     from casemgr.extensions import db
 
+    if current_app.config["ENV_NAME"] == "production":
+        # The demo's accounts share a password printed here and in the README.
+        click.echo(
+            "flask demo refuses to run under the production configuration "
+            "(CASEMGR_ENV=production): it creates staff accounts whose password is "
+            "published. Load demo data into a development copy (CASEMGR_ENV=development, "
+            "the default, as bin/start-demo does); create real accounts with "
+            "'flask --app wsgi users create'.",
+            err=True,
+        )
+        raise SystemExit(1)
     result = load_demo(
         db.session,
         now=context.now(),

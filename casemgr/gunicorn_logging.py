@@ -8,9 +8,17 @@ loses the client address (``%(h)s``), the user agent (``%(a)s``), the referrer
 receipt travels) and every request header, response header and environ
 variable a custom ``access_log_format`` might name. Whatever the format
 says, those atoms print as ``-``. Staff paths keep the full line.
+
+The error log names the client of a request gunicorn refuses before any app
+sees it ("Invalid request from ip=203.0.113.7: Request Line is too large"),
+whatever its path: :class:`ClientAddressFilter` blanks that address in every
+error-log message.
 """
 
 from __future__ import annotations
+
+import logging
+import re
 
 from gunicorn.glogging import Logger
 
@@ -40,6 +48,27 @@ def anonymise_atoms(atoms: dict, environ: dict) -> dict:
     return clean
 
 
+# gunicorn's words for the client of a refused request (workers/base.py). An
+# IPv6 address has colons but no ": ", which ends the address in the message.
+_CLIENT_ADDRESS = re.compile(r"(\bip=)\S*?(?=:\s|\s|$)")
+
+
+class ClientAddressFilter(logging.Filter):
+    """Blank the client's address in gunicorn's error-log messages."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = _CLIENT_ADDRESS.sub(r"\1-", message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
 class PrivacyLogger(Logger):
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        if not any(isinstance(f, ClientAddressFilter) for f in self.error_log.filters):
+            self.error_log.addFilter(ClientAddressFilter())
+
     def atoms(self, resp, req, environ, request_time):
         return anonymise_atoms(super().atoms(resp, req, environ, request_time), environ)

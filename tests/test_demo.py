@@ -1,5 +1,6 @@
 from sqlalchemy import func, select
 
+from casemgr.auth.models import User
 from casemgr.cases.models import Case
 from casemgr.cases.states import Status
 from casemgr.extensions import db
@@ -28,3 +29,14 @@ def test_demo_fills_every_state_once_and_never_twice(runner):
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0 and "no demo data added" in second.output
     assert db.session.scalar(select(func.count()).select_from(Case)) == count
+
+
+def test_demo_refuses_the_production_configuration(app, runner):
+    """Its accounts share a published password: never in production."""
+    app.config["ENV_NAME"] = "production"
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 1
+    assert "refuses to run under the production configuration" in result.output
+    assert "CASEMGR_ENV=production" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 0
