@@ -9,6 +9,8 @@ one place that rule lives (the case page and ``reveal_contact`` both ask it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from casemgr.cases.facts import CaseFacts
 from casemgr.domain import Actor, Role
 from casemgr.settings import ContactViewers
@@ -39,6 +41,16 @@ def holder_or_supervisor(case: CaseFacts, actor: Actor) -> str | None:
     if actor.has(Role.SUPERVISOR) or case.assignee_id in (None, actor.id):
         return None
     return "the case is assigned to a colleague; only the assignee or a supervisor can close it"
+
+
+# Each workflow guard in words, for the API document (casemgr/cases/api.py).
+WHO_MAY: dict[Callable[[CaseFacts, Actor], str | None], str] = {
+    assignee_or_supervisor: "Only the case's assignee or a supervisor (403 for anyone else).",
+    unassigned_or_supervisor: "An analyst takes a case nobody holds; only a supervisor "
+    "reassigns a colleague's (403).",
+    holder_or_supervisor: "Only the case's assignee or a supervisor; a case nobody holds "
+    "yet, any analyst (403 for anyone else).",
+}
 
 
 def contact_refusal(case: CaseFacts, actor: Actor, viewers: ContactViewers) -> str | None:

@@ -292,6 +292,20 @@ def test_a_colleagues_case_cannot_be_closed(as_analyst, as_supervisor, make, act
     assert act(as_supervisor, case, action, body).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("action", "who"),
+    [
+        ("assess", "Only the case's assignee or a supervisor (403"),
+        ("mark_duplicate", "a case nobody holds yet, any analyst"),
+        ("close_unavailable", "a case nobody holds yet, any analyst"),
+        ("assign", "only a supervisor reassigns a colleague's"),
+    ],
+)
+def test_the_document_says_who_may_take_an_action(document, action, who):
+    for path in (f"/api/v1/cases/{{case_id}}/actions/{action}", f"/api/v1/cases/actions/{action}"):
+        assert who in document["paths"][path]["post"]["description"], path
+
+
 # --- optimistic locking
 
 
