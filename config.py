@@ -186,6 +186,12 @@ class Config:
     # Reporters' contact details are purged this many days after the newest
     # closing of their submission's cases (flask --app wsgi jobs run retention).
     CONTACT_RETENTION_DAYS = 90
+    # Who may reveal a reporter's contact details on a case page (each viewing
+    # needs a reason and is audited): "assignee" (the case's assignee, and
+    # supervisors and admins), "supervisors" (supervisors and admins only) or
+    # "analysts" (every member of staff, the rule before issue 20). Any other
+    # value stops the app at start.
+    CONTACT_VIEWERS = "assignee"
 
     # The public report form's abuse resistance, without tracking (docs/privacy.md).
     # Counted per client address, hashed with a salt that is never stored.

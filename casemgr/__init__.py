@@ -119,10 +119,11 @@ def _finish_config(app: Flask) -> None:
     from casemgr.crypto import ContactCipher
     from casemgr.localtime import zone
     from casemgr.responses.links import LinkSettings
-    from casemgr.settings import LoginPolicy, Timings
+    from casemgr.settings import ContactViewers, LoginPolicy, Timings
 
     try:
         app.extensions["casemgr.timezone"] = zone(app.config.get("HOTLINE_TIMEZONE", "UTC"))
+        app.extensions["casemgr.contact_viewers"] = ContactViewers.from_config(app.config)
     except ValueError as exc:
         raise RuntimeError(f"casemgr refuses to start: {exc}") from None
 

@@ -9,7 +9,7 @@ from flask import current_app
 from casemgr.clock import Clock
 from casemgr.crypto import ContactCipher
 from casemgr.responses.links import LinkSettings
-from casemgr.settings import LoginPolicy, Timings
+from casemgr.settings import ContactViewers, LoginPolicy, Timings
 
 
 def clock() -> Clock:
@@ -40,6 +40,11 @@ def login_policy() -> LoginPolicy:
 
 def cipher() -> ContactCipher:
     return current_app.extensions["casemgr.cipher"]
+
+
+def contact_viewers() -> ContactViewers:
+    """Who may reveal reporters' contact details (CONTACT_VIEWERS), checked at start."""
+    return current_app.extensions["casemgr.contact_viewers"]
 
 
 def reference_prefix() -> str:

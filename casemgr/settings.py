@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 
@@ -62,3 +63,23 @@ class LoginPolicy:
             session_absolute=timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]),
             require_2fa_for_all=bool(config["REQUIRE_2FA_FOR_ALL"]),
         )
+
+
+class ContactViewers(StrEnum):
+    """Who may reveal a reporter's contact details on a case (``CONTACT_VIEWERS``).
+
+    Admins rank above supervisors and see what they see."""
+
+    ASSIGNEE = "assignee"  # the case's assignee, and supervisors
+    SUPERVISORS = "supervisors"  # supervisors only
+    ANALYSTS = "analysts"  # every member of staff (the rule before need-to-know)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ContactViewers:
+        value = config.get("CONTACT_VIEWERS", cls.ASSIGNEE.value)
+        try:
+            return cls(value)
+        except ValueError:
+            raise ValueError(
+                f"CONTACT_VIEWERS is {value!r}; it must be one of: {', '.join(cls)}"
+            ) from None

@@ -17,6 +17,7 @@ import pytest
 
 from casemgr import context, create_app
 from casemgr.auth.tokens import issue_api_token, issue_token
+from casemgr.cases import services
 from casemgr.domain import SYSTEM_ACTOR
 from casemgr.extensions import db
 from tests.conftest import login
@@ -47,6 +48,9 @@ ACCESS: dict[str, dict[str, str | int]] = {
         "api-staff": (401, _, _, _, 403),
         "api-supervisor": (401, 403, _, _, 403),
         "api-partner": (401, _, _, _, _),
+        # Need-to-know on a case: its assignee and supervisors (the matrix's analyst
+        # holds no case; NEED_TO_KNOW below checks the assignee and a colleague).
+        "case-holder": (LOGIN, 403, _, _, LOGIN),
     }.items()
 }
 
@@ -85,7 +89,7 @@ PERMISSIONS: dict[str, str] = {
     "POST /cases/new": "staff",
     "GET /cases/<int:case_id>": "staff",
     "POST /cases/<int:case_id>/actions/<action>": "staff",  # the workflow checks the role
-    "POST /cases/<int:case_id>/contact": "staff",
+    "POST /cases/<int:case_id>/contact": "case-holder",  # CONTACT_VIEWERS, see NEED_TO_KNOW
     "POST /cases/<int:case_id>/trace": "staff",
     "POST /cases/<int:case_id>/notes": "staff",
     "POST /cases/bulk": "staff",  # the workflow checks each case's action
@@ -157,8 +161,10 @@ PERMISSIONS: dict[str, str] = {
     "POST /api/v1/cases/actions/<action>": "api-staff",
     "GET /api/v1/organizations": "api-staff",
     "POST /api/v1/organizations": "api-supervisor",
-    "GET /api/v1/stats": "api-staff",
-    "GET /api/v1/notices": "api-staff",
+    # The roles of the web pages (/stats/, /notices/): analysts' tokens 403 since
+    # issue 20; an analyst may list one case's letters (?case=, NEED_TO_KNOW).
+    "GET /api/v1/stats": "api-supervisor",
+    "GET /api/v1/notices": "api-supervisor",
     "GET /api/v1/notices/<int:notice_id>/pdf": "api-staff",
 }
 
@@ -262,3 +268,74 @@ def _check(route: str, caller: str, expected: str | int, response) -> None:
         assert status == expected, f"{where}, expected {expected}"
         if status == 401:
             assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+# --- need-to-know: who among the staff, by their relation to a case (issue 20)
+
+# Callers: the analyst the case is assigned to, another analyst, a supervisor, an
+# admin. ALLOWED or 403; a bulk action answers 200 with a result per case, and
+# its one case's result counts (ok, or the single action's 403 envelope).
+RELATIONS = ("assignee", "colleague", "supervisor", "admin")
+NEED_TO_KNOW: dict[str, tuple[str | int, ...]] = {
+    "POST /cases/{id}/contact": (_, 403, _, _),
+    "POST /cases/{id}/actions/mark_duplicate": (_, 403, _, _),
+    "POST /cases/{id}/actions/close_unavailable": (_, 403, _, _),
+    "POST /api/v1/cases/{id}/actions/mark_duplicate": (_, 403, _, _),
+    "POST /api/v1/cases/{id}/actions/close_unavailable": (_, 403, _, _),
+    "POST /api/v1/cases/actions/mark_duplicate": (_, 403, _, _),
+    "POST /api/v1/cases/actions/close_unavailable": (_, 403, _, _),
+    # As the case page shows a case's letters to all staff.
+    "GET /api/v1/notices?case={id}": (_, _, _, _),
+}
+
+
+def _held_case(make, assignee):
+    """A case in triage held by ``assignee``, whose reporter left a contact."""
+    case = make.report(reporter_contact="r@example.net").submission.cases[0]
+    services.apply_action(
+        db.session, case, "assign", {}, actor=assignee.actor, now=context.now(),
+        timings=context.timings(),
+    )  # fmt: skip
+    db.session.commit()
+    return case
+
+
+@pytest.mark.parametrize("route", sorted(NEED_TO_KNOW))
+def test_need_to_know(app, make, route):
+    method, path = route.split(" ", 1)
+    for relation, expected in zip(RELATIONS, NEED_TO_KNOW[route], strict=True):
+        assignee = make.user("analyst")
+        callers = {"assignee": assignee, "colleague": make.user("analyst")}
+        callers |= {"supervisor": make.user("supervisor"), "admin": make.user("admin")}
+        original = make.case("triage", by=assignee)
+        case = _held_case(make, assignee)
+        concrete = path.format(id=case.id)
+        fields = {"duplicate_of": original.reference} if "mark_duplicate" in path else {}
+        client = app.test_client()
+        user = callers[relation]
+        where = f"{route} as {relation}"
+        if path.startswith("/api/"):
+            token = issue_token(db.session, user, now=context.now())
+            db.session.commit()
+            headers = {"Authorization": f"Bearer {token}"}
+            bulk = "/cases/actions/" in path
+            body = {"case_ids": [case.id], **fields} if bulk else fields
+            response = client.open(concrete, method=method, headers=headers, json=body)
+            status = response.status_code
+            if bulk:
+                (result,) = response.json["results"]
+                status = 200 if result["ok"] else {"forbidden": 403}.get(result["error"]["error"])
+        else:
+            login(client, user)
+            action = path.rsplit("/", 1)[-1]
+            data = {"contact-reason": "a call back"} if action == "contact" else {}
+            data |= {f"{action}-{name}": value for name, value in fields.items()}
+            status = client.open(concrete, method=method, data=data).status_code
+        db.session.refresh(case)
+        closing = "/actions/" in path
+        if expected == ALLOWED:
+            assert status in (200, 303), f"{where}: {status}, expected it to be allowed"
+            assert case.status == ("closed" if closing else "triage"), where
+        else:
+            assert status == expected, f"{where}: {status}, expected {expected}"
+            assert case.status == "triage", where

@@ -29,6 +29,7 @@ from casemgr.auth.models import User
 from casemgr.cases import api_inputs as inputs
 from casemgr.cases import notes, partner_access, queries, receiving, schemas
 from casemgr.cases import services as cases
+from casemgr.cases.guards import WHO_MAY
 from casemgr.cases.states import Action, Status
 from casemgr.cases.workflow import RULES, ActionRule
 from casemgr.domain import Role
@@ -362,4 +363,6 @@ def action_description(rule: ActionRule) -> str:
         lines.append("Taken by the scheduled notice run only: people are refused with 403.")
     else:
         lines.append(f"Needs the {rule.role} role (or a higher one).")
+    if rule.actor_guard is not None:
+        lines.append(WHO_MAY[rule.actor_guard])
     return " ".join(lines)

@@ -26,6 +26,7 @@ from casemgr.cases.receiving import (
     MAX_DESCRIPTION_LENGTH,
     MAX_EXTERNAL_REFERENCE_LENGTH,
 )
+from casemgr.cases.services import MAX_CONTACT_REASON_LENGTH
 from casemgr.cases.workflow import ActionRule
 from casemgr.countries import country_choices
 from casemgr.forms import LocalDateTimeField, StaffForm, select_choices
@@ -60,6 +61,19 @@ class ManualReportForm(StaffForm):
         description=_l("Optional; stored encrypted."),
     )
     feedback_requested = BooleanField(_l("The reporter wants feedback"))
+
+
+class ContactRevealForm(StaffForm):
+    """Why the reporter's contact is needed: required, kept in the audit log."""
+
+    reason = StringField(
+        _l("Reason for viewing"),
+        validators=[DataRequired(), Length(max=MAX_CONTACT_REASON_LENGTH)],
+        description=_l(
+            "Kept in the audit log, which is never purged: say why, never copy the contact."
+        ),
+        render_kw={"required": True, "maxlength": MAX_CONTACT_REASON_LENGTH},
+    )
 
 
 def _choice_label(spec: FieldSpec, code: str) -> str:

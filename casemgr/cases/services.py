@@ -19,15 +19,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from casemgr import events
 from casemgr.audit.services import record
 from casemgr.auth.models import User
-from casemgr.cases import workflow
-from casemgr.cases.models import Case, CaseEvent, Submission
+from casemgr.cases import guards, workflow
+from casemgr.cases.models import Case, CaseEvent
 from casemgr.cases.states import Action
 from casemgr.crypto import ContactCipher
 from casemgr.database import is_valid_id
 from casemgr.directory.models import Organisation
 from casemgr.domain import Actor, CaseRef, OrganisationRef, Role, StaffRef
-from casemgr.errors import StaleVersion
-from casemgr.settings import Timings
+from casemgr.errors import PermissionDenied, StaleVersion, ValidationFailed
+from casemgr.settings import ContactViewers, Timings
 
 
 class DatabaseResolver:
@@ -194,25 +194,49 @@ def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+# A sentence or two: it goes into the audit log with the viewing.
+MAX_CONTACT_REASON_LENGTH = 300
+
+
+def contact_refusal(case: Case, actor: Actor, viewers: ContactViewers) -> str | None:
+    """None when ``actor`` may reveal the reporter's contact through ``case``, else
+    why not. ``viewers`` is CONTACT_VIEWERS; the rule is :func:`guards.contact_refusal`,
+    and the case page offers the button only where this answers None."""
+    return guards.contact_refusal(case.facts, actor, viewers)
+
+
 def reveal_contact(
     session: Session,
-    submission: Submission,
+    case: Case,
     *,
+    reason: str,
+    viewers: ContactViewers,
     cipher: ContactCipher,
     actor: Actor,
     now: datetime,
-    case_reference: str | None = None,
 ) -> str | None:
-    """The reporter's contact details in clear; the viewing is audited.
+    """The reporter's contact details in clear, for the case's need-to-know: the
+    viewing is audited with its ``reason``.
 
-    None when there are none (never given, or purged by the retention job);
-    nothing is then shown, so nothing is audited.
+    Raises PermissionDenied (nothing audited) when ``actor`` may not see them
+    (:func:`contact_refusal`), ValidationFailed naming ``reason`` when it is
+    blank or too long. None when there are none (never given, or purged by the
+    retention job); nothing is then shown, so nothing is audited.
     """
+    if refusal := contact_refusal(case, actor, viewers):
+        raise PermissionDenied(refusal)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": ["is required: say why you need the contact"]})
+    if len(reason) > MAX_CONTACT_REASON_LENGTH:
+        raise ValidationFailed(
+            {"reason": [f"must be at most {MAX_CONTACT_REASON_LENGTH} characters"]}
+        )
+    if not reason.isprintable():
+        raise ValidationFailed({"reason": ["must be one line of text"]})
+    submission = case.submission
     if submission.reporter_contact is None:
         return None
-    details = {"submission": submission.reference}
-    if case_reference:
-        details["case"] = case_reference
     record(
         session,
         action="contact.view",
@@ -220,7 +244,7 @@ def reveal_contact(
         actor_id=actor.id,
         target_type="submission",
         target_id=submission.id,
-        details=details,
+        details={"submission": submission.reference, "case": case.reference, "reason": reason},
     )
     session.flush()
     return cipher.decrypt(submission.reporter_contact)

@@ -30,6 +30,7 @@ from casemgr.cases import (
 from casemgr.cases import services as cases
 from casemgr.cases.bulk_forms import organisation_options
 from casemgr.cases.forms import (
+    ContactRevealForm,
     ManualReportForm,
     action_values,
     build_action_form,
@@ -45,6 +46,7 @@ from casemgr.directory import tracing
 from casemgr.directory.models import Organisation
 from casemgr.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed
 from casemgr.extensions import db
+from casemgr.forms import attach_errors
 from casemgr.intake.url_lists import TooManyURLs, parse_url_lines
 from casemgr.notices.queries import letters_for_case
 from casemgr.responses.services import responses_of_case
@@ -102,6 +104,7 @@ def _render_case(case: Case, *, status: int = 200, note=None):
     forms = workbench.action_forms(case, steps.actions, options, defaults, suggestion, failed)
     take = workbench.take_offer(case, allowed, current_user.id)
     opened = steps.opened
+    contact_form = _contact_form(case)
     if opened == Action.ASSIGN and take and not (failed and failed.action == Action.ASSIGN):
         opened = None  # the Take button is the next step, not the assign form
     return (
@@ -125,7 +128,7 @@ def _render_case(case: Case, *, status: int = 200, note=None):
             duplicates=queries.duplicates_of(db.session, case),
             field_names=_field_names(options),
             now=now,
-            can_view_contact=case.submission.reporter_contact is not None,
+            contact_form=contact_form,
             letters=letters_for_case(db.session, case.id),
             provider_answers=responses_of_case(db.session, case.id),
             removal_checks=latest_for_case(db.session, case.id),
@@ -134,6 +137,16 @@ def _render_case(case: Case, *, status: int = 200, note=None):
         ),
         status,
     )
+
+
+def _contact_form(case: Case) -> ContactRevealForm | None:
+    """The "Show contact" form, only for those who may see it and only when there
+    is a contact: the page tells others nothing more than before."""
+    if case.submission.reporter_contact is None:
+        return None
+    if cases.contact_refusal(case, current_user.actor, context.contact_viewers()):
+        return None
+    return ContactRevealForm(prefix="contact", formdata=None)
 
 
 def _field_names(options: dict[str, list[tuple[str, str]]]) -> dict[str, dict[str, str]]:
@@ -258,18 +271,35 @@ def trace_host(case_id: int):
 @bp.route("/<int:case_id>/contact", methods=["POST"])
 @staff_required
 def show_contact(case_id: int):
-    """Reveal the reporter's contact details; every viewing is audited."""
+    """Reveal the reporter's contact details to those with a need to know
+    (CONTACT_VIEWERS), for a reason; every viewing is audited with it."""
     case = queries.case_for_page(db.session, case_id)
-    contact = cases.reveal_contact(
-        db.session,
-        case.submission,
-        cipher=context.cipher(),
-        actor=current_user.actor,
-        now=context.now(),
-        case_reference=case.reference,
-    )
+    actor, viewers = current_user.actor, context.contact_viewers()
+    if refusal := cases.contact_refusal(case, actor, viewers):
+        raise PermissionDenied(refusal)
+    form = ContactRevealForm(prefix="contact")
+    contact = None
+    if form.validate():
+        try:
+            contact = cases.reveal_contact(
+                db.session,
+                case,
+                reason=form.reason.data,
+                viewers=viewers,
+                cipher=context.cipher(),
+                actor=actor,
+                now=context.now(),
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            attach_errors(form, exc)
+    if form.errors:
+        # Nothing shown and nothing audited: the form again, with what is missing.
+        page = render_template("cases/contact.html", case=case, form=form, revealed=False)
+        return page, 422
     db.session.commit()
-    response = make_response(render_template("cases/contact.html", case=case, contact=contact))
+    page = render_template("cases/contact.html", case=case, contact=contact, revealed=True)
+    response = make_response(page)
     # The most sensitive page there is: never kept in a browser or proxy cache.
     response.headers["Cache-Control"] = "no-store"
     return response

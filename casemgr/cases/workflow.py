@@ -9,8 +9,9 @@ what ``allowed_actions`` returns.
 
 What it is told (the case's facts, a ``Resolver`` for the records an action
 names, the durations) is in :mod:`casemgr.cases.facts`; the names of states,
-resolutions and actions in :mod:`casemgr.cases.states`. Labels are English,
-marked ``N_``; screens translate them (casemgr/cases/labels.py).
+resolutions and actions in :mod:`casemgr.cases.states`; who among the staff
+may act on a case (its assignee, a supervisor) in :mod:`casemgr.cases.guards`.
+Labels are English, marked ``N_``; screens translate them (casemgr/cases/labels.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ from casemgr.cases.fields import (
     is_illegal,
     parse_fields,
 )
+from casemgr.cases.guards import (
+    assignee_or_supervisor,
+    holder_or_supervisor,
+    unassigned_or_supervisor,
+)
 from casemgr.cases.states import (
     AWAITING_REMOVAL,
     OPEN_STATUSES,
@@ -56,25 +62,13 @@ class ActionRule:
     fields: tuple[FieldSpec, ...] = ()
     # Extra conditions on the case beyond its state (e.g. "no police hold").
     case_guard: Callable[[CaseFacts], bool] | None = None
-    # Who among those with the role may take it (e.g. "the assignee").
+    # Who among those with the role may take it (casemgr/cases/guards.py).
     actor_guard: Callable[[CaseFacts, Actor], str | None] | None = None
     label: str = ""
     description: str = field(default="", compare=False)
 
     def available_for(self, case: CaseFacts) -> bool:
         return case.status in self.sources and (self.case_guard is None or self.case_guard(case))
-
-
-def _assignee_or_supervisor(case: CaseFacts, actor: Actor) -> str | None:
-    if actor.has(Role.SUPERVISOR) or case.assignee_id == actor.id:
-        return None
-    return "only the assignee or a supervisor can assess this case"
-
-
-def _unassigned_or_supervisor(case: CaseFacts, actor: Actor) -> str | None:
-    if actor.has(Role.SUPERVISOR) or case.assignee_id in (None, actor.id):
-        return None
-    return "the case is assigned to a colleague; only a supervisor can reassign it"
 
 
 def _no_hold(case: CaseFacts) -> bool:
@@ -101,7 +95,7 @@ RULES: dict[Action, ActionRule] = {
                     "assignee_id", "id", required=False, label=N_("Assignee"), refers_to="staff"
                 ),
             ),
-            actor_guard=_unassigned_or_supervisor,
+            actor_guard=unassigned_or_supervisor,
             label=N_("Assign"),
             description=N_("Take the case, or (supervisors) give it to a colleague."),
         ),
@@ -128,7 +122,7 @@ RULES: dict[Action, ActionRule] = {
                 ),
                 FieldSpec("hosting_ip", "ip", required=False, label=N_("Hosting IP")),
             ),
-            actor_guard=_assignee_or_supervisor,
+            actor_guard=assignee_or_supervisor,
             label=N_("Assess"),
             description=N_("Record the classification; legal or out-of-remit closes the case."),
         ),
@@ -144,12 +138,14 @@ RULES: dict[Action, ActionRule] = {
                     refers_to="case",
                 ),
             ),
+            actor_guard=holder_or_supervisor,
             label=N_("Mark as duplicate"),
         ),
         ActionRule(
             Action.CLOSE_UNAVAILABLE,
             frozenset({Status.TRIAGE, Status.ACTION_REQUIRED}),
             Role.ANALYST,
+            actor_guard=holder_or_supervisor,
             label=N_("Close: content unavailable"),
         ),
         ActionRule(

@@ -1,8 +1,12 @@
 """API v1: ``GET /api/v1/notices`` and ``GET /api/v1/notices/<id>/pdf``.
 
-Registered on ``casemgr.api.bp`` with ``token_required`` (bearer tokens of
-staff). :data:`OPENAPI_PATHS` and :data:`OPENAPI_SCHEMAS` are this part of the
-API document, which ``casemgr/api/openapi.py`` assembles with the others.
+Registered on ``casemgr.api.bp`` with ``token_required``, with the roles of
+the web's twins: the list of letters is the supervisors' (``/notices/``), but
+any member of staff sees one case's letters on its page, so the list filtered
+by ``case`` is any staff token's; a letter's PDF is any staff token's, as
+``/notices/<id>/pdf`` is. :data:`OPENAPI_PATHS` and :data:`OPENAPI_SCHEMAS`
+are this part of the API document, which ``casemgr/api/openapi.py`` assembles
+with the others.
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ from werkzeug.datastructures import MultiDict
 
 from casemgr import context
 from casemgr.api import bp
-from casemgr.api.auth import token_required
+from casemgr.api.auth import current_api_user, token_required
+from casemgr.api.errors import ApiError
 from casemgr.clock import parse_iso
 from casemgr.database import MAX_ID, get_or_raise
+from casemgr.domain import Role
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
 from casemgr.http import stored_pdf_response
@@ -32,10 +38,20 @@ _DIGITS = re.compile(r"[0-9]{1,10}")
 _DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+CASE_LETTERS_ONLY = (
+    "listing letters needs the supervisor role; any member of staff may list "
+    "one case's letters with case=<id>"
+)
+
+
 @bp.get("/notices")
 @token_required()
 def list_notices():
-    """Letters, newest first, filtered and paged like ``GET /api/v1/cases``."""
+    """Letters, newest first, filtered and paged like ``GET /api/v1/cases``.
+    Analysts only with ``case`` (403 without it: the letters page is the
+    supervisors', a case's letters are on its page for all staff)."""
+    if not current_api_user().has_role(Role.SUPERVISOR) and not request.args.get("case"):
+        raise ApiError(403, "forbidden", CASE_LETTERS_ONLY)
     filters, page, per_page = notice_list_query(
         request.args, max_per_page=context.setting("API_MAX_PER_PAGE")
     )
@@ -226,6 +242,7 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
 
 _ERRORS = {
     "401": {"description": "No valid API token"},
+    "403": {"description": "Without case: the token's account is not a supervisor or an admin"},
     "404": {"description": "No such letter"},
     "422": {"description": "A bad, unknown or repeated query parameter"},
 }
@@ -235,9 +252,16 @@ OPENAPI_PATHS: dict[str, Any] = {
         "get": {
             "operationId": "listNotices",
             "summary": "Letters (notices, referrals, reminders, escalations), newest first",
+            "description": "Supervisors and admins list any letters, as on the Letters page. "
+            "An analyst's token must give `case`: a case's letters are on its page for all "
+            "staff; without it the answer is 403 (docs/api.md, What changed).",
             "security": [{"bearer": []}],
             "parameters": [
-                _query("case", _ID, "Only letters covering this case (id)"),
+                _query(
+                    "case",
+                    _ID,
+                    "Only letters covering this case (id); required for an analyst's token",
+                ),
                 _query("kind", {"type": "string", "enum": list(KINDS)}, "Only this kind"),
                 _query("recipient", _ID, "Only letters to this organisation (id)"),
                 _query("from", _TEXT, "Made at or after: a date (UTC) or a date-time"),
@@ -255,6 +279,7 @@ OPENAPI_PATHS: dict[str, Any] = {
                     "content": {"application/json": {"schema": _ref("NoticeList")}},
                 },
                 "401": _ERRORS["401"],
+                "403": _ERRORS["403"],
                 "422": _ERRORS["422"],
             },
         }

@@ -200,6 +200,10 @@ OPENAPI_PATHS: dict[str, Any] = {
         "get": {
             "operationId": "getStats",
             "summary": "The published figures of a period",
+            "description": (
+                "For supervisors and admins, as the statistics pages are: an analyst's token "
+                "gets 403 (docs/api.md, What changed)."
+            ),
             "tags": ["statistics"],
             "security": [{"bearerAuth": []}],
             "parameters": [
@@ -227,6 +231,10 @@ OPENAPI_PATHS: dict[str, Any] = {
                 },
                 "401": {
                     "description": "No valid bearer token.",
+                    "content": {"application/json": {"schema": _ERROR}},
+                },
+                "403": {
+                    "description": "The token's account is not a supervisor or an admin.",
                     "content": {"application/json": {"schema": _ERROR}},
                 },
                 "422": {

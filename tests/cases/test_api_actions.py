@@ -271,6 +271,41 @@ def test_an_unassigned_analyst_cannot_assess(as_analyst, make):
     assert response.status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [("close_unavailable", {}), ("mark_duplicate", {"duplicate_of": "ORIGINAL"})],
+)
+def test_a_colleagues_case_cannot_be_closed(as_analyst, as_supervisor, make, action, body):
+    """Closing follows assessing: the assignee or a supervisor (403 to anyone else)."""
+    case = make.case("triage")  # taken by an analyst who is not the caller
+    if body:
+        body = {"duplicate_of": make.case("triage").reference}
+    response = act(as_analyst, case, action, body)
+    assert response.status_code == 403
+    assert response.json == {
+        "error": "forbidden",
+        "message": "the case is assigned to a colleague; only the assignee or a supervisor "
+        "can close it",
+    }
+    assert reloaded(case).status == "triage"
+    assert action not in as_analyst.get(f"/api/v1/cases/{case.id}").json["allowed_actions"]
+    assert act(as_supervisor, case, action, body).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("action", "who"),
+    [
+        ("assess", "Only the case's assignee or a supervisor (403"),
+        ("mark_duplicate", "a case nobody holds yet, any analyst"),
+        ("close_unavailable", "a case nobody holds yet, any analyst"),
+        ("assign", "only a supervisor reassigns a colleague's"),
+    ],
+)
+def test_the_document_says_who_may_take_an_action(document, action, who):
+    for path in (f"/api/v1/cases/{{case_id}}/actions/{action}", f"/api/v1/cases/actions/{action}"):
+        assert who in document["paths"][path]["post"]["description"], path
+
+
 # --- optimistic locking
 
 

@@ -149,6 +149,20 @@ def test_an_analyst_is_refused_per_case_where_a_supervisor_is_not(as_analyst, as
     assert all(r["ok"] for r in results)
 
 
+@pytest.mark.parametrize("action", ["close_unavailable", "mark_duplicate"])
+def test_a_bulk_close_refuses_a_colleagues_case(as_analyst, analyst, make, action):
+    original = make.case("triage", by=analyst)
+    fields = {"duplicate_of": original.reference} if action == "mark_duplicate" else {}
+    theirs, mine = make.case("triage"), make.case("triage", by=analyst)
+    body = {"case_ids": [theirs.id, mine.id], **fields}
+    results = bulk_act(as_analyst, action, body).json["results"]
+    assert [(r["id"], r["ok"]) for r in results] == [(theirs.id, False), (mine.id, True)]
+    assert results[0]["error"]["error"] == "forbidden"
+    assert "only the assignee or a supervisor can close it" in results[0]["error"]["message"]
+    db.session.expire_all()
+    assert db.session.get(Case, theirs.id).status == "triage"
+
+
 def test_a_token_is_needed(anonymous, analyst, token_for, make):
     case = make.case("new")
     token = token_for(analyst)

@@ -162,10 +162,32 @@ def test_mark_duplicate_of_a_reference_that_names_no_case(make, analyst):
 
 
 def test_close_unavailable(make, analyst):
-    cases = [make.case("triage"), make.case("action_required"), make.case("new")]
+    cases = [make.case("triage", by=analyst), make.case("action_required", by=analyst)]
+    cases.append(make.case("new"))
     outcomes = run("close_unavailable", cases, actor=analyst)
     assert summary(outcomes)[2] == (cases[2].id, False, "InvalidTransition")
     assert [o.case.resolution for o in outcomes[:2]] == ["content_unavailable"] * 2
+
+
+@pytest.mark.parametrize("action", ["close_unavailable", "mark_duplicate"])
+def test_closing_refuses_a_colleagues_case_and_closes_the_rest(make, analyst, action):
+    original = make.case("triage", by=analyst)
+    fields = {"duplicate_of": original.id} if action == "mark_duplicate" else {}
+    theirs = make.case("triage", by=make.user("analyst"))
+    mine = make.case("triage", by=analyst)
+    outcomes = run(action, [theirs, mine], fields, actor=analyst)
+    assert summary(outcomes) == [(theirs.id, False, "PermissionDenied"), (mine.id, True, None)]
+    assert "only the assignee or a supervisor can close it" in str(outcomes[0].error)
+    assert status_of(theirs) == "triage" and audited(theirs) == ["assign"]
+    outcomes = run(action, [theirs], fields, actor=make.user("supervisor"))
+    assert summary(outcomes) == [(theirs.id, True, None)]
+
+
+def test_a_new_case_nobody_holds_may_be_marked_duplicate_by_any_analyst(make, analyst):
+    original = make.case("triage", by=analyst)
+    nobodys = make.case("new")
+    outcomes = run("mark_duplicate", [nobodys], {"duplicate_of": original.id}, actor=analyst)
+    assert summary(outcomes) == [(nobodys.id, True, None)]
 
 
 def test_request_notice_skips_a_police_hold(make, analyst):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from casemgr.cases.models import Case, CaseEvent
@@ -130,6 +131,22 @@ class TestPartialFailure:
         assert "assigned to a colleague" in result_rows(html)[theirs.reference]
         db.session.refresh(theirs)
         assert theirs.assignee_id == colleague.id
+
+    @pytest.mark.parametrize("action", ["close_unavailable", "mark_duplicate"])
+    def test_closing_a_colleagues_case_is_refused(self, client, make, analyst, action):
+        original = make.case("triage", by=analyst)
+        theirs, mine = make.case("triage"), make.case("triage", by=analyst)
+        login(client, analyst)
+        data = {"action": action, "case_ids": [theirs.id, mine.id]}
+        if action == "mark_duplicate":
+            data["mark_duplicate-duplicate_of"] = original.reference
+        response = client.post("/cases/bulk", data=data)
+        html = client.get(response.location).get_data(as_text=True)
+        assert (
+            "only the assignee or a supervisor can close it" in result_rows(html)[theirs.reference]
+        )
+        db.session.expire_all()
+        assert (theirs.status, db.session.get(Case, mine.id).status) == ("triage", "closed")
 
 
 class TestSelections:

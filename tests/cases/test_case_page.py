@@ -335,8 +335,8 @@ class TestFailedSubmission:
         case = make.report(
             "http://a.example.com/", reporter_contact="secret@example.net"
         ).submission.cases[0]
-        login(client, analyst)
-        client.post(f"/cases/{case.id}/contact")
+        login(client, make.user("supervisor"))
+        client.post(f"/cases/{case.id}/contact", data={"contact-reason": "a call"})
         client.post(
             f"/cases/{case.id}/actions/mark_duplicate",
             data={"mark_duplicate-duplicate_of": "secret"},
@@ -358,6 +358,25 @@ def test_refusals_speak_plain_words(client, make, analyst):
         "Confirm takedown is not possible while the case is New. Possible now: Assign, "
         "Mark as duplicate." in response.get_data(as_text=True)
     )
+
+
+@pytest.mark.parametrize("action", ["close_unavailable", "mark_duplicate"])
+def test_a_colleagues_case_is_not_offered_for_closing_and_refused(client, make, analyst, action):
+    theirs, original = make.case("triage"), make.case("triage")
+    login(client, analyst)
+    page = page_of(client, theirs)
+    assert f"/cases/{theirs.id}/actions/{action}" not in page
+    response = client.post(
+        f"/cases/{theirs.id}/actions/{action}",
+        data={f"{action}-version": theirs.version, f"{action}-duplicate_of": original.reference},
+    )
+    assert response.status_code == 403
+    assert (
+        "Not done: the case is assigned to a colleague; only the assignee or a supervisor "
+        "can close it." in response.get_data(as_text=True)
+    )
+    db.session.refresh(theirs)
+    assert theirs.status == "triage"
 
 
 def test_closing_says_how_it_ended(client, make, analyst):

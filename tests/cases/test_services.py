@@ -15,6 +15,7 @@ from casemgr.cases.states import Action
 from casemgr.domain import SYSTEM_ACTOR
 from casemgr.errors import InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed
 from casemgr.extensions import db
+from casemgr.settings import ContactViewers
 from tests.factories import STATES
 
 
@@ -180,15 +181,30 @@ class TestRefusals:
         assert "provider_id" in refused.value.fields
 
 
+def reveal(case, actor, viewers=ContactViewers.ASSIGNEE):
+    return cases.reveal_contact(
+        db.session, case, reason="a call back", viewers=viewers,
+        cipher=context.cipher(), actor=actor, now=context.now(),
+    )  # fmt: skip
+
+
 def test_contact_viewing_is_audited(make, supervisor):
     submission = make.report(reporter_contact="call me: 012 345 678").submission
-    shown = cases.reveal_contact(
-        db.session, submission, cipher=context.cipher(), actor=supervisor.actor, now=context.now()
-    )
+    shown = reveal(submission.cases[0], supervisor.actor)
     assert shown == "call me: 012 345 678"
     db.session.commit()  # the audit entry is written with the transaction
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "contact.view"))
     assert (entry.actor_id, entry.target_id) == (supervisor.id, str(submission.id))
+    assert entry.details["reason"] == "a call back"
+
+
+def test_contact_viewing_by_one_without_a_need_to_know_is_refused(make, analyst):
+    case = make.report(reporter_contact="call me: 012 345 678").submission.cases[0]
+    for viewers in (ContactViewers.ASSIGNEE, ContactViewers.SUPERVISORS):
+        with pytest.raises(PermissionDenied, match="reporter's contact"):
+            reveal(case, analyst.actor, viewers)
+    assert reveal(case, analyst.actor, ContactViewers.ANALYSTS) == "call me: 012 345 678"
+    assert cases.contact_refusal(case, analyst.actor, ContactViewers.ASSIGNEE) is not None
 
 
 class TestRecordEvent:

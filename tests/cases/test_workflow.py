@@ -312,6 +312,58 @@ class TestAssess:
         assert self.plan(VALID_FIELDS["assess"], actor=SUPERVISOR).to_status == "action_required"
 
 
+# Who among those with the role may take the actions that care who holds the
+# case, by (action, state): allowed for the assignee, a colleague, a supervisor,
+# an admin, and a colleague when nobody holds the case yet.
+HOLDER_RULES = {
+    ("assign", "triage"): (True, False, True, True, True),
+    ("assess", "triage"): (True, False, True, True, False),
+    ("mark_duplicate", "new"): (True, False, True, True, True),
+    ("mark_duplicate", "triage"): (True, False, True, True, True),
+    ("close_unavailable", "triage"): (True, False, True, True, True),
+    ("close_unavailable", "action_required"): (True, False, True, True, True),
+}
+HOLDER_CALLERS = (
+    (ANALYST, 1),
+    (OTHER_ANALYST, 1),
+    (SUPERVISOR, 1),
+    (ADMIN, 1),
+    (OTHER_ANALYST, None),
+)
+REFUSALS = {
+    "assign": "only a supervisor can reassign it",
+    "assess": "only the assignee or a supervisor can assess this case",
+    "mark_duplicate": "only the assignee or a supervisor can close it",
+    "close_unavailable": "only the assignee or a supervisor can close it",
+}
+
+
+def test_every_action_that_asks_who_holds_the_case_is_in_the_table():
+    guarded = {rule.action.value for rule in workflow.RULES.values() if rule.actor_guard}
+    assert guarded == {action for action, _ in HOLDER_RULES} == set(REFUSALS)
+
+
+@pytest.mark.parametrize(("action", "status"), sorted(HOLDER_RULES))
+def test_who_may_act_on_a_case_someone_holds(action, status):
+    for (actor, assignee), allowed in zip(
+        HOLDER_CALLERS, HOLDER_RULES[action, status], strict=True
+    ):
+        case = facts(status, assignee_id=assignee)
+        fields = dict(VALID_FIELDS[action])
+        if action == "mark_duplicate":
+            fields["duplicate_of"] = 101 if case.id == 100 else 100
+        if action == "assign" and actor.has(Role.SUPERVISOR):
+            fields["assignee_id"] = 2  # supervisors give it to someone
+        where = (action, status, actor, assignee)
+        assert (action in workflow.allowed_actions(case, actor)) is allowed, where
+        if allowed:
+            assert plan(action, case, actor, fields).action == action, where
+        else:
+            with pytest.raises(PermissionDenied) as refused:
+                plan(action, case, actor, fields)
+            assert REFUSALS[action] in str(refused.value), where
+
+
 class TestReferences:
     @pytest.mark.parametrize(
         ("action", "status", "field", "value"),

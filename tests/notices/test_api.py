@@ -17,11 +17,21 @@ from tests.jobs.conftest import letters, run_notices, run_reminders
 H = timedelta(hours=1)
 
 
-@pytest.fixture
-def token(app, analyst):
-    value = tokens.issue_token(db.session, analyst, now=context.now())
+def token_of(user) -> str:
+    value = tokens.issue_token(db.session, user, now=context.now())
     db.session.commit()
     return value
+
+
+@pytest.fixture
+def token(app, supervisor):
+    """A supervisor's: the letters list is theirs, as the Letters page is."""
+    return token_of(supervisor)
+
+
+@pytest.fixture
+def analyst_token(app, analyst):
+    return token_of(analyst)
 
 
 @pytest.fixture
@@ -124,6 +134,44 @@ def test_bad_parameters_are_422_naming_them(client, sent, token, query, field):
     assert response.status_code == 422
     assert response.json["error"] == "validation"
     assert field in response.json["fields"]
+
+
+class TestAnalysts:
+    """The roles of the web: the Letters page is the supervisors', a case's letters
+    (on its page) and a letter's PDF any member of staff's."""
+
+    @pytest.mark.parametrize("query", ["", "?kind=notice", "?case=", "?page=1"])
+    def test_an_analyst_token_cannot_list_the_letters(self, client, sent, analyst_token, query):
+        response = get(client, analyst_token, f"/api/v1/notices{query}")
+        assert response.status_code == 403
+        assert response.json == {
+            "error": "forbidden",
+            "message": "listing letters needs the supervisor role; any member of staff may "
+            "list one case's letters with case=<id>",
+        }
+
+    def test_an_analyst_token_lists_a_cases_letters_as_its_page_shows_them(
+        self, client, sent, analyst_token, token
+    ):
+        path = f"/api/v1/notices?case={sent[0].id}"
+        answer = get(client, analyst_token, path)
+        assert answer.status_code == 200
+        assert answer.json == get(client, token, path).json
+        assert [item["reference"] for item in answer.json["items"]] == [
+            "CM-N-2026-000003",
+            "CM-N-2026-000001",
+        ]
+        assert get(client, analyst_token, "/api/v1/notices?case=abc").status_code == 422
+
+    def test_an_analyst_token_reads_a_letters_pdf(self, client, sent, analyst_token):
+        notice = letters()[0]
+        response = get(client, analyst_token, f"/api/v1/notices/{notice.id}/pdf")
+        assert response.status_code == 200 and response.data == notice.pdf
+
+    def test_the_document_says_so(self):
+        listing = OPENAPI_PATHS["/notices"]["get"]
+        assert "403" in listing["responses"] and "case" in listing["description"]
+        assert "403" not in OPENAPI_PATHS["/notices/{notice_id}/pdf"]["get"]["responses"]
 
 
 def test_pdf_is_the_stored_bytes(client, sent, token):

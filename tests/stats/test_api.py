@@ -1,22 +1,14 @@
-"""GET /api/v1/stats and its OpenAPI fragment.
-
-The API's token check (casemgr.api.auth.token_required) is written in another
-branch. Until it is merged, the route is exercised here under a stand-in
-decorator on a blueprint of its own; once it is, the real route is tested.
-"""
+"""GET /api/v1/stats and its OpenAPI fragment: for supervisors' and admins'
+tokens, as the statistics pages are for them."""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import re
-import sys
-import types
-from functools import wraps
 
 import pytest
-from flask import Blueprint, abort, request
 
+from casemgr import context
+from casemgr.auth import tokens
 from casemgr.extensions import db
 from casemgr.stats.figures import compute_figures
 from casemgr.stats.figures_json import figures_as_dict
@@ -73,54 +65,24 @@ def test_answers_match_the_openapi_schema(data, month):
 def test_the_fragment_describes_the_route():
     operation = OPENAPI_PATHS["/stats"]["get"]
     assert {p["name"] for p in operation["parameters"]} == {"from", "to", "country", "provider"}
-    assert set(operation["responses"]) == {"200", "401", "422"}
+    assert set(operation["responses"]) == {"200", "401", "403", "422"}
+    assert "supervisors" in operation["description"]
     schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert schema is FIGURES_SCHEMA
     assert "per_analyst" not in schema["properties"]  # never served by the API
 
 
-def _real_auth_exists() -> bool:
-    try:
-        return importlib.util.find_spec("casemgr.api.auth") is not None
-    except ModuleNotFoundError:
-        return False
+def bearer(user) -> dict[str, str]:
+    token = tokens.issue_token(db.session, user, now=context.now())
+    db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.fixture
-def stand_in_client(app, monkeypatch):
-    """A client of an app where casemgr/stats/api.py registered its route on a
-    fresh blueprint, behind a stand-in token check (Bearer good-token)."""
-    if _real_auth_exists():
-        pytest.skip("casemgr.api.auth is merged: the real route is tested below")
-    blueprint = Blueprint("api_stats_stand_in", __name__)
-
-    def token_required(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if request.headers.get("Authorization") != "Bearer good-token":
-                abort(401, description="a valid bearer token is required")
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    monkeypatch.setitem(sys.modules, "casemgr.api", types.SimpleNamespace(bp=blueprint))
-    monkeypatch.setitem(
-        sys.modules, "casemgr.api.auth", types.SimpleNamespace(token_required=token_required)
-    )
-    sys.modules.pop("casemgr.stats.api", None)
-    try:
-        importlib.import_module("casemgr.stats.api")
-    finally:
-        sys.modules.pop("casemgr.stats.api", None)
-    app.register_blueprint(blueprint, url_prefix="/api/v1")
-    return app.test_client()
+OCTOBER = "/api/v1/stats?from=2026-10-01&to=2026-10-31"
 
 
-def test_route_serves_the_figures(stand_in_client, data):
-    response = stand_in_client.get(
-        "/api/v1/stats?from=2026-10-01&to=2026-10-31",
-        headers={"Authorization": "Bearer good-token"},
-    )
+def test_route_serves_the_figures(client, data):
+    response = client.get(OCTOBER, headers=bearer(data.sam))
     assert response.status_code == 200
     body = response.get_json()
     assert body["urls_reported"] == 10
@@ -129,18 +91,25 @@ def test_route_serves_the_figures(stand_in_client, data):
     check(body, FIGURES_SCHEMA)
 
 
-def test_route_filters(stand_in_client, data):
-    response = stand_in_client.get(
-        f"/api/v1/stats?from=2026-10-01&to=2026-10-31&provider={data.alpha.id}",
-        headers={"Authorization": "Bearer good-token"},
-    )
+def test_route_filters(client, data):
+    response = client.get(f"{OCTOBER}&provider={data.alpha.id}", headers=bearer(data.sam))
     assert response.get_json()["urls_reported"] == 3
 
 
-def test_route_needs_the_token(stand_in_client):
-    response = stand_in_client.get("/api/v1/stats?from=2026-10-01&to=2026-10-31")
+def test_route_needs_the_token(client, data):
+    response = client.get(OCTOBER)
     assert response.status_code == 401
     assert response.get_json()["error"] == "unauthorized"
+
+
+def test_an_analysts_token_is_refused_as_the_statistics_pages_refuse_analysts(client, data, make):
+    response = client.get(OCTOBER, headers=bearer(data.ana))
+    assert response.status_code == 403
+    assert response.get_json() == {
+        "error": "forbidden",
+        "message": "this needs the supervisor role",
+    }
+    assert client.get(OCTOBER, headers=bearer(make.user("admin"))).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -154,24 +123,8 @@ def test_route_needs_the_token(stand_in_client):
         ("from=2026-10-01&to=2026-10-31&country=1&provider=-1", {"country", "provider"}),
     ],
 )
-def test_route_bad_input_is_422_naming_the_parameter(stand_in_client, app, query, fields):
-    response = stand_in_client.get(
-        f"/api/v1/stats?{query}", headers={"Authorization": "Bearer good-token"}
-    )
+def test_route_bad_input_is_422_naming_the_parameter(client, data, query, fields):
+    response = client.get(f"/api/v1/stats?{query}", headers=bearer(data.sam))
     assert response.status_code == 422
     body = response.get_json()
     assert body["error"] == "validation" and set(body["fields"]) == fields
-
-
-@pytest.mark.skipif(not _real_auth_exists(), reason="casemgr.api.auth is not merged yet")
-def test_real_route_with_a_token(client, data):
-    from casemgr import context
-    from casemgr.auth import tokens
-
-    token = tokens.issue_token(db.session, data.sam, now=context.now())
-    db.session.commit()
-    url = "/api/v1/stats?from=2026-10-01&to=2026-10-31"
-    assert client.get(url).status_code == 401
-    response = client.get(url, headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 200
-    check(response.get_json(), FIGURES_SCHEMA)
