@@ -78,7 +78,8 @@ def checkpoint_mail(checkpoint: Checkpoint, hotline: str) -> tuple[str, str]:
     """The subject and text of the e-mail that carries ``checkpoint``."""
     made = checkpoint.made_at.strftime("%Y-%m-%d %H:%M:%S UTC")
     subject = (
-        f"Audit log checkpoint: {checkpoint.installation}, entry {checkpoint.entry_id}, {made}"
+        f"Audit checkpoint of {checkpoint.installation}: entry {checkpoint.entry_id}, "
+        f"{made[:16]} UTC"
     )
     keyed = "none yet" if checkpoint.keyed_from is None else f"entry {checkpoint.keyed_from}"
     text = f"""This is a checkpoint of the audit log of {hotline} (installation \
