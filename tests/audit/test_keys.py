@@ -120,3 +120,11 @@ def test_a_change_of_key_without_a_valid_rotation_entry_breaks(app, forged_actio
     verdict = verification.verify(db.session, chain.current_keys())
     assert verdict.broken_id == 3
     assert "without a rotation entry" in verdict.reason or "no valid proof" in verdict.reason
+
+
+def test_keys_audit_prints_a_new_key_each_time(runner):
+    first = runner.invoke(args=["keys", "audit"])
+    second = runner.invoke(args=["keys", "audit"])
+    assert first.exit_code == 0 and len(first.output.strip()) >= 32
+    assert first.output != second.output
+    AuditKeys.of(first.output.strip())  # usable as it is
