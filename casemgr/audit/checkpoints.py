@@ -340,11 +340,16 @@ def chain_problem(checkpoint: Checkpoint, verdict: Verdict) -> str | None:
     place = verdict.found.get(checkpoint.entry_id)
     if place is None:
         if checkpoint.entry_id > verdict.last_id:
+            end = (
+                f"the log ends at entry {verdict.last_id} with {verdict.count}"
+                if verdict.count
+                else "the log is empty"
+            )
             return (
                 f"it names entry {checkpoint.entry_id} with {checkpoint.count} entries up to "
-                f"it, but the log ends at entry {verdict.last_id} with {verdict.count}: "
-                f"the entries after entry {verdict.last_id} were removed "
-                f"(the first missing is the one after entry {verdict.last_id})"
+                f"it, but {end}: the entries after entry {verdict.last_id}, up to entry "
+                f"{checkpoint.entry_id}, were removed (the first missing is entry "
+                f"{verdict.last_id + 1})"
             )
         return f"entry {checkpoint.entry_id}, which it names, is missing from the log"
     position, entry_hash = place

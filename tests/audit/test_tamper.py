@@ -82,12 +82,12 @@ def test_truncated_tail(runner, history):
     assert code == 1
     assert (
         f"CHECKPOINT line 1 of {history} (made 2026-11-28T10:00:00Z): it names entry 10 with "
-        "10 entries up to it, but the log ends at entry 7 with 7: the entries after entry 7 "
-        "were removed" in output
+        "10 entries up to it, but the log ends at entry 7 with 7: the entries after entry 7, "
+        "up to entry 10, were removed (the first missing is entry 8)." in output
     )
     # Without --checkpoint too (the issue's `OK: 127 entries`): the file is read.
     code, output = verify(runner)
-    assert code == 1 and "the entries after entry 7 were removed" in output
+    assert code == 1 and "the first missing is entry 8" in output
 
 
 def test_one_entry_rewritten_and_every_later_hash_recomputed_plain(runner, history):
@@ -259,3 +259,10 @@ def test_a_file_that_holds_no_checkpoint(runner, tmp_path):
     assert code == 1
     assert f"CHECKPOINT {empty}: holds no checkpoint." in output
     assert f"CHECKPOINT {tmp_path / 'absent.txt'}: cannot be read: No such file" in output
+
+
+def test_an_emptied_log(runner, history):
+    tamper("DELETE FROM audit_log")
+    code, output = verify(runner, history)
+    assert code == 1
+    assert "it names entry 10 with 10 entries up to it, but the log is empty" in output
