@@ -319,9 +319,8 @@ def signature_problem(checkpoint: Checkpoint, keys: AuditKeys, installation: str
         sign(secret, checkpoint.signed_text().encode()), checkpoint.signature
     )
     if checkpoint.installation != installation:
-        return (
-            f"it is from installation {checkpoint.installation!r}; this is {installation!r}"
-            + ("" if valid else f" (and it is signed with key id {checkpoint.key_id}, not ours)")
+        return f"it is from installation {checkpoint.installation!r}; this is {installation!r}" + (
+            "" if valid else f" (and it is signed with key id {checkpoint.key_id}, not ours)"
         )
     if secret is None:
         return (
