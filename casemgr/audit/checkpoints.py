@@ -56,12 +56,16 @@ class Checkpoint:
     key_id: str
     signature: str = ""
 
+    @property
+    def made(self) -> str:
+        """When it was made, as the line says it: ``2026-11-28T10:00:00Z``."""
+        return as_utc(self.made_at).strftime("%Y-%m-%dT%H:%M:%SZ")
+
     def signed_text(self) -> str:
         """Everything the signature covers (the line without `` sig=...``)."""
-        made = as_utc(self.made_at).strftime("%Y-%m-%dT%H:%M:%SZ")
         keyed = "-" if self.keyed_from is None else str(self.keyed_from)
         return (
-            f"{PREFIX} installation={self.installation} made={made} entry={self.entry_id} "
+            f"{PREFIX} installation={self.installation} made={self.made} entry={self.entry_id} "
             f"count={self.count} hash={self.entry_hash} keyed_from={keyed} key={self.key_id}"
         )
 

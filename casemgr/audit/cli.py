@@ -39,11 +39,7 @@ def verify_command(files: tuple[str, ...]):
     problems: list[str] = []
     good: list[Found] = []
     for item in found:
-        problem = item.error or (
-            checkpoints.signature_problem(item.checkpoint, keys, installation)
-            if item.checkpoint is not None
-            else "is empty"
-        )
+        problem = item.error or checkpoints.signature_problem(item.checkpoint, keys, installation)
         if problem:
             problems.append(f"CHECKPOINT {item.where}: {problem}.")
         else:
@@ -67,8 +63,9 @@ def verify_command(files: tuple[str, ...]):
         for item in good:
             problem = checkpoints.chain_problem(item.checkpoint, verdict)
             if problem:
-                made = item.checkpoint.signed_text().split(" made=")[1].split()[0]
-                problems.append(f"CHECKPOINT {item.where} (made {made}): {problem}.")
+                problems.append(
+                    f"CHECKPOINT {item.where} (made {item.checkpoint.made}): {problem}."
+                )
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
