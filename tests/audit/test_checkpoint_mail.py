@@ -11,23 +11,17 @@ from casemgr.audit import chain, checkpoints
 from casemgr.extensions import db
 from casemgr.outbox.models import SENT
 from tests.audit.helpers import tamper, write
-from tests.outbox.conftest import (  # noqa: F401 - fixtures
-    mail_config,
-    recorder,
-    run_outbox,
-    smtp,
-    smtp_port,
-)
+from tests.outbox.conftest import run_outbox
 
 AUDITOR = "auditor@oversight.example.org"
 
 
 @pytest.fixture
-def app_config(mail_config) -> dict:  # noqa: F811 - the fixture imported above
+def app_config(mail_config) -> dict:
     return {**mail_config, "AUDIT_CHECKPOINT_EMAIL": AUDITOR}
 
 
-def test_the_checkpoint_mail_arrives_and_verifies_the_log_alone(app, runner, smtp, clock, tmp_path):  # noqa: F811
+def test_the_checkpoint_mail_arrives_and_verifies_the_log_alone(app, runner, smtp, clock, tmp_path):
     smtp.start()
     write(5)
     result = runner.invoke(args=["jobs", "run", "audit_checkpoint", "--now", "2026-11-29T06:00Z"])
@@ -101,3 +95,21 @@ def test_a_checkpoint_line_wrapped_by_a_mail_client_still_reads(app, runner, tmp
     saved.write_text(f"> {checkpoints.BEGIN}\n> {wrapped}\n> {checkpoints.END}\n")
     result = runner.invoke(args=["audit", "verify", "--checkpoint", str(saved)])
     assert result.exit_code == 0, result.output
+
+
+def test_a_refused_checkpoint_mail_waits_on_the_outbox_page(
+    app, runner, smtp, recorder, supervisor
+):
+    """A server that refuses the address: the message fails and waits for a
+    supervisor like any e-mail, named as the checkpoint it carries."""
+    from tests.conftest import NOW, login
+
+    recorder.refuse[AUDITOR] = "550 5.1.1 no such user"
+    smtp.start()
+    result = runner.invoke(args=["jobs", "run", "audit_checkpoint"])
+    assert result.exit_code == 0, result.output
+    run_outbox(app, NOW)
+    row = checkpoints.latest(db.session)
+    client = login(app.test_client(), supervisor)
+    page = client.get("/outbox/").get_data(as_text=True)
+    assert f"audit log checkpoint {row.id}" in page and AUDITOR in page
