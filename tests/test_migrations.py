@@ -240,7 +240,7 @@ def test_submission_language_migration_down_and_up(migrating):
 
 
 def test_audit_keys_migration_keeps_the_plain_chain_and_its_triggers(migrating):
-    """0019 adds key_id without rebuilding audit_log: the plain entries stay as
+    """0020 adds key_id without rebuilding audit_log: the plain entries stay as
     they were, still append-only, and the next entry is the switch-over."""
     from flask_migrate import downgrade, upgrade
 
@@ -248,7 +248,7 @@ def test_audit_keys_migration_keeps_the_plain_chain_and_its_triggers(migrating):
     from casemgr.audit import chain, verification
     from casemgr.audit.services import record
 
-    upgrade(revision="0018")
+    upgrade(revision="0019")
     previous = chain.GENESIS
     with db.engine.begin() as connection:
         for number in range(2):
@@ -281,7 +281,7 @@ def test_audit_keys_migration_keeps_the_plain_chain_and_its_triggers(migrating):
     assert (verdict.ok, verdict.count, verdict.plain, verdict.keyed_from) == (True, 4, 2, 3)
     db.session.remove()
 
-    downgrade(revision="0018")
+    downgrade(revision="0019")
     with db.engine.begin() as connection:
         columns = {c["name"] for c in sa.inspect(connection).get_columns("audit_log")}
         assert "key_id" not in columns
