@@ -12,8 +12,11 @@ is the least a chained append can cost: a bare psycopg connection per
 writer doing ``pg_advisory_xact_lock``, ``SELECT`` of the newest hash,
 a SHA-256 in Python and one ``INSERT`` into a bare table of the same
 columns, then ``COMMIT``. Reported per writer count: entries a second
-(median and min-max over the runs) for both, the ratio app/bare, and the
-app's commit latency (median and p99 over every commit of the run).
+(median and min-max over the runs) for both, the ratio app/bare, the CPU
+time of this process (Python and the driver, not the PostgreSQL server) per
+app entry and its ratio to the bare one's (steadier than entries a second
+when other work shares the CPUs), and the app's commit latency (median and
+p99 over every commit of the run).
 
 Runs the same on the code before issue 19 (plain SHA-256) and after (HMAC
 under AUDIT_KEY): only ``record`` and ``create_app`` are used. The database
@@ -94,9 +97,10 @@ def print_header(title: str, url: str) -> None:
     )
 
 
-def run_writers(writers: int, work) -> tuple[float, list[float]]:
+def run_writers(writers: int, work) -> tuple[float, float, list[float]]:
     """``work(number, latencies)`` in ``writers`` threads started together;
-    (seconds for all, every commit's latency in ms)."""
+    (seconds for all, this process's CPU seconds meanwhile, every commit's
+    latency in ms)."""
     barrier = threading.Barrier(writers + 1)
     latencies: list[float] = []
     failures: list[BaseException] = []
@@ -116,13 +120,13 @@ def run_writers(writers: int, work) -> tuple[float, list[float]]:
     for each in threads:
         each.start()
     barrier.wait()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for each in threads:
         each.join()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     if failures:
         raise RuntimeError(f"a writer failed: {failures[0]!r}") from failures[0]
-    return elapsed, latencies
+    return elapsed, cpu, latencies
 
 
 def app_work(app, appends: int):
@@ -231,13 +235,15 @@ def main() -> None:
 
         def one_run(writers: int = writers, app_latencies: list[float] = app_latencies) -> dict:
             total = writers * args.appends
-            bare_seconds, _ = run_writers(writers, bare_work(bare_url, args.appends))
-            app_seconds, latencies = run_writers(writers, app_work(app, args.appends))
+            bare_seconds, bare_cpu, _ = run_writers(writers, bare_work(bare_url, args.appends))
+            app_seconds, app_cpu, latencies = run_writers(writers, app_work(app, args.appends))
             app_latencies.extend(latencies)
             return {
                 "bare": total / bare_seconds,
                 "app": total / app_seconds,
                 "ratio": (total / app_seconds) / (total / bare_seconds),
+                "app_cpu": 1000 * app_cpu / total,
+                "cpu_ratio": app_cpu / bare_cpu,
             }
 
         stats = lib.repeat(one_run, runs=args.runs)
@@ -248,6 +254,8 @@ def main() -> None:
                 "app entries/s": stats["app"],
                 "bare entries/s": stats["bare"],
                 "app/bare": stats["ratio"],
+                "app CPU ms/entry": stats["app_cpu"],
+                "CPU app/bare": stats["cpu_ratio"],
                 "app commit p50 ms": statistics.median(ordered),
                 "app commit p99 ms": ordered[int(len(ordered) * 0.99) - 1],
             }
