@@ -133,6 +133,8 @@ class Config:
         "url_checks": {"hours": 6},
         # Cases forwarded to partner hotlines over their API: deliver, then poll.
         "partners": {"minutes": 15},
+        # The audit log's head, signed, sent out of the database's reach (docs/audit.md).
+        "audit_checkpoint": {"days": 1},
     }
 
     # Partner hotlines running casemgr (docs/partners.md): seconds each request
@@ -148,6 +150,24 @@ class Config:
     # A forwarded case is polled again this many minutes after its last poll.
     PARTNER_POLL_INTERVAL_MINUTES = 60
     PARTNER_NO_NEWS_DAYS = 7
+
+    # The audit log (docs/audit.md). Entries and checkpoints are HMAC-SHA256 under
+    # AUDIT_KEY (at least 32 characters; flask --app wsgi keys audit prints one),
+    # or under the first line of the file AUDIT_KEY_FILE. Never in the database;
+    # production refuses to start without one; development derives one from
+    # SECRET_KEY. AUDIT_PREVIOUS_KEYS: the keys it replaced (newest first, for
+    # verifying what was made under them; a key file's further lines count too).
+    AUDIT_KEY = ""
+    AUDIT_KEY_FILE = ""
+    AUDIT_PREVIOUS_KEYS: list = []
+    # Names this installation in every checkpoint; empty: HOTLINE_NAME as a slug.
+    # Set it once and keep it (a renamed hotline would otherwise change it).
+    AUDIT_INSTALLATION_ID = ""
+    # Where the audit_checkpoint job sends each checkpoint (empty: not sent there):
+    # an address the database's administrators cannot read, and a file appended
+    # to on another disk or host than the database (never its directory).
+    AUDIT_CHECKPOINT_EMAIL = ""
+    AUDIT_CHECKPOINT_FILE = ""
 
     # E-mail (docs/email.md). SMTP_HOST empty: nothing is sent, messages wait queued.
     SMTP_HOST = ""
@@ -275,6 +295,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret"  # noqa: S105
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - fast, for tests only
     CONTACT_ENCRYPTION_KEY = "dGVzdGluZy1rZXktdGVzdGluZy1rZXktdGVzdGluZyE="
+    AUDIT_KEY = "testing-audit-key-testing-audit-key-0123"  # noqa: S105
     PUBLIC_BASE_URL = "http://casemgr.test"
 
 

@@ -87,6 +87,7 @@ def make_app(db_url: str):
         {
             "SECRET_KEY": secrets.token_hex(32),
             "CONTACT_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "AUDIT_KEY": secrets.token_urlsafe(32),
             "SESSION_COOKIE_SECURE": False,
             "REMEMBER_COOKIE_SECURE": False,
             "REQUEST_LOG": False,

@@ -86,6 +86,7 @@ def app_env(url: str) -> dict[str, str]:
         "CASEMGR_ENV": "production",
         "CASEMGR_SECRET_KEY": os.urandom(32).hex(),
         "CASEMGR_CONTACT_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "CASEMGR_AUDIT_KEY": os.urandom(32).hex(),
         "CASEMGR_SESSION_COOKIE_SECURE": "false",  # plain http on loopback
         "CASEMGR_PUBLIC_REPORT_RATE_LIMIT": "1000000 per minute",
         "PYTHONPATH": str(ROOT),

@@ -111,11 +111,20 @@ def _finish_config(app: Flask) -> None:
         limits_problem = server_problem(app.config, os.environ)
         if limits_problem:
             problems.append(limits_problem)
+        if not app.config["AUDIT_KEY"] and not app.config["AUDIT_KEY_FILE"]:
+            problems.append(
+                "AUDIT_KEY is not set; the audit log's entries and checkpoints are made under "
+                "it (flask --app wsgi keys audit prints a new one; or AUDIT_KEY_FILE names a "
+                "file holding it). Keep a copy outside the database: without it the log "
+                "cannot be verified"
+            )
         if problems:
             raise RuntimeError(
                 "casemgr refuses to start in production:\n- " + "\n- ".join(problems)
             )
 
+    from casemgr.audit.checkpoints import file_problem, installation_id
+    from casemgr.audit.keys import AuditKeys
     from casemgr.crypto import ContactCipher
     from casemgr.localtime import zone
     from casemgr.responses.links import LinkSettings
@@ -126,6 +135,17 @@ def _finish_config(app: Flask) -> None:
         app.extensions["casemgr.contact_viewers"] = ContactViewers.from_config(app.config)
     except ValueError as exc:
         raise RuntimeError(f"casemgr refuses to start: {exc}") from None
+
+    try:
+        app.extensions["casemgr.audit_keys"] = AuditKeys.from_config(
+            app.config, derive_from=app.config["SECRET_KEY"] if app.debug or app.testing else None
+        )
+        installation_id(app.config)
+    except ValueError as exc:
+        raise RuntimeError(f"casemgr refuses to start: {exc}") from None
+    checkpoint_file = file_problem(app.config["AUDIT_CHECKPOINT_FILE"], uri)
+    if checkpoint_file:
+        raise RuntimeError(f"casemgr refuses to start: {checkpoint_file}")
 
     app.extensions["casemgr.timings"] = Timings.from_config(app.config)
     app.extensions["casemgr.login_policy"] = LoginPolicy.from_config(app.config)
@@ -241,7 +261,7 @@ def _subscribe_to_events() -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from casemgr.audit.cli import audit_cli
+    from casemgr.audit.cli import audit_cli, audit_key_command
     from casemgr.auth.cli import keys_cli, users_cli
     from casemgr.demo import demo_command
     from casemgr.directory.cli import directory_cli
@@ -253,6 +273,7 @@ def _register_cli(app: Flask) -> None:
 
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
+    keys_cli.add_command(audit_key_command)
     app.cli.add_command(keys_cli)
     app.cli.add_command(directory_cli)
     app.cli.add_command(demo_command)

@@ -42,6 +42,7 @@ def production_env(database_url: str, **settings: str) -> dict[str, str]:
         "CASEMGR_ENV": "production",
         "CASEMGR_SECRET_KEY": os.urandom(32).hex(),
         "CASEMGR_CONTACT_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "CASEMGR_AUDIT_KEY": os.urandom(32).hex(),
         "DATABASE_URL": database_url,
         **settings,
     }

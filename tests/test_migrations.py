@@ -237,3 +237,55 @@ def test_submission_language_migration_down_and_up(migrating):
     upgrade()
     with db.engine.begin() as connection:
         assert connection.execute(sa.text(languages)).all() == [(1, None), (2, None)]
+
+
+def test_audit_keys_migration_keeps_the_plain_chain_and_its_triggers(migrating):
+    """0020 adds key_id without rebuilding audit_log: the plain entries stay as
+    they were, still append-only, and the next entry is the switch-over."""
+    from flask_migrate import downgrade, upgrade
+
+    from casemgr import context
+    from casemgr.audit import chain, verification
+    from casemgr.audit.services import record
+
+    upgrade(revision="0019")
+    previous = chain.GENESIS
+    with db.engine.begin() as connection:
+        for number in range(2):
+            fields = {
+                "created_at": NOW,
+                "actor_id": None,
+                "action": "test.legacy",
+                "target_type": None,
+                "target_id": None,
+                "details": {"n": number},
+                "prev_hash": previous,
+            }
+            previous = chain.entry_hash(**fields)
+            connection.execute(
+                sa.text(
+                    "INSERT INTO audit_log (created_at, actor_id, action, target_type, "
+                    "target_id, details, prev_hash, entry_hash) VALUES (:created_at, NULL, "
+                    ":action, NULL, NULL, :details, :prev_hash, :entry_hash)"
+                ),
+                {**fields, "details": f'{{"n": {number}}}', "entry_hash": previous},
+            )
+    upgrade()
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE audit_log SET action = 'x'"))
+    verdict = verification.verify(db.session, chain.current_keys())
+    assert (verdict.ok, verdict.count, verdict.plain, verdict.keyed_from) == (True, 2, 2, None)
+    record(db.session, action="test.keyed", now=context.now())
+    db.session.commit()
+    verdict = verification.verify(db.session, chain.current_keys())
+    assert (verdict.ok, verdict.count, verdict.plain, verdict.keyed_from) == (True, 4, 2, 3)
+    db.session.remove()
+
+    downgrade(revision="0019")
+    with db.engine.begin() as connection:
+        columns = {c["name"] for c in sa.inspect(connection).get_columns("audit_log")}
+        assert "key_id" not in columns
+        assert "audit_checkpoints" not in sa.inspect(connection).get_table_names()
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM audit_log"))
+    upgrade()

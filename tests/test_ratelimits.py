@@ -53,6 +53,7 @@ def test_without_the_shipped_config_only_shared_counts_under_one_salt_pass():
 def production(monkeypatch, tmp_path):
     monkeypatch.setenv("CASEMGR_SECRET_KEY", "x" * 64)
     monkeypatch.setenv("CASEMGR_CONTACT_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    monkeypatch.setenv("CASEMGR_AUDIT_KEY", "x" * 64)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'casemgr.db'}")
     for name in ("SERVER_SOFTWARE", WORKERS_ENV, "CASEMGR_RATELIMIT_STORAGE_URI"):
         monkeypatch.delenv(name, raising=False)

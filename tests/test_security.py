@@ -81,6 +81,7 @@ def test_hsts_only_in_production(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
     monkeypatch.setenv("CASEMGR_SECRET_KEY", "a-long-random-value-for-this-test")
     monkeypatch.setenv("CASEMGR_CONTACT_ENCRYPTION_KEY", ContactCipher.generate_key())
+    monkeypatch.setenv("CASEMGR_AUDIT_KEY", "a-long-random-audit-key-for-this-test")
     app = create_app("production")
     response = app.test_client().get("/")
     assert response.headers["Strict-Transport-Security"] == "max-age=63072000"
@@ -93,6 +94,7 @@ def test_production_refuses_debug(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
     monkeypatch.setenv("CASEMGR_SECRET_KEY", "a-long-random-value-for-this-test")
     monkeypatch.setenv("CASEMGR_CONTACT_ENCRYPTION_KEY", ContactCipher.generate_key())
+    monkeypatch.setenv("CASEMGR_AUDIT_KEY", "a-long-random-audit-key-for-this-test")
     monkeypatch.setenv("CASEMGR_DEBUG", "true")
     with pytest.raises(RuntimeError, match="DEBUG"):
         create_app("production")

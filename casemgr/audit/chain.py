@@ -1,11 +1,26 @@
 """The hash chain of the audit log: how an entry's hash is made, how entries
-are appended without forking the chain, and how the chain is verified.
+are appended without forking the chain (the walk that verifies it is
+:mod:`casemgr.audit.verification`).
 
-hash = SHA-256 of the canonical JSON (keys sorted, no spaces, UTF-8) of
-``{"action", "actor_id", "created_at" (ISO 8601, UTC), "details",
+The document of an entry is the canonical JSON (keys sorted, no spaces,
+UTF-8) of ``{"action", "actor_id", "created_at" (ISO 8601, UTC), "details",
 "prev_hash", "target_id", "target_type"}``; the first entry's ``prev_hash``
-is 64 zeros. Migration 0003 holds a copy of this function (migrations never
-import application code): change both or neither.
+is 64 zeros.
+
+- A *keyed* entry (``key_id`` set: every entry written since AUDIT_KEY
+  exists) has ``"key_id"`` in its document too, and its hash is the
+  HMAC-SHA256 of the document under the key of that id
+  (:mod:`casemgr.audit.keys`). Nobody without the key can make one, so
+  nobody with only the database can rewrite an entry and its successors.
+- A *plain* entry (``key_id`` NULL: written before there was a key) has the
+  SHA-256 of its document. Migration 0003 holds a copy of this function
+  (migrations never import application code): change both or neither.
+
+The first keyed entry after plain ones is the switch-over (``audit.keyed``);
+an entry under a new key follows a rotation entry (``audit.key_rotated``)
+whose details carry a proof under the previous key. Both are written here,
+by the first append that finds the head of the chain plain or under
+another key, before the entries queued.
 
 Appending: ``record()`` does not insert; it queues the entry on the session.
 When the session commits, just before COMMIT and in the same transaction,
@@ -23,14 +38,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+import logging
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
+from casemgr.audit.keys import AuditKeys, sign
 from casemgr.audit.models import AuditEntry
 from casemgr.clock import as_utc
 
@@ -38,6 +54,10 @@ GENESIS = "0" * 64
 # pg_advisory_xact_lock key: "casemgr audit" as a number (any constant will do).
 ADVISORY_LOCK_KEY = 0x636D_6175_6469_74
 _QUEUE = "casemgr.audit.pending"
+SWITCH_OVER = "audit.keyed"
+ROTATION = "audit.key_rotated"
+
+log = logging.getLogger("casemgr.audit")
 
 
 def canonical(value: Any) -> Any:
@@ -45,7 +65,7 @@ def canonical(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def entry_hash(
+def _document(
     *,
     created_at: datetime,
     actor_id: int | None,
@@ -54,7 +74,8 @@ def entry_hash(
     target_id: str | None,
     details: dict[str, Any],
     prev_hash: str,
-) -> str:
+    key_id: str | None = None,
+) -> bytes:
     document = {
         "action": action,
         "actor_id": actor_id,
@@ -64,21 +85,51 @@ def entry_hash(
         "target_id": target_id,
         "target_type": target_type,
     }
+    if key_id is not None:
+        document["key_id"] = key_id
     data = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+    return data.encode("utf-8")
 
 
-def hash_of(entry: AuditEntry | Any) -> str:
-    """The hash ``entry`` (a model or a row with the same names) should carry."""
-    return entry_hash(
-        created_at=entry.created_at,
-        actor_id=entry.actor_id,
-        action=entry.action,
-        target_type=entry.target_type,
-        target_id=entry.target_id,
-        details=entry.details,
-        prev_hash=entry.prev_hash,
-    )
+def entry_hash(**fields: Any) -> str:
+    """The plain hash: SHA-256 of the document (entries made before the key)."""
+    return hashlib.sha256(_document(**fields)).hexdigest()
+
+
+def keyed_hash(secret: bytes, *, key_id: str, **fields: Any) -> str:
+    """The keyed hash: HMAC-SHA256 of the document (with its key id) under ``secret``."""
+    return sign(secret, _document(key_id=key_id, **fields))
+
+
+def hash_of(entry: AuditEntry | Any, keys: AuditKeys) -> str | None:
+    """The hash ``entry`` (a model or a row with the same names) should carry;
+    None for an entry keyed under a key that ``keys`` does not hold."""
+    fields = {
+        "created_at": entry.created_at,
+        "actor_id": entry.actor_id,
+        "action": entry.action,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "details": entry.details,
+        "prev_hash": entry.prev_hash,
+    }
+    if entry.key_id is None:
+        return entry_hash(**fields)
+    secret = keys.get(entry.key_id)
+    if secret is None:
+        return None
+    return keyed_hash(secret, key_id=entry.key_id, **fields)
+
+
+def rotation_proof(secret: bytes, *, prev_hash: str, old_id: str, new_id: str) -> str:
+    """What the previous key vouches for when the chain moves to a new key: at
+    this point of the chain (``prev_hash``), key ``new_id`` follows ``old_id``."""
+    return sign(secret, f"casemgr audit key rotation\n{prev_hash}\n{old_id}\n{new_id}".encode())
+
+
+def current_keys() -> AuditKeys:
+    """The application's audit keys (set up by ``create_app``)."""
+    return current_app.extensions["casemgr.audit_keys"]
 
 
 # --- appending
@@ -109,9 +160,49 @@ def lock_chain(session: Session) -> None:
         session.execute(text("UPDATE audit_log SET id = id WHERE 0"))
 
 
+def head(session: Session) -> Any:
+    """The newest entry's id, hash and key id (a row), or None for an empty log."""
+    return session.execute(
+        select(AuditEntry.id, AuditEntry.entry_hash, AuditEntry.key_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+
+
 def last_hash(session: Session) -> str:
-    found = session.scalar(select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1))
-    return found or GENESIS
+    found = head(session)
+    return found.entry_hash if found is not None else GENESIS
+
+
+def _marker(newest: Any, keys: AuditKeys, now: datetime) -> AuditEntry | None:
+    """The switch-over or rotation entry that must come before new entries, if any."""
+    if newest is None or newest.key_id == keys.current_id:
+        return None
+    if newest.key_id is None:
+        action = SWITCH_OVER
+        details: dict[str, Any] = {"key_id": keys.current_id, "last_plain_entry": newest.id}
+    else:
+        action = ROTATION
+        old = keys.get(newest.key_id)
+        proof = None
+        if old is None:
+            log.error(
+                "the audit log's newest entry is keyed under key id %s, which is not among "
+                "AUDIT_PREVIOUS_KEYS: the move to key id %s is recorded without proof and "
+                "`audit verify` will report it",
+                newest.key_id,
+                keys.current_id,
+            )
+        else:
+            proof = rotation_proof(
+                old, prev_hash=newest.entry_hash, old_id=newest.key_id, new_id=keys.current_id
+            )
+        details = {
+            "from_key_id": newest.key_id,
+            "to_key_id": keys.current_id,
+            "previous_key_proof": proof,
+        }
+    return AuditEntry(created_at=now, action=action, details=details)
 
 
 @event.listens_for(Session, "before_commit")
@@ -121,12 +212,28 @@ def _append_queued(session: Session) -> None:
     entries = [entry for entry, _ in session.info.pop(_QUEUE, ())]
     if not entries:
         return
+    keys = current_keys()
     session.flush()  # the changes the entries record take their row locks first
     lock_chain(session)
-    previous = last_hash(session)
+    newest = head(session)
+    marker = _marker(newest, keys, entries[0].created_at)
+    if marker is not None:
+        entries.insert(0, marker)
+    previous = newest.entry_hash if newest is not None else GENESIS
     for entry in entries:
         entry.prev_hash = previous
-        entry.entry_hash = previous = hash_of(entry)
+        entry.key_id = keys.current_id
+        entry.entry_hash = previous = keyed_hash(
+            keys.current,
+            key_id=keys.current_id,
+            created_at=entry.created_at,
+            actor_id=entry.actor_id,
+            action=entry.action,
+            target_type=entry.target_type,
+            target_id=entry.target_id,
+            details=entry.details,
+            prev_hash=entry.prev_hash,
+        )
         session.add(entry)
     session.flush()
 
@@ -156,51 +263,3 @@ def _inside(savepoint: SessionTransaction | None, transaction: SessionTransactio
             return True
         savepoint = savepoint.parent
     return False
-
-
-# --- verifying
-
-
-@dataclass
-class Verdict:
-    count: int
-    broken_id: int | None = None
-    reason: str = ""
-    last_hash: str = GENESIS
-
-    @property
-    def ok(self) -> bool:
-        return self.broken_id is None
-
-
-def verify(session: Session, *, batch: int = 1000) -> Verdict:
-    """Walk the chain in id order; the first entry whose link or hash is wrong."""
-    previous = GENESIS
-    count = 0
-    for entry in _entries(session, batch):
-        count += 1
-        if entry.prev_hash != previous:
-            return Verdict(
-                count,
-                entry.id,
-                "its prev_hash is not the hash of the entry before it "
-                "(an entry before it was removed, or this one was inserted or changed)",
-            )
-        if hash_of(entry) != entry.entry_hash:
-            return Verdict(count, entry.id, "its fields do not match its hash (it was changed)")
-        previous = entry.entry_hash
-    return Verdict(count, last_hash=previous)
-
-
-def _entries(session: Session, batch: int) -> Iterator[Any]:
-    """Rows (not model objects: nothing is added to the session), in id order."""
-    columns = AuditEntry.__table__.c
-    after = 0
-    while True:
-        rows = session.execute(
-            select(columns).where(columns.id > after).order_by(columns.id).limit(batch)
-        ).all()
-        if not rows:
-            return
-        yield from rows
-        after = rows[-1].id

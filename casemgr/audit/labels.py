@@ -64,6 +64,9 @@ ACTIONS: Mapping[str, LazyString] = {
     "stats.report_replaced": _l("Monthly report replaced"),
     "stats.stored_report_download": _l("Stored monthly report downloaded"),
     "security.csrf_refused": _l("Form refused (CSRF)"),
+    "audit.keyed": _l("Audit log keyed from here on"),
+    "audit.key_rotated": _l("Audit key changed"),
+    "audit.checkpoint": _l("Audit log checkpoint sent"),
 }
 
 TARGET_TYPES: Mapping[str, LazyString] = {
@@ -77,6 +80,7 @@ TARGET_TYPES: Mapping[str, LazyString] = {
     "inbound_mail": _l("Mail received"),
     "alert": _l("Alert"),
     "monthly_report": _l("Monthly report"),
+    "audit_checkpoint": _l("Audit checkpoint"),
 }
 
 

@@ -19,6 +19,7 @@ from casemgr import context
 from casemgr.clock import parse_iso
 from casemgr.extensions import db
 from casemgr.jobs import (
+    audit_checkpoint,
     mail,
     monthly_report,
     notices,
@@ -46,6 +47,7 @@ JOBS: dict[str, Callable[[Session, datetime, Flask], JobSummary | Mapping[str, o
     "url_checks": url_checks.run,
     "mail": mail.run,
     "partners": partners.run,
+    "audit_checkpoint": audit_checkpoint.run,
 }
 
 # Jobs that run only when a setting turns them on: the scheduler leaves them

@@ -21,6 +21,8 @@ from email.utils import format_datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from casemgr.audit.checkpoints import checkpoint_mail, parse
+from casemgr.audit.models import AuditCheckpoint
 from casemgr.cases.models import Submission
 from casemgr.crypto import ContactCipher
 from casemgr.errors import NotFound
@@ -64,6 +66,7 @@ def prepare(
     # One Core query for what the message needs (the ORM's loading of a row
     # with its letter cost more than the rest of composing it).
     submissions = Submission.__table__
+    checkpoints = AuditCheckpoint.__table__
     row = session.execute(
         select(
             _rows.c.kind,
@@ -80,11 +83,12 @@ def prepare(
             _letters.c.sent_at,
             _letters.c.pdf,
             submissions.c.reference.label("submission_reference"),
+            checkpoints.c.line.label("checkpoint_line"),
         )
         .select_from(
-            _rows.outerjoin(_letters, _letters.c.id == _rows.c.notice_id).outerjoin(
-                submissions, submissions.c.id == _rows.c.submission_id
-            )
+            _rows.outerjoin(_letters, _letters.c.id == _rows.c.notice_id)
+            .outerjoin(submissions, submissions.c.id == _rows.c.submission_id)
+            .outerjoin(checkpoints, checkpoints.c.id == _rows.c.checkpoint_id)
         )
         .where(_rows.c.id == message_id)
     ).first()
@@ -135,6 +139,14 @@ def prepare(
         )
         headers["Subject"] = mail.subject
         return Prepared(row.recipient or "", compose(headers, mail.body, *files))
+    if row.kind == "audit_checkpoint":
+        if row.checkpoint_line is None:
+            raise NotSendable("the checkpoint was deleted", alert=True)
+        subject, text = checkpoint_mail(parse(row.checkpoint_line), settings.hotline_name)
+        headers["To"] = row.recipient or ""
+        headers["Subject"] = subject
+        headers["Auto-Submitted"] = "auto-generated"
+        return Prepared(row.recipient or "", compose(headers, text))
     if row.sealed_recipient is None or row.submission_reference is None:
         raise NotSendable("the reporter's contact was erased")
     try:

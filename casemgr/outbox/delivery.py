@@ -173,6 +173,8 @@ def describe_message(session: Session, row: OutboxMessage) -> tuple[str, str]:
         submission = session.get(Submission, row.submission_id)
         if submission is not None:
             return f"the feedback on report {submission.reference}", "the reporter"
+    if row.checkpoint_id is not None:
+        return f"audit checkpoint {row.checkpoint_id}", row.recipient or "?"
     return f"outbox message {row.id}", "?"
 
 

@@ -15,11 +15,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from casemgr.audit.models import AuditCheckpoint  # noqa: F401 - the table of checkpoint_id
 from casemgr.cases.models import Submission
 from casemgr.database import Base, UTCDateTime
 from casemgr.notices.models import Notice
 
-KINDS = ("letter", "feedback")
+KINDS = ("letter", "feedback", "audit_checkpoint")
 
 QUEUED = "queued"  # waiting for its next attempt (next_attempt_at)
 SENDING = "sending"  # claimed by a job process until lease_expires_at
@@ -75,6 +76,10 @@ class OutboxMessage(Base):
     submission_id: Mapped[int | None] = mapped_column(
         ForeignKey("submissions.id", ondelete="CASCADE"), unique=True
     )
+    # An audit log checkpoint sent to AUDIT_CHECKPOINT_EMAIL (casemgr/jobs/audit_checkpoint.py).
+    checkpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("audit_checkpoints.id", ondelete="CASCADE"), unique=True
+    )
     recipient: Mapped[str | None] = mapped_column(String(254))
     sealed_recipient: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The language of the message; NULL: the configured default.
@@ -109,6 +114,8 @@ class OutboxMessage(Base):
             return self.notice.reference
         if self.submission is not None:
             return self.submission.reference
+        if self.checkpoint_id is not None:
+            return f"audit checkpoint {self.checkpoint_id}"
         return f"#{self.id}"
 
     @property

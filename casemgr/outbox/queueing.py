@@ -67,6 +67,25 @@ def enqueue_letter(session: Session, notice: Notice, *, now: datetime) -> Outbox
     return message
 
 
+def enqueue_checkpoint(
+    session: Session, checkpoint_id: int, address: str, *, now: datetime
+) -> OutboxMessage:
+    """Queue the e-mail of an audit log checkpoint to ``address`` (AUDIT_CHECKPOINT_EMAIL)."""
+    message = OutboxMessage(
+        kind="audit_checkpoint",
+        checkpoint_id=checkpoint_id,
+        recipient=address,
+        status=QUEUED,
+        attempts=0,
+        manual_retries=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
 def report_language(submission: Submission) -> str | None:
     """The language the report was made in, where the submission records one."""
     return submission.language or None

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from casemgr.audit import checkpoints
 from casemgr.audit.services import record
 from casemgr.database import savepoint
 from casemgr.domain import Actor, Role
@@ -227,7 +228,13 @@ def _render(
     timezone: tzinfo,
 ) -> tuple[Figures, bytes]:
     figures = compute_figures(session, period, now=now, include_analysts=include_analysts)
-    return figures, pdf.monthly_report(figures, letterhead=letterhead, timezone=timezone)
+    checkpoint = checkpoints.latest(session, until=now)
+    return figures, pdf.monthly_report(
+        figures,
+        letterhead=letterhead,
+        timezone=timezone,
+        checkpoint=checkpoint.line if checkpoint is not None else None,
+    )
 
 
 def _fill(report: MonthlyReport, data: bytes, *, now: datetime, actor: Actor) -> None:

@@ -112,9 +112,19 @@ def _label(key: str | None, none: str) -> str:
     return none if key is None else key.replace("_", " ")
 
 
-def monthly_report(figures: Figures, *, letterhead: Letterhead, timezone: tzinfo = UTC) -> bytes:
+def monthly_report(
+    figures: Figures,
+    *,
+    letterhead: Letterhead,
+    timezone: tzinfo = UTC,
+    checkpoint: str | None = None,
+) -> bytes:
     """The report of ``figures`` (one month, or any period) as PDF bytes; the time
-    it was made in ``timezone`` (HOTLINE_TIMEZONE). Days and months are counted in UTC."""
+    it was made in ``timezone`` (HOTLINE_TIMEZONE). Days and months are counted in UTC.
+
+    ``checkpoint``: the latest audit log checkpoint's line, printed at the end and
+    kept in the document's keywords, so every copy of the report is one more
+    copy of it outside the database."""
     t = Typesetter(registered_fonts(), _STYLES, "en")
 
     def para(text: str, style: str) -> Paragraph:
@@ -134,6 +144,7 @@ def monthly_report(figures: Figures, *, letterhead: Letterhead, timezone: tzinfo
         title=title,
         author=letterhead.name,
         subject="Notice-and-takedown statistics",
+        keywords=checkpoint or "",
     )
     full = doc.width
     half = (full - 8 * mm) / 2
@@ -357,5 +368,14 @@ def monthly_report(figures: Figures, *, letterhead: Letterhead, timezone: tzinfo
             "small",
         ),
     ]
+    if checkpoint:
+        story += [
+            Spacer(1, 3 * mm),
+            para(
+                "The audit log's latest checkpoint when this report was made "
+                f"(docs/audit.md): {checkpoint}",
+                "small",
+            ),
+        ]
     doc.build(story, onFirstPage=page, onLaterPages=page, canvasmaker=ShapingCanvas)
     return buffer.getvalue()

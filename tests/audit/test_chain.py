@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
 from casemgr import context
-from casemgr.audit import chain
+from casemgr.audit import chain, verification
 from casemgr.audit.models import AuditEntry
 from casemgr.audit.services import record
 from casemgr.database import savepoint
@@ -35,7 +35,9 @@ def test_each_entry_carries_the_hash_of_the_one_before(app):
     first, second, third = entries()
     assert first.prev_hash == chain.GENESIS
     assert second.prev_hash == first.entry_hash and third.prev_hash == second.entry_hash
-    assert all(chain.hash_of(entry) == entry.entry_hash for entry in (first, second, third))
+    keys = chain.current_keys()
+    assert all(chain.hash_of(entry, keys) == entry.entry_hash for entry in (first, second, third))
+    assert {entry.key_id for entry in (first, second, third)} == {keys.current_id}
 
 
 def test_verify_says_ok_and_counts(runner):
@@ -69,11 +71,14 @@ def test_verify_names_the_first_broken_entry(runner, sql, broken):
 
 
 def test_a_rehashed_change_still_breaks_the_next_link(runner):
-    """Recomputing the changed entry's own hash is not enough: its successor
-    names the old one."""
+    """Recomputing the changed entry's own hash (even with the key) is not
+    enough: its successor names the old one."""
     write(3)
     second = entries()[1]
-    forged = chain.entry_hash(
+    keys = chain.current_keys()
+    forged = chain.keyed_hash(
+        keys.current,
+        key_id=keys.current_id,
         created_at=second.created_at,
         actor_id=None,
         action="test.innocent",
@@ -129,7 +134,7 @@ def test_a_rolled_back_savepoint_drops_what_was_queued_inside_it(app):
         record(db.session, action="test.kept", now=context.now())
     db.session.commit()
     assert [entry.action for entry in entries()] == ["test.before", "test.kept"]
-    assert chain.verify(db.session).ok
+    assert verification.verify(db.session, chain.current_keys()).ok
 
 
 def test_the_entry_is_written_with_the_change_it_records(app, analyst, make):

@@ -49,6 +49,7 @@ def test_production_cookies_are_secure_and_host_only(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
     monkeypatch.setenv("CASEMGR_SECRET_KEY", "a-long-random-value-for-this-test")
     monkeypatch.setenv("CASEMGR_CONTACT_ENCRYPTION_KEY", ContactCipher.generate_key())
+    monkeypatch.setenv("CASEMGR_AUDIT_KEY", "a-long-random-audit-key-for-this-test")
     app = create_app("production")
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_NAME"].startswith("__Host-")
