@@ -24,6 +24,7 @@ from casemgr.errors import (
     ValidationFailed,
 )
 from casemgr.extensions import db
+from casemgr.inputs import UnwantedCharacters
 
 
 def wants_json() -> bool:
@@ -80,6 +81,14 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return _json_envelope(exc)
         return _html(422, str(exc))
+
+    @app.errorhandler(UnwantedCharacters)
+    def unwanted_characters(exc: UnwantedCharacters):
+        # Not a form's rule broken but a request no page sends: the browser's
+        # 400, naming the field (the API answers it as any validation error).
+        if wants_json():
+            return _json_envelope(exc)
+        return _html(400, str(exc))
 
     @app.errorhandler(PermissionDenied)
     def permission_denied(exc: PermissionDenied):
