@@ -137,7 +137,8 @@ def test_times_next_to_a_change_are_taken():
     [
         ("yesterday", "must be a date and time"),
         ("2026-13-01T10:00", "must be a date and time"),
-        ("0001-01-01T00:00", "out of the range of dates"),
+        ("0001-01-01T00:00", "must be in the years 1970 to 9998"),
+        ("9999-12-31T23:59", "must be in the years 1970 to 9998"),
     ],
 )
 def test_what_is_no_time_is_refused_with_a_message(typed, message):

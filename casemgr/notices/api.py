@@ -22,7 +22,7 @@ from casemgr import context
 from casemgr.api import bp
 from casemgr.api.auth import current_api_user, token_required
 from casemgr.api.errors import ApiError
-from casemgr.clock import parse_iso
+from casemgr.clock import OUT_OF_RANGE, in_range, parse_iso
 from casemgr.database import MAX_ID, get_or_raise
 from casemgr.domain import Role
 from casemgr.errors import ValidationFailed
@@ -130,6 +130,9 @@ def _moment(
     try:
         if _DATE_ONLY.fullmatch(raw):
             day = datetime.strptime(raw, "%Y-%m-%d").date()
+            if not in_range(day):
+                errors[name] = [OUT_OF_RANGE]
+                return None
             if end_of_day:
                 day += timedelta(days=1)
             return datetime.combine(day, time(), tzinfo=UTC)
