@@ -126,8 +126,8 @@ def test_the_keyboard_on_the_queue_and_the_case_page(browser, live_server, busy)
     page.keyboard.press("o")
     page.wait_for_url(re.compile(r"/cases/\d+\?from="))
     assert second in page.inner_text("h1")
-    page.keyboard.press("j")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # load state alone may be the old page's, under load
+        page.keyboard.press("j")
     assert third in page.inner_text("h1")
     page.keyboard.press("u")  # back to the queue, at that row
     page.wait_for_url(re.compile(r"/cases/\?view=open#case-\d+"))
