@@ -29,6 +29,9 @@ def create_app(config: dict[str, Any] | str | None = None, *, clock: Clock | Non
 
     # The DNS used by "Trace host" on the case page; tests replace it.
     app.extensions["casemgr.resolver"] = system_resolver
+    from casemgr import inputs
+
+    inputs.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_cli(app)

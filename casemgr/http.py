@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from casemgr import context, localtime
+from casemgr.clock import in_range
 from casemgr.errors import (
     Conflict,
     InvalidTransition,
@@ -24,6 +25,7 @@ from casemgr.errors import (
     ValidationFailed,
 )
 from casemgr.extensions import db
+from casemgr.inputs import UnwantedCharacters
 
 
 def wants_json() -> bool:
@@ -80,6 +82,14 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return _json_envelope(exc)
         return _html(422, str(exc))
+
+    @app.errorhandler(UnwantedCharacters)
+    def unwanted_characters(exc: UnwantedCharacters):
+        # Not a form's rule broken but a request no page sends: the browser's
+        # 400, naming the field (the API answers it as any validation error).
+        if wants_json():
+            return _json_envelope(exc)
+        return _html(400, str(exc))
 
     @app.errorhandler(PermissionDenied)
     def permission_denied(exc: PermissionDenied):
@@ -227,10 +237,12 @@ def page_arg() -> int:
 def day_start_arg(name: str, *, days_after: int = 0) -> datetime | None:
     """The start (aware UTC) of the day given in ``?name=YYYY-MM-DD``, a day in
     HOTLINE_TIMEZONE, or of the day ``days_after`` it (1: the end of a period
-    that includes the day given). None for anything else, and for a day past
-    the ends of the range of dates: a filter left out, never an error."""
+    that includes the day given). None for anything else, and for a day outside
+    clock.FIRST_YEAR..LAST_YEAR: a filter left out, never an error."""
     try:
         day = datetime.strptime(request.args.get(name, "").strip(), "%Y-%m-%d").date()
+        if not in_range(day):
+            return None
         return localtime.day_start(day + timedelta(days=days_after), context.timezone())
     except (ValueError, OverflowError):
         return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from casemgr import clock
 from casemgr.clock import as_utc
 
 SETTING = "HOTLINE_TIMEZONE"
@@ -167,9 +168,12 @@ def _length(step: timedelta) -> str:
 
 def parse_local(text: str, tz: tzinfo) -> datetime:
     """What a person typed in a date-and-time field ("2026-12-04T21:15", seconds
-    optional; an offset if given is kept) as aware UTC; ValueError with a message."""
+    optional; an offset if given is kept) as aware UTC; ValueError with a message,
+    also for a year outside clock.FIRST_YEAR..LAST_YEAR."""
     try:
         wall = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ValueError("must be a date and time, e.g. 2026-11-28T09:30") from None
+    if not clock.in_range(wall):
+        raise ValueError(clock.OUT_OF_RANGE)
     return to_utc(wall, tz)

@@ -12,7 +12,6 @@ import pytest
 
 from casemgr.audit.models import AuditEntry
 from casemgr.extensions import db
-from tests.conftest import login
 from tests.factories import PASSWORD
 
 HTTPS = "https://casemgr.example.org"

@@ -50,9 +50,9 @@ _TYPE_NAMES = {
 def json_object() -> Json:
     """The request body as a JSON object; ``{}`` when the body is empty.
 
-    Raises ApiError 415 (not JSON), 400 (malformed, or not an object) and
-    ValidationFailed for text that no database can store (NUL characters,
-    unpaired surrogates); an over-large body is refused with 413 before this.
+    Raises ApiError 415 (not JSON) and 400 (malformed, or not an object); an
+    over-large body is refused with 413, and text no database can store (NUL,
+    unpaired surrogates) with 422, before this (casemgr.inputs).
     """
     data = request.get_data(cache=True)
     if not data.strip():
@@ -73,14 +73,6 @@ def json_object() -> Json:
         raise ApiError(
             400, "invalid_json", f"the body must be a JSON object, not {_json_type(body)}"
         )
-    unstorable = [name for name, value in body.items() if not storable(name, value)]
-    if unstorable:
-        raise ValidationFailed(
-            {
-                name: ["must not contain NUL characters or unpaired surrogates"]
-                for name in unstorable
-            }
-        )
     return body
 
 
@@ -90,31 +82,6 @@ def _number(text: str) -> int | float:
     integer."""
     value = float(text)
     return int(value) if value.is_integer() else value
-
-
-def storable(*values: Any) -> bool:
-    """No text anywhere in ``values`` holds NUL or an unpaired surrogate (iterative:
-    JSON nests deeper than Python recurses)."""
-    pending = list(values)
-    while pending:
-        value = pending.pop()
-        if isinstance(value, str):
-            if "\x00" in value or not _encodes(value):
-                return False
-        elif isinstance(value, list):
-            pending.extend(value)
-        elif isinstance(value, dict):
-            pending.extend(value.keys())
-            pending.extend(value.values())
-    return True
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _json_type(value: Any) -> str:

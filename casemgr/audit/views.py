@@ -21,7 +21,7 @@ def _int_arg(name: str) -> int | None:
 
 
 def _text_arg(name: str, limit: int) -> str | None:
-    value = "".join(ch for ch in request.args.get(name, "") if ch.isprintable()).strip()
+    value = request.args.get(name, "").strip()
     return value[:limit] or None
 
 

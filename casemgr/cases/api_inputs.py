@@ -22,7 +22,6 @@ from casemgr.api.inputs import (
     given,
     page_and_size,
     shape_errors,
-    storable,
     unknown_fields,
     unknown_or_repeated,
 )
@@ -400,8 +399,6 @@ def case_list_query(args: MultiDict[str, str], *, user_id: int, max_per_page: in
     q = (args.get("q") or "").strip() or None
     if q is not None and len(q) > queries.MAX_QUERY_LENGTH:
         errors["q"] = [f"must be at most {queries.MAX_QUERY_LENGTH} characters"]
-    elif q is not None and not storable(q):
-        errors["q"] = ["must not contain NUL characters"]
     page, per_page = page_and_size(args, max_per_page=max_per_page, errors=errors)
     if errors:
         raise ValidationFailed(errors)

@@ -44,9 +44,9 @@ class QueueFilter:
     overdue: bool = False  # only the overdue cases of the view (the API's overdue=true)
 
     def __post_init__(self) -> None:
-        # Search text comes straight from a URL: no control characters (PostgreSQL
-        # refuses NUL), no more than a URL's worth.
-        text = "".join(ch for ch in (self.q or "") if ch.isprintable()).strip()
+        # Search text comes straight from a URL (casemgr.inputs has refused
+        # control characters): no more than a URL's worth.
+        text = (self.q or "").strip()
         self.q = text[:MAX_QUERY_LENGTH] or None
 
 

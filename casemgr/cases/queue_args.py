@@ -24,6 +24,7 @@ from casemgr.cases.states import Status
 from casemgr.countries import is_country_code
 from casemgr.database import MAX_ID
 from casemgr.http import MAX_PAGE
+from casemgr.inputs import has_unwanted
 
 # The longest queue address the case page carries in ``?from=``.
 MAX_FROM_LENGTH = 2048
@@ -125,7 +126,11 @@ def parse_from(value: str | None) -> QueueArgs | None:
     none or it is not one the queue would show as it stands."""
     if not value or len(value) > MAX_FROM_LENGTH:
         return None
-    parsed = parse(dict(parse_qsl(value, max_num_fields=20)))
+    pairs = parse_qsl(value, max_num_fields=20)
+    # A query string inside a parameter: decoded here, so the guard could not see it.
+    if any(has_unwanted(name) or has_unwanted(text) for name, text in pairs):
+        return None
+    parsed = parse(dict(pairs))
     return None if parsed.problems else parsed
 
 

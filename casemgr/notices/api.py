@@ -25,7 +25,7 @@ from casemgr.api.auth import current_api_user, token_required
 from casemgr.api.errors import ApiError
 from casemgr.api.operations import or_empty
 from casemgr.api.schemas import BLANK, ID, ISO_TEXT, TIME, enum_of
-from casemgr.clock import parse_iso
+from casemgr.clock import OUT_OF_RANGE, in_range, parse_iso
 from casemgr.database import MAX_ID, get_or_raise
 from casemgr.domain import Role
 from casemgr.errors import ValidationFailed
@@ -133,6 +133,9 @@ def _moment(
     try:
         if _DATE_ONLY.fullmatch(raw):
             day = datetime.strptime(raw, "%Y-%m-%d").date()
+            if not in_range(day):
+                errors[name] = [OUT_OF_RANGE]
+                return None
             if end_of_day:
                 day += timedelta(days=1)
             return datetime.combine(day, time(), tzinfo=UTC)

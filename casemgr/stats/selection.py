@@ -18,6 +18,7 @@ from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from casemgr.cases.models import Case
+from casemgr.clock import FIRST_YEAR, LAST_YEAR, in_range
 from casemgr.countries import is_country_code
 from casemgr.directory.models import Organisation
 from casemgr.domain import OrgKind
@@ -88,17 +89,35 @@ def _date(raw: str) -> date:
     if not _DATE.fullmatch(text):
         raise ValueError(gettext("%(value)r is not a date: use YYYY-MM-DD", value=raw))
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValueError(gettext("%(value)s is not a date that exists", value=text)) from None
+    if not in_range(day):
+        raise ValueError(_out_of_range(text))
+    return day
+
+
+def _out_of_range(text: str) -> str:
+    return gettext(
+        "%(value)s is outside the years %(first)d to %(last)d",
+        value=text,
+        first=FIRST_YEAR,
+        last=LAST_YEAR,
+    )
 
 
 def default_period(today: date) -> Period:
-    """The last 12 months: from the first day of the month 11 months ago to today."""
-    year, month = today.year, today.month - 11
-    if month < 1:
-        year, month = year - 1, month + 12
-    return Period(date(year, month, 1), today)
+    """The last 12 months: the year up to and including ``today``, from the day
+    after the same date a year before (2025-12-05 to 2026-12-04; after
+    29 February, from 1 March)."""
+    return Period(year_before(today) + timedelta(days=1), today)
+
+
+def year_before(day: date) -> date:
+    """The same date a year before ``day``; 28 February for 29 February."""
+    if day.month == 2 and day.day == 29:
+        return date(day.year - 1, 2, 28)
+    return day.replace(year=day.year - 1)
 
 
 def parse_period(
@@ -164,6 +183,8 @@ def parse_month(raw: str | None, *, today: date, name: str = "month") -> Period:
         raise ValidationFailed(
             {name: [gettext("%(value)s is not a month that exists", value=raw.strip())]}
         )
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValidationFailed({name: [_out_of_range(raw.strip())]})
     period = Period.month(year, month)
     if period.start > today:
         raise ValidationFailed(

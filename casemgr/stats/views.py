@@ -4,7 +4,7 @@ supervisors and admins only."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 from babel.dates import format_date
 from flask import (
@@ -89,6 +89,9 @@ def dashboard():
         charts=charts.dashboard_charts(figures, current_language()),
         time_labels={key: gettext(text) for key, text in TIME_LABELS.items()},
         period_label=_period_label(figures.period),
+        chosen_preset=chosen_preset(
+            preset_periods(now.date()), figures.period, request.args.get("period")
+        ),
         **options,
     )
 
@@ -100,20 +103,44 @@ def _period_label(period: Period) -> str:
     return f"{period.start.isoformat()} – {period.end.isoformat()}"
 
 
-def _presets(today) -> list[tuple[str, str, str]]:
-    """(label, from, to) of the quick periods."""
+PRESET_LABELS = {
+    "this_month": _l("This month"),
+    "last_month": _l("Last month"),
+    "last_12_months": _l("Last 12 months"),
+    "this_year": _l("This year"),
+}
+
+
+def preset_periods(today: date) -> dict[str, Period]:
+    """The quick periods by name, as of ``today``: each ends today, but last month."""
     first = today.replace(day=1)
     last_month_end = first - timedelta(days=1)
-    last_12 = default_period(today)
+    return {
+        "this_month": Period(first, today),
+        "last_month": Period(last_month_end.replace(day=1), last_month_end),
+        "last_12_months": default_period(today),
+        "this_year": Period(today.replace(month=1, day=1), today),
+    }
+
+
+def chosen_preset(
+    presets: dict[str, Period], shown: Period | None, asked: str | None
+) -> str | None:
+    """The one quick period to highlight: the one the link named (``?period=``)
+    if it is the period shown; without a name, the first whose dates are shown
+    (on 31 December the last 12 months are this year)."""
+    if shown is None:
+        return None
+    if asked:
+        return asked if presets.get(asked) == shown else None
+    return next((name for name, period in presets.items() if period == shown), None)
+
+
+def _presets(today: date) -> list[tuple[str, str, str, str]]:
+    """(name, label, from, to) of the quick periods."""
     return [
-        (gettext("This month"), first.isoformat(), today.isoformat()),
-        (
-            gettext("Last month"),
-            last_month_end.replace(day=1).isoformat(),
-            last_month_end.isoformat(),
-        ),
-        (gettext("Last 12 months"), last_12.start.isoformat(), today.isoformat()),
-        (gettext("This year"), today.replace(month=1, day=1).isoformat(), today.isoformat()),
+        (name, str(PRESET_LABELS[name]), period.start.isoformat(), period.end.isoformat())
+        for name, period in preset_periods(today).items()
     ]
 
 

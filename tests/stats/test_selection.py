@@ -29,15 +29,16 @@ def test_period_months_and_labels():
     assert Period(date(2025, 11, 15), date(2026, 2, 1)).months(TODAY) == [
         "2025-11", "2025-12", "2026-01", "2026-02",
     ]  # fmt: skip
-    assert default_period(TODAY) == Period(date(2025, 12, 1), TODAY)
+    # The year up to today (tests/stats/test_periods.py has the edges).
+    assert default_period(TODAY) == Period(date(2025, 11, 29), TODAY)
     assert default_period(date(2026, 12, 31)).start == date(2026, 1, 1)
 
 
 def test_parse_period_defaults():
-    assert parse_period(None, None, today=TODAY) == Period(date(2025, 12, 1), TODAY)
+    assert parse_period(None, None, today=TODAY) == Period(date(2025, 11, 29), TODAY)
     assert parse_period("2026-03-01", "", today=TODAY) == Period(date(2026, 3, 1), TODAY)
     assert parse_period(None, "2026-01-15", today=TODAY) == Period(
-        date(2025, 2, 1), date(2026, 1, 15)
+        date(2025, 1, 16), date(2026, 1, 15)
     )
 
 
