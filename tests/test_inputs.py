@@ -3,6 +3,7 @@ pages and API, and the free-text rule."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -86,6 +87,23 @@ class TestPages:
         login(client, analyst)
         response = client.get("/cases/", headers={"Accept-Language": "en\x01"})
         _page_refusal(response, "Accept-Language")
+
+    def test_a_file_sent_to_the_public_form_is_left_unread(self, client):
+        # The page refuses uploads unread (415): the guard does not parse them first.
+        response = client.post(
+            "/report",
+            data={"bad\x00name": "x", "file": (io.BytesIO(b"data"), "a.jpg")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 415
+
+    def test_a_staff_upload_form_is_checked(self, client, supervisor):
+        response = login(client, supervisor).post(
+            "/directory/import",
+            data={"bad\x00name": "x", "file": (io.BytesIO(b"name\n"), "a.csv")},
+            content_type="multipart/form-data",
+        )
+        _page_refusal(response, "bad\\x00name")
 
     def test_tab_and_line_breaks_pass(self, client, analyst):
         assert login(client, analyst).get("/directory/?q=a%09b%0Ac%0D").status_code == 200
