@@ -321,18 +321,16 @@ def openapi_paths(*, max_urls: int, max_per_page: int, languages: Sequence[str])
     return paths
 
 
-def _case_links(case_id: str, *, version: str | None = None) -> Json:
+def _case_links(case_id: str) -> Json:
     """Links from an answer that names a case (``case_id``: where in the answer its id
-    is) to reading it, acting on it and adding a note; ``version``: where its version
-    is, sent as If-Match (act on the case as this answer showed it)."""
-    actions = {"header.If-Match": version} if version else {}
+    is) to reading it, acting on it and adding a note."""
     return {
         "get_case": {"operationId": "get_case", "parameters": {"case_id": case_id}},
         "add_case_note": {"operationId": "add_case_note", "parameters": {"case_id": case_id}},
     } | {
         f"case_action_{action}": {
             "operationId": f"case_action_{action}",
-            "parameters": {"case_id": case_id, **actions},
+            "parameters": {"case_id": case_id},
         }
         for action in RULES
     }
@@ -340,8 +338,9 @@ def _case_links(case_id: str, *, version: str | None = None) -> Json:
 
 def _link_operations(paths: Json) -> None:
     """OpenAPI links: a report's answer leads to its submission and its first case; a
-    list to its first case; an action's answer (the case as it is now, with its
-    version) to the case's next actions."""
+    list to its first case; an action's answer (the case as it is now) to the case's
+    next actions. (Not its ``version`` as If-Match: a link gives the number, and a
+    header is text.)"""
     report = paths["/reports"]["post"]["responses"]
     for status in ("200", "201"):
         report[status] = report[status] | {
@@ -357,9 +356,7 @@ def _link_operations(paths: Json) -> None:
     listed["200"] = listed["200"] | {"links": _case_links("$response.body#/items/0/id")}
     for action in RULES:
         answers = paths[f"/cases/{{case_id}}/actions/{action}"]["post"]["responses"]
-        answers["200"] = answers["200"] | {
-            "links": _case_links("$response.body#/id", version="$response.body#/version")
-        }
+        answers["200"] = answers["200"] | {"links": _case_links("$response.body#/id")}
 
 
 _NOTE_OPERATION: Json = {
