@@ -152,5 +152,7 @@ def test_schemathesis_with_every_check_finds_nothing_outside_the_document(
     assert result.returncode == 0, report[-12000:]
     # "1380 generated" must not pass for "0 generated": match the whole number.
     assert not re.search(r"(?<!\d)0 generated", output) and "passed" in output, output[-3000:]
+    # An error (a scenario Schemathesis could not run) is no pass either.
+    assert not re.search(r"\d+ errored", output), report[-12000:]
     for phase in ("Examples", "Coverage", "Fuzzing", "Stateful"):
         assert f"✅ {phase}" in output, output[-3000:]
