@@ -4,7 +4,7 @@ The app serves a database seeded with the demo data on 127.0.0.1 (werkzeug,
 in a thread), and Schemathesis runs every documented operation with every
 check (``--checks all``) once per role (analyst, supervisor, admin, and a
 partner hotline's account that has sent a report): the document's examples,
-its coverage cases (valid and invalid values at every boundary), 20 generated
+its coverage cases (valid and invalid values at every boundary), 10 generated
 requests per operation, and the stateful phase, which follows the document's
 links (a report's answer to its cases, a case's answer to its next actions),
 from a fixed seed. Every answer must be no 5xx, have a documented status,
@@ -36,7 +36,7 @@ from casemgr.extensions import db
 from tests.conftest import _postgres_admin_url
 
 SEED = 2026
-MAX_EXAMPLES = 20
+MAX_EXAMPLES = 10
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 ROLES = ("analyst", "supervisor", "admin", "partner")
 
