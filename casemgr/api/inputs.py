@@ -64,7 +64,7 @@ def json_object() -> Json:
             "send the body as JSON with the header 'Content-Type: application/json'",
         )
     try:
-        body = json.loads(data)
+        body = json.loads(data, parse_float=_number)
     except ValueError as exc:  # includes bytes that are not UTF-8
         raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
     except RecursionError:
@@ -74,6 +74,14 @@ def json_object() -> Json:
             400, "invalid_json", f"the body must be a JSON object, not {_json_type(body)}"
         )
     return body
+
+
+def _number(text: str) -> int | float:
+    """A JSON number with a fraction or exponent: a whole one (``165.0``, ``1e3``) is
+    an integer, as JSON Schema counts it, so it passes where the document says
+    integer."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
 
 
 def _json_type(value: Any) -> str:

@@ -13,6 +13,7 @@ This is the one module of the API's plumbing that imports the features.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +22,7 @@ from flask import request
 from casemgr import context
 from casemgr.api import bp, operations
 from casemgr.api.inputs import query_parameters
-from casemgr.api.schemas import ERROR_SCHEMAS, Json
+from casemgr.api.schemas import ERROR_SCHEMAS, GUARDED_TEXT, Json
 from casemgr.cases import api as cases_api
 from casemgr.cases import bulk_api as cases_bulk_api
 from casemgr.cases import schemas as cases_schemas
@@ -118,8 +119,11 @@ def document(*, max_urls: int, max_per_page: int, languages: Sequence[str]) -> J
             {"name": "statistics", "description": "The figures hotlines publish"},
             {"name": "notices", "description": "The letters sent, and their PDFs"},
         ],
-        "paths": _partners_may_be_refused(
-            {f"{PREFIX}{path}": item for path, item in paths.items()} | _fragment_paths()
+        "paths": _guarded_inputs(
+            _partners_may_be_refused(
+                {f"{PREFIX}{path}": item for path, item in paths.items()}
+                | _fragment_paths(max_per_page)
+            )
         ),
         "components": {
             "securitySchemes": {
@@ -157,11 +161,12 @@ def _partners_may_be_refused(paths: Json) -> Json:
     }
 
 
-def _fragment_paths() -> Json:
+def _fragment_paths(max_per_page: int) -> Json:
     """The paths of statistics and letters: fragments that stand alone (their own
     error schemas, no security), fitted to the document."""
     merged: Json = {}
-    for path, item in (stats_openapi.OPENAPI_PATHS | notices_api.OPENAPI_PATHS).items():
+    fragments = stats_openapi.OPENAPI_PATHS | notices_api.openapi_paths(max_per_page)
+    for path, item in fragments.items():
         merged[f"{PREFIX}{path}"] = {
             method: {
                 **operation,
@@ -179,3 +184,35 @@ def _shared_errors(responses: Json) -> Json:
     errors = [int(status) for status in responses if int(status) >= 400]
     ok = {status: answer for status, answer in responses.items() if int(status) < 400}
     return ok | operations.errors(*errors)
+
+
+def _guarded_inputs(paths: Json) -> Json:
+    """``paths`` where every text a request carries (query, header, body) that has no
+    stricter rule of its own says what the input guard refuses in any text
+    (``casemgr/inputs.py``): control characters other than tab and line breaks."""
+    paths = copy.deepcopy(paths)  # the features' parts are shared module data
+    for item in paths.values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                _guard(parameter["schema"])
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                _guard(media["schema"])
+    return paths
+
+
+def _guard(schema: Any) -> None:
+    if isinstance(schema, list):
+        for item in schema:
+            _guard(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    kinds = schema.get("type")
+    is_text = kinds == "string" or (isinstance(kinds, list) and "string" in kinds)
+    if is_text and not {"pattern", "enum", "const", "format", "anyOf"} & schema.keys():
+        schema["pattern"] = GUARDED_TEXT
+    for key in ("properties", "patternProperties"):
+        for child in schema.get(key, {}).values():
+            _guard(child)
+    for key in ("items", "additionalProperties", "anyOf", "oneOf", "allOf", "then", "else"):
+        _guard(schema.get(key))

@@ -9,7 +9,7 @@ and the shared error responses (each status one envelope, documented once in
 from __future__ import annotations
 
 from casemgr.api.inputs import DEFAULT_PER_PAGE, MAX_PAGE
-from casemgr.api.schemas import Json, ref
+from casemgr.api.schemas import BLANK, Json, ref
 
 ERROR_RESPONSES: dict[str, tuple[str, str]] = {
     # name: (description, schema)
@@ -78,6 +78,15 @@ def query(name: str, schema: Json, description: str) -> Json:
         "schema": schema,
         "description": description,
     }
+
+
+EMPTY = {"type": "string", "const": ""}
+
+
+def or_empty(schema: Json, *, blank: bool = False) -> Json:
+    """``schema``, or an empty value meaning "not given" (``blank``: also one of
+    blank space only), as v1 has always read that parameter (docs/api.md)."""
+    return {"anyOf": [schema, BLANK if blank else EMPTY]}
 
 
 def paging_parameters(max_per_page: int, *, items: str) -> list[Json]:

@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from casemgr.countries import ISO_COUNTRY_CODES
 from casemgr.database import MAX_ID
 
 Json = dict[str, Any]
@@ -58,6 +59,31 @@ COUNTRY = {
     "examples": ["KH"],
 }
 VERSION = {"type": "integer", "minimum": 0}
+
+# --- what requests may send, as the server reads it
+
+# What the input guard (casemgr.inputs) refuses in any text of a request: control
+# characters other than tab and line breaks. The document adds it to every text a
+# request carries that has no stricter pattern (openapi.py).
+GUARDED_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
+# Text that is empty or blank: where a field is optional, it means "not given".
+BLANK = {"type": "string", "pattern": r"^[^\S\x0b\x0c\x1c-\x1f]*$"}
+# A date or date-time as Python's ISO 8601 reader takes it beyond RFC 3339 (no offset,
+# a space for the T, the seconds or minutes left out), blank space around it ignored.
+ISO_TEXT = {
+    "type": "string",
+    "pattern": r"^\s*\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}([.,]\d{1,6})?)?)?"
+    r"(Z|[+-]\d{2}(:?\d{2})?)?)?\s*$",
+}
+# A country code as the server reads it: any case, blank space around it ignored.
+COUNTRY_GIVEN = {
+    "type": "string",
+    "pattern": r"^\s*("
+    + "|".join(f"[{a}{a.lower()}][{b}{b.lower()}]" for a, b in sorted(ISO_COUNTRY_CODES))
+    + r")\s*$",
+    "description": "ISO 3166-1 alpha-2 country code, any case (`KH`, `kh`)",
+    "examples": ["KH"],
+}
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -32,6 +32,7 @@ from casemgr.cases import services as cases
 from casemgr.cases.guards import WHO_MAY
 from casemgr.cases.states import Action, Status
 from casemgr.cases.workflow import RULES, ActionRule
+from casemgr.database import MAX_ID
 from casemgr.domain import Role
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
@@ -182,7 +183,7 @@ _IF_MATCH = {
     "name": "If-Match",
     "in": "header",
     "required": False,
-    "schema": {"type": "string", "pattern": '^(\\*|"?[0-9]+"?)$'},
+    "schema": {"type": "string", "pattern": '^\\s*(\\*|[0-9]{1,10}|"[0-9]{1,10}")\\s*$'},
     "description": "Optional optimistic lock: the case's `version` as you last saw it (plain "
     'or quoted: `3`, `"3"`). If the case changed since, nothing is done and the answer '
     "is 409 stale_version. Not a number: 422. Leave it out for no check.",
@@ -225,20 +226,28 @@ def openapi_paths(*, max_urls: int, max_per_page: int, languages: Sequence[str])
                 "tags": ["cases"],
                 "summary": "Cases, newest first",
                 "parameters": [
-                    operations.query("status", enum_of(Status), "Only cases in this state"),
+                    operations.query(
+                        "status", operations.or_empty(enum_of(Status)), "Only cases in this state"
+                    ),
                     operations.query(
                         "assignee",
-                        {"type": "string", "pattern": "^(me|[0-9]+)$"},
+                        {
+                            "anyOf": [
+                                {"type": "string", "enum": ["me", ""]},
+                                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                            ]
+                        },
                         "Only cases assigned to this user id, or to the caller (`me`)",
                     ),
                     operations.query(
                         "overdue",
-                        {"type": "string", "enum": ["true"]},
-                        "Only open cases past their current deadline",
+                        {"type": "string", "enum": ["true", ""]},
+                        "Only open cases past their current deadline; with `view`, the "
+                        "overdue cases of that view",
                     ),
                     operations.query(
                         "view",
-                        {"type": "string", "enum": list(queries.QUEUE_VIEWS)},
+                        {"type": "string", "enum": [*queries.QUEUE_VIEWS, ""]},
                         "A view of the queue (default `all`): `open`, `mine` (assigned to "
                         "the caller), `unassigned` and `overdue` hold open cases only; "
                         "`removal_reported` the open cases whose removal the provider or "
@@ -308,7 +317,46 @@ def openapi_paths(*, max_urls: int, max_per_page: int, languages: Sequence[str])
     for action, rule in RULES.items():
         paths[f"/cases/{{case_id}}/actions/{action}"] = {"post": _action_operation(action, rule)}
     paths["/cases/{case_id}/notes"] = {"post": _NOTE_OPERATION}
+    _link_operations(paths)
     return paths
+
+
+def _case_links(case_id: str) -> Json:
+    """Links from an answer that names a case (``case_id``: where in the answer its id
+    is) to reading it, acting on it and adding a note."""
+    return {
+        "get_case": {"operationId": "get_case", "parameters": {"case_id": case_id}},
+        "add_case_note": {"operationId": "add_case_note", "parameters": {"case_id": case_id}},
+    } | {
+        f"case_action_{action}": {
+            "operationId": f"case_action_{action}",
+            "parameters": {"case_id": case_id},
+        }
+        for action in RULES
+    }
+
+
+def _link_operations(paths: Json) -> None:
+    """OpenAPI links: a report's answer leads to its submission and its first case; a
+    list to its first case; an action's answer (the case as it is now) to the case's
+    next actions. (Not its ``version`` as If-Match: a link gives the number, and a
+    header is text.)"""
+    report = paths["/reports"]["post"]["responses"]
+    for status in ("200", "201"):
+        report[status] = report[status] | {
+            "links": _case_links("$response.body#/cases/0/id")
+            | {
+                "get_submission": {
+                    "operationId": "get_submission",
+                    "parameters": {"reference": "$response.body#/submission/reference"},
+                }
+            }
+        }
+    listed = paths["/cases"]["get"]["responses"]
+    listed["200"] = listed["200"] | {"links": _case_links("$response.body#/items/0/id")}
+    for action in RULES:
+        answers = paths[f"/cases/{{case_id}}/actions/{action}"]["post"]["responses"]
+        answers["200"] = answers["200"] | {"links": _case_links("$response.body#/id")}
 
 
 _NOTE_OPERATION: Json = {

@@ -26,8 +26,10 @@ from casemgr.api.inputs import (
     unknown_or_repeated,
 )
 from casemgr.api.schemas import (
-    COUNTRY,
+    BLANK,
+    COUNTRY_GIVEN,
     ID,
+    ISO_TEXT,
     TEXT,
     TIME,
     VERSION,
@@ -37,7 +39,13 @@ from casemgr.api.schemas import (
     nullable,
 )
 from casemgr.cases import queries, receiving
-from casemgr.cases.fields import MAX_CASE_REFERENCE_LENGTH, MAX_REASON_LENGTH, FieldSpec
+from casemgr.cases.fields import (
+    ILLEGAL,
+    MAX_CASE_REFERENCE_LENGTH,
+    MAX_REASON_LENGTH,
+    FieldSpec,
+    is_illegal,
+)
 from casemgr.cases.notes import MAX_NOTE_LENGTH
 from casemgr.cases.states import Status
 from casemgr.cases.workflow import ActionRule
@@ -154,18 +162,51 @@ VERSION_FIELD: Json = {
     "`version` is still this one (else 409 stale_version)",
 }
 
+# Each kind of field as the workflow's parsers read it (``casemgr/cases/fields.py``):
+# blank space around a value is ignored, and ids, yes-or-no and times may also come
+# as the text a form sends.
+_NON_BLANK_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*[^\s\x00-\x08\x0e-\x1b]"
 _FIELD_KINDS: dict[str, Json] = {
-    "id": ID,
-    "country": COUNTRY,
-    "ip": {**TEXT, "description": "IPv4 or IPv6 address"},
-    "bool": {"type": "boolean"},
-    "datetime": {**TIME, "description": "ISO 8601; without an offset it is taken as UTC"},
-    "text": {**TEXT, "maxLength": MAX_REASON_LENGTH},
+    "id": {
+        "anyOf": [ID, {"type": "string", "pattern": r"^\s*\d+\s*$"}],
+        "description": 'A whole number (also as text: `"12"`)',
+    },
+    "country": COUNTRY_GIVEN,
+    "ip": {
+        "type": "string",
+        "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}],
+        "description": "IPv4 or IPv6 address",
+    },
+    "bool": {
+        "anyOf": [
+            {"type": "boolean"},
+            {"type": "string", "pattern": r"(?i)^\s*(true|yes|on|1|false|no|off|0)\s*$"},
+        ]
+    },
+    "datetime": {
+        "anyOf": [TIME, ISO_TEXT],
+        "description": "ISO 8601; without an offset it is taken as UTC",
+    },
+    "text": {
+        **TEXT,
+        "maxLength": MAX_REASON_LENGTH,
+        "pattern": _NON_BLANK_TEXT + r"[^\x00-\x08\x0b\x0c\x0e-\x1f]*$",
+    },
+}
+
+# The declarative form of a FieldSpec's ``required_if``: when the other fields make
+# it required (JSON Schema ``if``).
+_REQUIRED_IF: dict[Any, Json] = {
+    is_illegal: {
+        "properties": {"classification": {"enum": sorted(ILLEGAL)}},
+        "required": ["classification"],
+    }
 }
 
 
 def action_field_schema(spec: FieldSpec) -> Json:
-    """The JSON Schema of one workflow field, from its kind, choices and reference."""
+    """The JSON Schema of one workflow field as given, from its kind, choices and
+    reference (an optional one may also be null or blank: see :func:`action_fields`)."""
     if spec.kind == "choice":
         schema = enum_of(spec.choices)
     elif spec.refers_to == "case":
@@ -197,16 +238,50 @@ def _refers_to(target: str | None) -> str:
     )
 
 
+def action_fields(specs: Sequence[FieldSpec]) -> tuple[Json, list[str], list[Json]]:
+    """The properties of an action's fields, the names always required, and the
+    conditional requirements (``if``/``then``). A field that is not always required
+    may be left out, null or blank ("not given"); where a condition requires it, it
+    must be given."""
+    properties: Json = {}
+    required: list[str] = []
+    conditions: list[Json] = []
+    for spec in specs:
+        schema = action_field_schema(spec)
+        if spec.required and spec.required_if is None:
+            properties[spec.name] = schema
+            required.append(spec.name)
+            continue
+        annotations = {key: schema.pop(key) for key in ("title", "description") if key in schema}
+        properties[spec.name] = {"anyOf": [schema, BLANK, {"type": "null"}], **annotations}
+        if spec.required_if is not None:
+            conditions.append(
+                {
+                    "if": _REQUIRED_IF[spec.required_if],
+                    "then": {"required": [spec.name], "properties": {spec.name: schema}},
+                }
+            )
+    return properties, required, conditions
+
+
+def with_conditions(schema: Json, conditions: list[Json]) -> Json:
+    if len(conditions) == 1:
+        return schema | conditions[0]
+    return schema | ({"allOf": conditions} if conditions else {})
+
+
 def action_request_schema(rule: ActionRule) -> Json:
-    properties = {spec.name: action_field_schema(spec) for spec in rule.fields}
-    required = [spec.name for spec in rule.fields if spec.required and spec.required_if is None]
-    return {
-        "type": "object",
-        "title": rule.label,
-        "properties": properties | {"version": VERSION_FIELD},
-        "required": required,
-        "additionalProperties": False,
-    }
+    properties, required, conditions = action_fields(rule.fields)
+    return with_conditions(
+        {
+            "type": "object",
+            "title": rule.label,
+            "properties": properties | {"version": nullable(VERSION_FIELD)},
+            "required": required,
+            "additionalProperties": False,
+        },
+        conditions,
+    )
 
 
 @dataclass(frozen=True)
@@ -256,6 +331,9 @@ def _if_match_version(header: str) -> int | None:
 # --- notes
 
 
+_NOT_IN_NOTES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+
+
 def note_request_schema() -> Json:
     return closed_object(
         {
@@ -263,6 +341,9 @@ def note_request_schema() -> Json:
                 **TEXT,
                 "minLength": 1,
                 "maxLength": MAX_NOTE_LENGTH,
+                # Something besides blank space; no control character but tab and
+                # line breaks (C0 and C1, as casemgr.cases.notes refuses them).
+                "pattern": rf"^[^{_NOT_IN_NOTES}]*[^\s{_NOT_IN_NOTES}][^{_NOT_IN_NOTES}]*$",
                 "description": "The note, plain text: line breaks (`\\n`) and tabs are kept, "
                 "other control characters are refused (422). Blank space at either end "
                 f"is removed; what is left must be 1 to {MAX_NOTE_LENGTH} characters. "
@@ -315,13 +396,13 @@ def case_list_query(args: MultiDict[str, str], *, user_id: int, max_per_page: in
     view = args.get("view") or ("overdue" if overdue else "all")
     if view not in queries.QUEUE_VIEWS:
         errors["view"] = [f"must be one of: {', '.join(queries.QUEUE_VIEWS)}"]
-    elif overdue and view != "overdue":
-        errors["view"] = ["cannot be combined with overdue=true (use view=overdue alone)"]
     q = (args.get("q") or "").strip() or None
     if q is not None and len(q) > queries.MAX_QUERY_LENGTH:
         errors["q"] = [f"must be at most {queries.MAX_QUERY_LENGTH} characters"]
     page, per_page = page_and_size(args, max_per_page=max_per_page, errors=errors)
     if errors:
         raise ValidationFailed(errors)
-    filters = queries.QueueFilter(view=view, status=status, assignee_id=assignee_id, q=q)
+    filters = queries.QueueFilter(
+        view=view, status=status, assignee_id=assignee_id, q=q, overdue=bool(overdue)
+    )
     return CaseListQuery(filters, page, per_page)

@@ -25,7 +25,7 @@ from casemgr.api.inputs import json_object, query_parameters, unknown_fields
 from casemgr.api.schemas import ID, VERSION, Json, closed_object, ref
 from casemgr.cases import bulk, queries, schemas
 from casemgr.cases.api import action_description
-from casemgr.cases.api_inputs import action_field_schema, note_request_schema
+from casemgr.cases.api_inputs import action_fields, note_request_schema, with_conditions
 from casemgr.cases.states import Action
 from casemgr.cases.workflow import RULES
 from casemgr.domain import Actor
@@ -91,17 +91,16 @@ def bulk_request(body: Mapping[str, Any], action: str) -> BulkRequest:
     return BulkRequest(body.get("case_ids"), fields, versions)
 
 
-def _field_schemas(action: str) -> tuple[Json, list[str]]:
-    """The JSON Schema of each field ``action`` takes, and those required."""
+def _field_schemas(action: str) -> tuple[Json, list[str], list[Json]]:
+    """The JSON Schema of each field ``action`` takes, those required, and the
+    conditional requirements."""
     if action == bulk.ADD_NOTE:
-        return note_request_schema()["properties"], [bulk.NOTE_BODY]
-    specs = bulk.field_specs(action)
-    required = [spec.name for spec in specs if spec.required and spec.required_if is None]
-    return {spec.name: action_field_schema(spec) for spec in specs}, required
+        return note_request_schema()["properties"], [bulk.NOTE_BODY], []
+    return action_fields(bulk.field_specs(action))
 
 
 def bulk_request_schema(action: str) -> Json:
-    fields, required = _field_schemas(action)
+    fields, required, conditions = _field_schemas(action)
     properties: Json = {
         "case_ids": {
             "type": "array",
@@ -114,7 +113,7 @@ def bulk_request_schema(action: str) -> Json:
         },
         **fields,
         "versions": {
-            "type": "object",
+            "type": ["object", "null"],
             "propertyNames": {"pattern": "^[0-9]{1,10}$"},
             "additionalProperties": VERSION,
             "description": "Optional optimistic lock per case: case id (as text) to the "
@@ -122,13 +121,16 @@ def bulk_request_schema(action: str) -> Json:
             "`stale_version`. Every id must be one of `case_ids`.",
         },
     }
-    return {
-        "type": "object",
-        "title": f"{_label(action)}: many cases",
-        "properties": properties,
-        "required": ["case_ids", *required],
-        "additionalProperties": False,
-    }
+    return with_conditions(
+        {
+            "type": "object",
+            "title": f"{_label(action)}: many cases",
+            "properties": properties,
+            "required": ["case_ids", *required],
+            "additionalProperties": False,
+        },
+        conditions,
+    )
 
 
 # --- the answer

@@ -19,6 +19,7 @@ from typing import Any
 
 from casemgr.clock import as_utc, parse_iso
 from casemgr.countries import is_country_code
+from casemgr.database import MAX_ID
 
 MAX_REASON_LENGTH = 2000
 # What a typed case reference may be at most (PREFIX-2026-000042 is far shorter).
@@ -37,8 +38,8 @@ def _id(value: Any) -> int:
         number = int(value.strip())
     else:
         raise ValueError("must be a whole number")
-    if not 0 < number < 2**63:
-        raise ValueError("must be a positive number")
+    if not 0 < number <= MAX_ID:
+        raise ValueError(f"must be a positive number, at most {MAX_ID}")
     return number
 
 

@@ -76,15 +76,18 @@ def clean_body(body: object) -> str:
     """The note's text as it is stored; raises ValidationFailed naming ``body``."""
     if not isinstance(body, str):
         raise ValidationFailed({"body": ["The note must be text."]})
+    # Checked before blank space is trimmed: a control character at either end
+    # (some count as blank space) is refused like one inside.
+    unwanted = _UNWANTED.search(_one_line_break(body)) is not None
     text = _one_line_break(body).strip()
-    if not text:
+    if not text and not unwanted:
         raise ValidationFailed({"body": ["Write the note: it is empty."]})
     problems = []
     if len(text) > MAX_NOTE_LENGTH:
         problems.append(
             f"A note is at most {MAX_NOTE_LENGTH:,} characters; this one has {len(text):,}."
         )
-    if _UNWANTED.search(text):
+    if unwanted:
         problems.append(
             "The note holds control characters (such as NUL): only line breaks "
             "and tabs are allowed."

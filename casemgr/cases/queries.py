@@ -41,6 +41,7 @@ class QueueFilter:
     q: str | None = None
     host: str | None = None  # the cases of one host (a group of the grouped queue, opened)
     submission_id: int | None = None  # the cases of one submission
+    overdue: bool = False  # only the overdue cases of the view (the API's overdue=true)
 
     def __post_init__(self) -> None:
         # Search text comes straight from a URL (casemgr.inputs has refused
@@ -204,7 +205,7 @@ def queue_conditions(
     independent filters, expect a tenth of the rows, and pick a plan that
     reads every open case instead of the (status, received_at, id) index.
     """
-    open_only = filters.view != "all"
+    open_only = filters.view != "all" or filters.overdue
     conditions: list[ColumnElement[bool]] = []
     if filters.status:
         if open_only and filters.status == Status.CLOSED:
@@ -225,6 +226,8 @@ def queue_conditions(
     elif filters.view == "partner_silent":
         days = current_app.config.get("PARTNER_NO_NEWS_DAYS", 7) if has_app_context() else 7
         conditions.append(partner_queries.no_news_since(now - timedelta(days=int(days))))
+    if filters.overdue and filters.view != "overdue":
+        conditions.append(Case.due_at < now)
     if filters.classification:
         conditions.append(Case.classification == filters.classification)
     if filters.hosting_country:

@@ -100,7 +100,11 @@ OPENAPI_PATHS: Json = {
             "tags": ["organizations"],
             "summary": "Active partner hotlines, police units and hosting providers",
             "parameters": [
-                operations.query("kind", enum_of(OrgKind), "Only organisations of this kind")
+                operations.query(
+                    "kind",
+                    operations.or_empty(enum_of(OrgKind)),
+                    "Only organisations of this kind (empty: every kind)",
+                )
             ],
             "responses": {
                 "200": operations.ok("Organisations by name", "OrganisationList"),

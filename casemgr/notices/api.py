@@ -11,6 +11,7 @@ with the others.
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -22,6 +23,8 @@ from casemgr import context
 from casemgr.api import bp
 from casemgr.api.auth import current_api_user, token_required
 from casemgr.api.errors import ApiError
+from casemgr.api.operations import or_empty
+from casemgr.api.schemas import BLANK, ID, ISO_TEXT, TIME, enum_of
 from casemgr.clock import OUT_OF_RANGE, in_range, parse_iso
 from casemgr.database import MAX_ID, get_or_raise
 from casemgr.domain import Role
@@ -145,6 +148,10 @@ def _moment(
 # ------------------------------------------------------------------- the contract
 
 _ID = {"type": "integer", "minimum": 1}
+# A date, a date-time, or empty (not given); blank space around it is ignored.
+_MOMENT = {"anyOf": [{"type": "string", "format": "date"}, TIME, ISO_TEXT, BLANK]}
+# The document's per_page limit: the setting's default (openapi.py puts the app's own).
+API_MAX_PER_PAGE = 100
 _TEXT = {"type": "string"}
 _TIME = {"type": "string", "format": "date-time"}
 
@@ -250,6 +257,15 @@ _ERRORS = {
     "422": {"description": "A bad, unknown or repeated query parameter"},
 }
 
+
+def openapi_paths(max_per_page: int = API_MAX_PER_PAGE) -> dict[str, Any]:
+    """This part of the API document; ``max_per_page`` is the app's API_MAX_PER_PAGE."""
+    paths = copy.deepcopy(OPENAPI_PATHS)
+    per_page = paths["/notices"]["get"]["parameters"][-1]
+    per_page["schema"]["anyOf"][0]["maximum"] = max_per_page
+    return paths
+
+
 OPENAPI_PATHS: dict[str, Any] = {
     "/notices": {
         "get": {
@@ -259,20 +275,37 @@ OPENAPI_PATHS: dict[str, Any] = {
             "An analyst's token must give `case`: a case's letters are on its page for all "
             "staff; without it the answer is 403 (docs/api.md, What changed).",
             "security": [{"bearer": []}],
+            # Each parameter left empty is not given (v1 has always read them so).
             "parameters": [
                 _query(
                     "case",
-                    _ID,
+                    or_empty(ID),
                     "Only letters covering this case (id); required for an analyst's token",
                 ),
-                _query("kind", {"type": "string", "enum": list(KINDS)}, "Only this kind"),
-                _query("recipient", _ID, "Only letters to this organisation (id)"),
-                _query("from", _TEXT, "Made at or after: a date (UTC) or a date-time"),
-                _query("to", _TEXT, "Made before: a date-time, or a date (that day included)"),
-                _query("page", {"type": "integer", "minimum": 1, "default": 1}, "Page"),
+                _query("kind", or_empty(enum_of(KINDS)), "Only this kind"),
+                _query("recipient", or_empty(ID), "Only letters to this organisation (id)"),
+                _query("from", _MOMENT, "Made at or after: a date (UTC) or a date-time"),
+                _query(
+                    "to",
+                    _MOMENT,
+                    "Made before: a date-time, or a date (that day included); "
+                    "after `from` (else 422)",
+                ),
+                _query(
+                    "page",
+                    or_empty({"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}),
+                    "Page",
+                ),
                 _query(
                     "per_page",
-                    {"type": "integer", "minimum": 1, "default": DEFAULT_PER_PAGE},
+                    or_empty(
+                        {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": API_MAX_PER_PAGE,
+                            "default": DEFAULT_PER_PAGE,
+                        }
+                    ),
                     "Letters per page (at most API_MAX_PER_PAGE)",
                 ),
             ],

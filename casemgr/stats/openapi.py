@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from casemgr.countries import ISO_COUNTRY_CODES
+
 _COUNT = {"type": "integer", "minimum": 0}
 _SECONDS = {
     "type": ["number", "null"],
@@ -185,6 +187,14 @@ _ERROR = {
 }
 
 
+# Any case, blank space around it ignored (casemgr/stats/selection.py).
+_COUNTRY_PATTERN = (
+    r"^\s*("
+    + "|".join(f"[{a}{a.lower()}][{b}{b.lower()}]" for a, b in sorted(ISO_COUNTRY_CODES))
+    + r")\s*$"
+)
+
+
 def _date_parameter(name: str, description: str) -> dict[str, Any]:
     return {
         "name": name,
@@ -213,15 +223,27 @@ OPENAPI_PATHS: dict[str, Any] = {
                     "name": "country",
                     "in": "query",
                     "required": False,
-                    "description": "Only cases hosted in this country (ISO 3166-1 alpha-2).",
-                    "schema": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+                    "description": "Only cases hosted in this country (ISO 3166-1 alpha-2, "
+                    "any case; empty: every country).",
+                    "schema": {
+                        "anyOf": [
+                            {"type": "string", "pattern": _COUNTRY_PATTERN},
+                            {"type": "string", "pattern": r"^[^\S\x0b\x0c\x1c-\x1f]*$"},
+                        ]
+                    },
                 },
                 {
                     "name": "provider",
                     "in": "query",
                     "required": False,
-                    "description": "Only cases of this hosting provider (organisation id).",
-                    "schema": {"type": "integer", "minimum": 1},
+                    "description": "Only cases of this hosting provider (organisation id; "
+                    "not one: 422; empty: every provider).",
+                    "schema": {
+                        "anyOf": [
+                            {"type": "integer", "minimum": 1, "maximum": 999_999_999},
+                            {"type": "string", "const": ""},
+                        ]
+                    },
                 },
             ],
             "responses": {

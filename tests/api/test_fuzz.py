@@ -1,15 +1,17 @@
 """Fuzzing the API with Schemathesis against a running server.
 
 The app serves a database seeded with the demo data on 127.0.0.1 (werkzeug,
-in a thread), and Schemathesis runs every documented operation with a
-supervisor's token: the document's examples, its coverage cases (valid and
-invalid values at every boundary) and 20 generated requests per operation,
-from a fixed seed. Every answer must be no 5xx, have a documented status and
-content type, and fit the documented schema.
-
-Then again as a partner hotline's account (which has sent a report) over the
-operations a partner may call: its reduced views must fit the document too,
-and whatever it sends, a refusal is 403/404, never a 5xx.
+in a thread), and Schemathesis runs every documented operation with every
+check (``--checks all``) once per role (analyst, supervisor, admin, and a
+partner hotline's account that has sent a report): the document's examples,
+its coverage cases (valid and invalid values at every boundary), 10 generated
+requests per operation, and the stateful phase, which follows the document's
+links (a report's answer to its cases, a case's answer to its next actions),
+from a fixed seed. Every answer must be no 5xx, have a documented status,
+headers and content type, fit the documented schema; a request the document
+allows must be accepted and one it forbids refused. The exceptions are
+``schemathesis.toml``'s, each with its reason. A failure's message ends with
+Schemathesis's report: the reproducing ``curl`` of each failure.
 """
 
 from __future__ import annotations
@@ -34,13 +36,9 @@ from casemgr.extensions import db
 from tests.conftest import _postgres_admin_url
 
 SEED = 2026
-MAX_EXAMPLES = 20
-CHECKS = (
-    "not_a_server_error",
-    "response_schema_conformance",
-    "status_code_conformance",
-    "content_type_conformance",
-)
+MAX_EXAMPLES = 10
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+ROLES = ("analyst", "supervisor", "admin", "partner")
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -58,14 +56,21 @@ def server(app):
         prefix=context.reference_prefix(),
     )
     db.session.commit()
-    supervisor = accounts.find_by_email(db.session, "supervisor@example.org")
-    token = tokens.issue_token(db.session, supervisor, now=context.now(), label="fuzz")
-    partner_token = _partner_with_a_report()
+    tokens_by_role = {
+        role: tokens.issue_token(
+            db.session,
+            accounts.find_by_email(db.session, f"{role}@example.org"),
+            now=context.now(),
+            label="fuzz",
+        )
+        for role in ("analyst", "supervisor", "admin")
+    }
+    tokens_by_role["partner"] = _partner_with_a_report()
     db.session.commit()
     httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}", token, partner_token
+    yield f"http://127.0.0.1:{httpd.server_port}", tokens_by_role
     httpd.shutdown()
     thread.join(10)
 
@@ -107,34 +112,29 @@ def _partner_with_a_report() -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("caller", ["supervisor", "partner"])
-def test_schemathesis_finds_no_5xx_and_no_answer_outside_the_document(
-    backend, server, tmp_path, caller
+@pytest.mark.parametrize("role", ROLES)
+def test_schemathesis_with_every_check_finds_nothing_outside_the_document(
+    backend, server, tmp_path, role
 ):
     if backend == "sqlite" and _postgres_admin_url():
         pytest.skip("fuzzed on PostgreSQL, the production database, when it is there")
-    base, supervisor_token, partner_token = server
-    token = supervisor_token if caller == "supervisor" else partner_token
-    # A partner over what it may call (the rest answers it 403 whatever it sends).
-    only = (
-        ["--include-operation-id-regex", "^(submit_report|get_submission|get_case)$"]
-        if caller == "partner"
-        else []
-    )
+    base, tokens_by_role = server
     command = [
         str(Path(sys.executable).with_name("st")),
+        "--config-file",
+        str(CONFIG),
         "run",
         f"{base}/api/v1/openapi.json",
         "--checks",
-        ",".join(CHECKS),
+        "all",
         "--phases",
-        "examples,coverage,fuzzing",
+        "examples,coverage,fuzzing,stateful",
         "--max-examples",
         str(MAX_EXAMPLES),
         "--seed",
         str(SEED),
         "--header",
-        f"Authorization: Bearer {token}",
+        f"Authorization: Bearer {tokens_by_role[role]}",
         "--workers",
         "1",
         "--request-timeout",
@@ -142,12 +142,17 @@ def test_schemathesis_finds_no_5xx_and_no_answer_outside_the_document(
         "--generation-database",
         "none",
         "--no-color",
-        *only,
     ]
     result = subprocess.run(  # in tmp_path: Schemathesis keeps a cache where it runs
-        command, capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path
+        command, capture_output=True, text=True, timeout=400, check=False, cwd=tmp_path
     )
     output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-6000:]
+    # The failures with their reproducing requests, and the summary.
+    report = output[output.find("FAILURES") :] if "FAILURES" in output else output
+    assert result.returncode == 0, report[-12000:]
     # "1380 generated" must not pass for "0 generated": match the whole number.
     assert not re.search(r"(?<!\d)0 generated", output) and "passed" in output, output[-3000:]
+    # An error (a scenario Schemathesis could not run) is no pass either.
+    assert not re.search(r"\d+ errored", output), report[-12000:]
+    for phase in ("Examples", "Coverage", "Fuzzing", "Stateful"):
+        assert f"✅ {phase}" in output, output[-3000:]

@@ -81,11 +81,19 @@ def test_action_bodies_are_the_workflow_fields(document, action):
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert set(schema["properties"]) == {spec.name for spec in rule.fields} | {"version"}
     assert schema["additionalProperties"] is False
+    conditions = schema.get("allOf", [schema] if "if" in schema else [])
+    required_if = {name for condition in conditions for name in condition["then"]["required"]}
     for spec in rule.fields:
         field = schema["properties"][spec.name]
+        always = spec.required and spec.required_if is None
+        assert (spec.name in schema["required"]) == always
+        # Not always required: may also be left out, null or blank ("not given").
+        given = field if always else field["anyOf"][0]
+        if not always:
+            assert {"type": "null"} in field["anyOf"]
         if spec.choices:
-            assert field["enum"] == list(spec.choices)
-        assert (spec.name in schema["required"]) == (spec.required and spec.required_if is None)
+            assert given["enum"] == list(spec.choices)
+        assert (spec.name in required_if) == (spec.required_if is not None)
         if spec.required_when:
             assert spec.required_when in field["description"]
     assert str(rule.role) in operation["description"] or rule.role == "system"

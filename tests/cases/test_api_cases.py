@@ -69,6 +69,21 @@ def test_filter_overdue(as_analyst, make, clock):
     assert body["items"][0]["overdue"] is True
 
 
+def test_overdue_narrows_a_view_to_its_overdue_cases(as_analyst, analyst, make, clock):
+    mine_late = make.case("triage", by=analyst, at=context.now() - timedelta(hours=30))
+    make.case("triage", by=analyst, at=context.now() - timedelta(hours=1))
+    make.case("new", at=context.now() - timedelta(hours=30))  # late, not mine
+    body = as_analyst.get("/api/v1/cases", query_string={"view": "mine", "overdue": "true"}).json
+    assert [item["id"] for item in body["items"]] == [mine_late.id]
+
+
+@pytest.mark.parametrize("parameter", ["status", "assignee", "overdue", "view", "q"])
+def test_an_empty_filter_is_not_given(as_analyst, make, parameter):
+    make.case("new")
+    body = as_analyst.get("/api/v1/cases", query_string={parameter: ""}).json
+    assert body["total"] == 1
+
+
 def test_search_by_reference_url_or_host(as_analyst, make):
     wanted = make.case("new", url="http://needle.example.com/x")
     make.case("new", url="http://hay.example.com/x")
