@@ -87,8 +87,9 @@ def start_gunicorn(
     """Run ``gunicorn app_spec`` on 127.0.0.1 with ``workers`` sync workers.
 
     ``env`` is added to a copy of os.environ; ``chdir`` is the directory
-    gunicorn imports the app from. Access log is off, error log goes to a
-    file (``base_url.log_path``). Yields once the server answers
+    gunicorn starts in and imports the app from (its ``gunicorn.conf.py``, if
+    any, applies unless ``extra_args`` name another with ``-c``). Access log
+    is off, error log goes to a file (``base_url.log_path``). Yields once the server answers
     ``ready_path`` (any HTTP status counts); on exit sends SIGTERM and waits
     for a clean stop (SIGKILL to its own process group after 10 s).
 
@@ -119,8 +120,16 @@ def start_gunicorn(
     cmd += [*extra_args, app_spec]
     full_env = {**os.environ, **(env or {})}
     with open(log_path, "ab") as log:
+        # gunicorn reads ./gunicorn.conf.py of the directory it starts in
+        # unless -c names one: started from the repository's root, the bare
+        # baseline would run with casemgr's settings (worker recycling and all).
         proc = subprocess.Popen(
-            cmd, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            cmd,
+            env=full_env,
+            cwd=chdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = BaseURL(f"http://127.0.0.1:{port}")
     url.pid = proc.pid
