@@ -79,7 +79,7 @@ def outcome_of(name: str, as_of: datetime, summary: object) -> tuple[str, str, s
     text = _clip(summary_text(name, as_of, summary), MAX_SUMMARY_LENGTH)
     failures = _value(summary, "failures") or []
     if failures:
-        error = f"{len(failures)} failed: " + "; ".join(str(f) for f in failures)
+        error = f"{len(failures)} failed: " + "; ".join(_scrub(str(f)) for f in failures)
         return FAILED, text, _clip(_one_line(error), MAX_ERROR_LENGTH)
     if _value(summary, "skipped") or _value(summary, "disabled"):
         return SKIPPED, text, None
@@ -178,6 +178,17 @@ def _failed_run(
         summary="",
         error=error_text(exc),
     )
+
+
+# Where a database error's text goes on to the statement, its values or the
+# driver's detail (which may quote a row): a recorded failure stops before them.
+_DATABASE_DETAIL = ("[SQL:", "[parameters:", "DETAIL:", "(Background on this error")
+
+
+def _scrub(failure: str) -> str:
+    for marker in _DATABASE_DETAIL:
+        failure = failure.split(marker, 1)[0]
+    return failure.strip()
 
 
 def _value(summary: object, name: str) -> Any:

@@ -126,6 +126,26 @@ def test_a_database_error_is_recorded_without_its_statement_or_parameters():
     )
 
 
+def test_a_failed_batch_is_recorded_without_its_statement_or_parameters(app, runner, monkeypatch):
+    from casemgr.jobs.base import JobSummary
+
+    orig = Exception("duplicate key value violates unique constraint\nDETAIL:  Key (url)=(x)")
+    exc = IntegrityError("INSERT INTO cases (url) VALUES (%(url)s)", {"url": "http://secret"}, orig)
+
+    def partly(session, now, flask_app):
+        summary = JobSummary("notices", now)
+        summary.failures.append(f"notice to organisation 3: {type(exc).__name__}: {exc}")
+        return summary
+
+    monkeypatch.setitem(jobs_cli.JOBS, "notices", partly)
+    runner.invoke(args=["jobs", "run", "notices"])
+    (run,) = all_runs()
+    assert run.error == (
+        "1 failed: notice to organisation 3: IntegrityError: (builtins.Exception) "
+        "duplicate key value violates unique constraint"
+    )
+
+
 def test_writing_a_run_prunes_that_jobs_old_runs_but_its_last_success(app, clock, monkeypatch):
     old = NOW - timedelta(days=91)
     last_success = add_run("retention", "succeeded", old - timedelta(days=1)).finished_at
