@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from casemgr.jobs.cli import JOBS, off_reason
@@ -149,13 +150,7 @@ def latest_runs(session: Session, jobs: list[str]) -> tuple[dict[str, JobRun], d
     """(last run per job, last success per job), in one query."""
     if not jobs:
         return {}, {}
-    probes = []
-    for name in jobs:
-        newest = select(JobRun.id).where(JobRun.job == name)
-        probes.append(newest.order_by(JobRun.id.desc()).limit(1).scalar_subquery())
-        succeeded = newest.where(JobRun.outcome == SUCCEEDED)
-        probes.append(succeeded.order_by(JobRun.id.desc()).limit(1).scalar_subquery())
-    runs = session.scalars(select(JobRun).where(JobRun.id.in_(probes))).all()
+    runs = session.scalars(_latest_statement(tuple(jobs))).all()
     last_runs: dict[str, JobRun] = {}
     last_successes: dict[str, JobRun] = {}
     for run in runs:
@@ -164,6 +159,18 @@ def latest_runs(session: Session, jobs: list[str]) -> tuple[dict[str, JobRun], d
         if run.outcome == SUCCEEDED and run.id > getattr(last_successes.get(run.job), "id", 0):
             last_successes[run.job] = run
     return last_runs, last_successes
+
+
+@lru_cache(maxsize=16)
+def _latest_statement(jobs: tuple[str, ...]) -> Select:
+    # Built once per set of jobs: building it costs more than running it.
+    probes = []
+    for name in jobs:
+        newest = select(JobRun.id).where(JobRun.job == name)
+        probes.append(newest.order_by(JobRun.id.desc()).limit(1).scalar_subquery())
+        succeeded = newest.where(JobRun.outcome == SUCCEEDED)
+        probes.append(succeeded.order_by(JobRun.id.desc()).limit(1).scalar_subquery())
+    return select(JobRun).where(JobRun.id.in_(probes))
 
 
 def attention(table: list[JobState]) -> list[JobState]:
