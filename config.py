@@ -136,6 +136,12 @@ class Config:
         # The audit log's head, signed, sent out of the database's reach (docs/audit.md).
         "audit_checkpoint": {"days": 1},
     }
+    # Each run of a job is recorded (the System page, /healthz, jobs status) and
+    # kept this many days (a job's last success is kept whatever its age).
+    JOB_RUN_RETENTION_DAYS = 90
+    # Staff pages ask at most this often, per process, whether a job is late
+    # (the supervisors' banner); the System page and /healthz always ask.
+    JOB_STATUS_CACHE_SECONDS = 30
 
     # Partner hotlines running casemgr (docs/partners.md): seconds each request
     # to a partner may take; delivery attempts before giving up (then a

@@ -198,6 +198,7 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.responses import bp as responses_bp
     from casemgr.staff import bp as staff_bp
     from casemgr.stats import bp as stats_bp
+    from casemgr.system import bp as system_bp
 
     for module in (
         "casemgr.audit.views",
@@ -217,6 +218,7 @@ def _register_blueprints(app: Flask) -> None:
         "casemgr.outbox.views",
         "casemgr.notifications.views",
         "casemgr.inbound.views",
+        "casemgr.system.views",
     ):
         __import__(module)
     # Each feature serves its API resources on the API blueprint; the document
@@ -245,6 +247,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(outbox_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(inbound_bp)
+    app.register_blueprint(system_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
@@ -271,6 +274,7 @@ def _register_cli(app: Flask) -> None:
     from casemgr.inbound.cli import mail_cli
     from casemgr.jobs.cli import jobs_cli
     from casemgr.jobs.scheduler import scheduler_command
+    from casemgr.jobs.status_cli import status_command
     from casemgr.notices.cli import notices_cli
     from casemgr.stats.cli import stats_cli
 
@@ -280,6 +284,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(keys_cli)
     app.cli.add_command(directory_cli)
     app.cli.add_command(demo_command)
+    jobs_cli.add_command(status_command)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(stats_cli)
     app.cli.add_command(scheduler_command)

@@ -150,6 +150,8 @@ PERMISSIONS: dict[str, str] = {
     "GET /stats/reports/": "supervisor",
     "POST /stats/reports/": "supervisor",
     "GET /stats/reports/<month>.pdf": "supervisor",
+    # the scheduled jobs' table
+    "GET /system/": "supervisor",
     # API v1
     "GET /api/v1/openapi.json": "api-public",
     "POST /api/v1/reports": "api-partner",
