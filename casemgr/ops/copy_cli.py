@@ -9,10 +9,12 @@ and walking the audit chain on the target (:mod:`casemgr.ops.copy_verify`).
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import time
 
 import click
+import psycopg
 from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import with_appcontext
@@ -22,6 +24,10 @@ from casemgr.audit import chain, checkpoints
 from casemgr.extensions import db
 from casemgr.ops import copy_checks, copy_rows, copy_verify
 from casemgr.ops.copy_checks import CopyRefused, shown
+
+
+class CopyFailed(CopyRefused):
+    """The copy started and stopped: the target holds part of the data."""
 
 
 @click.command("copy")
@@ -73,6 +79,8 @@ def copy_command(to: str, batch_size: int):
         ok = _verify(source, target, [plan.name for plan in plans])
     except CopyRefused as exc:
         _refuse(exc)
+    except DBAPIError as exc:
+        _refuse(f"the target {shown(url)} answered with an error: {_message(exc, url)}")
     finally:
         target.close()
         engine.dispose()
@@ -81,8 +89,8 @@ def copy_command(to: str, batch_size: int):
         raise SystemExit(1)
 
 
-def _refuse(exc: Exception):
-    click.echo(f"db copy refused: {exc}", err=True)
+def _refuse(exc: Exception | str):
+    click.echo(f"db copy {'failed' if isinstance(exc, CopyFailed) else 'refused'}: {exc}", err=True)
     raise SystemExit(1)
 
 
@@ -105,15 +113,15 @@ def _copy(source, target, plans, batch_size: int, url) -> None:
         sequences = copy_rows.set_sequences(target, [plan.table for plan in plans])
         current = "(ANALYZE)"
         copy_rows.analyze(target)
-    except (DBAPIError, ValueError) as exc:
-        message = str(getattr(exc, "orig", None) or exc).strip()
-        raise CopyRefused(
-            f"the copy stopped in {current}: {message}\nThe target now holds part of the "
-            f"data. Drop and recreate it, migrate it (DATABASE_URL='{shown(url)}' flask "
-            "--app wsgi db upgrade) and copy again. The source was only read."
+    except (DBAPIError, psycopg.Error, sqlite3.Error, ValueError) as exc:
+        raise CopyFailed(
+            f"the copy stopped in {current}: {_message(exc, url)}\nThe target now holds "
+            f"part of the data. Drop it, create it again, migrate it (DATABASE_URL="
+            f"'{shown(url)}' flask --app wsgi db upgrade) and copy again. The source was "
+            "only read."
         ) from None
     except KeyboardInterrupt:
-        raise CopyRefused(
+        raise CopyFailed(
             f"interrupted in {current}. The target now holds part of the data: drop and "
             "recreate it, migrate it and copy again. The source was only read."
         ) from None
@@ -124,6 +132,12 @@ def _copy(source, target, plans, batch_size: int, url) -> None:
     stray = copy_rows.unset_sequences(target, sequences)
     if stray:
         click.echo(f"Sequences no table's id owns, left as they were: {', '.join(stray)}")
+
+
+def _message(exc: Exception, url) -> str:
+    """The database's own words, without the password of ``url``."""
+    message = str(getattr(exc, "orig", None) or exc).strip()
+    return message.replace(str(url.password), "***") if url.password else message
 
 
 def _verify(source, target, names: list[str]) -> bool:

@@ -152,6 +152,21 @@ def test_a_target_that_cannot_connect_is_named_without_its_password(copy_source,
     assert "s3cret-pw" not in result.output + message
 
 
+def test_a_value_the_target_refuses_stops_the_copy_saying_what_to_do(
+    copy_source, new_database, tmp_path
+):
+    """SQLite does not enforce VARCHAR lengths; PostgreSQL does."""
+    too_long = "UPDATE cases SET status = '" + "x" * 30 + "' WHERE id = 3"
+    source = variant(copy_source, tmp_path, too_long)
+    target = new_database()
+    result = run_copy(source, "--to", target, "--batch-size", "100")
+    assert result.exit_code == 1, result.output
+    assert "\ndb copy failed: the copy stopped in cases: " in "\n" + result.stderr
+    assert "value too long for type character varying(20)" in result.stderr
+    assert "The target now holds part of the data. Drop it, create it again" in result.stderr
+    assert rows_in(target, "users") > 0 and rows_in(target, "cases") == 0
+
+
 def _copy_process(source: str, target: str, *args: str) -> subprocess.Popen:
     env = {**os.environ, "CASEMGR_ENV": "testing", "DATABASE_URL": f"sqlite:///{source}"}
     return subprocess.Popen(
