@@ -81,6 +81,22 @@ def test_copy_moves_every_row_and_verifies_it(copy_source, new_database):
     engine = sa.create_engine(_driver(target))
     with engine.connect() as connection:
         assert connection.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0020"
+        # Every id sequence goes on from its table's largest id.
+        for table in db.metadata.tables.values():
+            if "id" not in table.c:
+                continue
+            sequence = connection.scalar(
+                sa.text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name}
+            )
+            if sequence is None:
+                continue
+            largest = max((row.id for row in source_rows[table.name]), default=0)
+            following = connection.scalar(sa.text("SELECT nextval(:s)"), {"s": sequence})
+            assert following == largest + 1, table.name
+        connection.rollback()
+        # The copy left the audit log's append-only guard as the migrations made it.
+        with pytest.raises(sa.exc.DBAPIError, match="audit_log is append-only"):
+            connection.execute(sa.text("UPDATE audit_log SET action = 'changed'"))
     engine.dispose()
 
 
