@@ -267,6 +267,8 @@ def _subscribe_to_events() -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from flask_migrate.cli import db as migrate_db_cli
+
     from casemgr.audit.cli import audit_cli, audit_key_command
     from casemgr.auth.cli import keys_cli, users_cli
     from casemgr.demo import demo_command
@@ -276,6 +278,7 @@ def _register_cli(app: Flask) -> None:
     from casemgr.jobs.scheduler import scheduler_command
     from casemgr.jobs.status_cli import status_command
     from casemgr.notices.cli import notices_cli
+    from casemgr.ops.copy_cli import copy_command
     from casemgr.stats.cli import stats_cli
 
     app.cli.add_command(users_cli)
@@ -290,3 +293,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(scheduler_command)
     app.cli.add_command(notices_cli)
     app.cli.add_command(mail_cli)
+    migrate_db_cli.add_command(copy_command)
