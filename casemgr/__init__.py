@@ -196,6 +196,7 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.auth import bp as auth_bp
     from casemgr.cases import bp as cases_bp
     from casemgr.directory import bp as directory_bp
+    from casemgr.apidocs import bp as apidocs_bp
     from casemgr.inbound import bp as inbound_bp
     from casemgr.notices import bp as notices_bp
     from casemgr.notifications import bp as notifications_bp
@@ -224,6 +225,7 @@ def _register_blueprints(app: Flask) -> None:
         "casemgr.outbox.views",
         "casemgr.notifications.views",
         "casemgr.inbound.views",
+        "casemgr.apidocs.views",
     ):
         __import__(module)
     # Each feature serves its API resources on the API blueprint; the document
@@ -252,6 +254,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(outbox_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(inbound_bp)
+    app.register_blueprint(apidocs_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
