@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -353,6 +353,7 @@ def _refuse_production() -> None:
     help="Fill an empty database with demo staff, directory and cases "
     "(demo codes: the second-factor codes of the demo's accounts).",
 )
+@with_appcontext  # AppGroup gives its subcommands an app context, not itself
 @click.pass_context
 def demo_command(ctx: click.Context) -> None:
     if ctx.invoked_subcommand is None:

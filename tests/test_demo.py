@@ -1,5 +1,10 @@
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from casemgr import context
@@ -10,6 +15,8 @@ from casemgr.cases.states import Status
 from casemgr.demo import DEMO_PASSWORD
 from casemgr.extensions import db
 from casemgr.notices.models import Notice, NoticeCase
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_demo_fills_every_state_once_and_never_twice(runner):
@@ -101,3 +108,21 @@ def test_demo_codes_without_the_demo_says_so(runner):
     result = runner.invoke(args=["demo", "codes"])
     assert result.exit_code == 1
     assert "load the demo first" in result.output
+
+
+@pytest.mark.slow
+def test_the_commands_as_a_newcomer_types_them(tmp_path):
+    """`flask --app wsgi demo` and `demo codes` in a shell, outside any app
+    context a test sets up."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+        "CASEMGR_ENV": "development",
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    for args in (["db", "upgrade"], ["demo"], ["demo", "codes"]):
+        done = subprocess.run(
+            [*flask, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, (args, done.stdout, done.stderr)
+    assert re.search(r"supervisor@example\.org\s+\d{6}", done.stdout), done.stdout
