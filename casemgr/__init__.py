@@ -192,11 +192,11 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from casemgr.alerts import bp as alerts_bp
     from casemgr.api import bp as api_bp
+    from casemgr.apidocs import bp as apidocs_bp
     from casemgr.audit import bp as audit_bp
     from casemgr.auth import bp as auth_bp
     from casemgr.cases import bp as cases_bp
     from casemgr.directory import bp as directory_bp
-    from casemgr.apidocs import bp as apidocs_bp
     from casemgr.inbound import bp as inbound_bp
     from casemgr.notices import bp as notices_bp
     from casemgr.notifications import bp as notifications_bp

@@ -409,7 +409,7 @@ def _load() -> None:
     for email, _name, role in STAFF:
         secret = result.two_factor_secrets.get(email)
         extra = f"  second factor: TOTP secret {secret}" if secret else ""
-        click.echo(f"  {role.value:<10} {email:<24}{extra}")
+        click.echo(f"  {role.value:<10} {email:<24}{extra}".rstrip())
     click.echo(
         "The supervisor and the admin then ask for a code: run, in another terminal "
         f"from this folder, {CODES_COMMAND} (or add the secret to an authenticator app)."
