@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import flask_swagger_ui
-from flask import Response, render_template, send_from_directory
+from flask import Response, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from casemgr.apidocs import bp
@@ -16,6 +16,7 @@ from casemgr.navigation import register_nav_item
 
 # The package's copy of Swagger UI's distribution; only the two files the page loads.
 SWAGGER_UI = Path(flask_swagger_ui.__file__).parent / "dist"
+SWAGGER_UI_FILES = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
 # A day: the files change only with the package's version, named in the URL.
 ASSET_MAX_AGE = 24 * 3600
 
@@ -34,7 +35,9 @@ def reference() -> str:
 @bp.get("/api-reference/swagger-ui.css", defaults={"name": "swagger-ui.css"})
 @bp.get("/api-reference/swagger-ui-bundle.js", defaults={"name": "swagger-ui-bundle.js"})
 def swagger_ui_file(name: str) -> Response:
-    response = send_from_directory(SWAGGER_UI, name, max_age=ASSET_MAX_AGE)
+    # Read whole (2 MB at most) rather than streamed: no file left open.
+    response = Response((SWAGGER_UI / name).read_bytes(), mimetype=SWAGGER_UI_FILES[name])
+    response.add_etag()
     # Not a page: nothing in it about anyone, so a cache may keep it.
     response.headers["Cache-Control"] = f"public, max-age={ASSET_MAX_AGE}"
-    return response
+    return response.make_conditional(request)

@@ -20,11 +20,13 @@ def test_anyone_may_read_the_reference_under_the_usual_policy(app, client):
 def test_swagger_ui_is_served_from_this_origin_and_nothing_else_of_the_package(client):
     script = client.get("/api-reference/swagger-ui-bundle.js")
     assert script.status_code == 200 and b"SwaggerUIBundle" in script.data
-    script.close()
     assert script.headers["Cache-Control"] == "public, max-age=86400"
     style = client.get("/api-reference/swagger-ui.css")
-    style.close()
-    assert style.status_code == 200
+    assert style.status_code == 200 and style.content_type == "text/css; charset=utf-8"
+    again = client.get(
+        "/api-reference/swagger-ui.css", headers={"If-None-Match": style.headers["ETag"]}
+    )
+    assert again.status_code == 304
     for other in ("index.css", "oauth2-redirect.html", "../__init__.py", "VERSION"):
         assert client.get(f"/api-reference/{other}").status_code == 404, other
 
