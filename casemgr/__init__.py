@@ -58,13 +58,20 @@ def load_settings(config: dict[str, Any] | str | None = None) -> FlaskConfig:
     return app.config
 
 
+def app_folder(name: str) -> str:
+    """templates/, static/ or migrations/: beside the package in a checkout (and
+    an editable install), inside it when installed from a wheel (setup.py)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    installed = os.path.join(package, name)
+    return installed if os.path.isdir(installed) else os.path.join(os.path.dirname(package), name)
+
+
 def _bare_app() -> Flask:
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     return Flask(
         __name__,
         instance_relative_config=True,
-        template_folder=os.path.join(root, "templates"),
-        static_folder=os.path.join(root, "static"),
+        template_folder=app_folder("templates"),
+        static_folder=app_folder("static"),
     )
 
 
@@ -167,7 +174,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(
         app,
         db,
-        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+        directory=app_folder("migrations"),
         render_as_batch=True,  # SQLite can only ALTER tables by copying them
         compare_type=True,
     )
@@ -185,6 +192,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from casemgr.alerts import bp as alerts_bp
     from casemgr.api import bp as api_bp
+    from casemgr.apidocs import bp as apidocs_bp
     from casemgr.audit import bp as audit_bp
     from casemgr.auth import bp as auth_bp
     from casemgr.cases import bp as cases_bp
@@ -219,6 +227,7 @@ def _register_blueprints(app: Flask) -> None:
         "casemgr.notifications.views",
         "casemgr.inbound.views",
         "casemgr.system.views",
+        "casemgr.apidocs.views",
     ):
         __import__(module)
     # Each feature serves its API resources on the API blueprint; the document
@@ -248,6 +257,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(inbound_bp)
     app.register_blueprint(system_bp)
+    app.register_blueprint(apidocs_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
