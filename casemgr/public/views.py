@@ -22,8 +22,9 @@ from casemgr.extensions import csrf, db, limiter
 from casemgr.i18n import languages, public_url, selected_language
 from casemgr.intake import url_lists
 from casemgr.intake.urls import MSG_TOO_MANY_URLS
-from casemgr.public import assets, contacts  # noqa: F401 - the fonts' cache, the footer
-from casemgr.public import bp, limits, receipts
+
+# assets and contacts register on the blueprint: the fonts' cache, the footer.
+from casemgr.public import assets, bp, contacts, limits, receipts  # noqa: F401
 from casemgr.public.forms import PublicReportForm
 
 FORM_MIMETYPE = "application/x-www-form-urlencoded"

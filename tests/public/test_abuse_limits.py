@@ -39,7 +39,10 @@ def storage(request) -> str:
 
 @pytest.fixture
 def limits() -> dict:
-    return {"PUBLIC_REPORT_RATE_LIMIT": "2 per minute", "PUBLIC_REPORT_FLOOD_LIMIT": "50 per minute"}
+    return {
+        "PUBLIC_REPORT_RATE_LIMIT": "2 per minute",
+        "PUBLIC_REPORT_FLOOD_LIMIT": "50 per minute",
+    }
 
 
 @pytest.fixture
