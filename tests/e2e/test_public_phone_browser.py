@@ -53,7 +53,9 @@ def _bottom(box) -> float:
 
 
 CASES = [
-    pytest.param(viewport, language, javascript, id=f"{name}-{language}-{'js' if javascript else 'nojs'}")
+    pytest.param(
+        viewport, language, javascript, id=f"{name}-{language}-{'js' if javascript else 'nojs'}"
+    )
     for name, viewport in (("phone", PHONE), ("laptop", LAPTOP))
     for language in ("en", "km")
     for javascript in (True, False)
