@@ -14,7 +14,8 @@ defaults are what they are):
   view says, through :func:`charge`, whether this submission counts.
 - ``PUBLIC_REPORT_FLOOD_LIMIT`` counts **every** POST, refused or not, and is
   far higher: it stops a script sending thousands a minute, never a class of
-  students making typos.
+  students making typos. Past it the answer is a short page (the form is not
+  drawn again), so that a flood costs the server as little as it can.
 
 The limiter's storage (memory or Redis) holds, per limit and window, a counter
 named ``LIMITER/<prefix>/<hash>/public.report:<scope>/<amount>/<multiple>/<unit>``:
@@ -47,6 +48,11 @@ def charge() -> None:
 def charged(response) -> bool:
     """Flask-Limiter's ``deduct_when``: whether the view said this one counts."""
     return bool(getattr(g, _CHARGE, False))
+
+
+def is_flood(exc) -> bool:
+    """Whether a RateLimitExceeded came from the flood ceiling."""
+    return getattr(getattr(exc, "limit", None), "scope", None) == FLOOD_SCOPE
 
 
 def makes_new_work(case_duplicate_ids) -> bool:

@@ -193,7 +193,12 @@ def thanks():
 
 @bp.errorhandler(RateLimitExceeded)
 def rate_limited(exc: RateLimitExceeded):
-    """Too many reports from one connection: say so, and keep what they typed."""
+    """Too many reports from one connection: say so, and keep what they typed.
+
+    Past the flood ceiling the answer is a short page instead: drawing the
+    form again for each of thousands of requests would cost the others."""
+    if limits.is_flood(exc):
+        return render_template("public/flooded.html"), 429
     try:
         form = PublicReportForm()
     except RequestEntityTooLarge:
