@@ -11,7 +11,10 @@ defaults are what they are):
   submission whose URLs all have open cases already (they are recorded as
   duplicates and make no new work). Flask-Limiter checks this limit before the
   view runs (``deduct_when``: tested first, counted after the answer) and the
-  view says, through :func:`charge`, whether this submission counts.
+  view says, through :func:`charge`, whether this submission counts. Checked
+  before and counted after, it can be passed by the requests of one client
+  that are being served at that moment (one per worker): fine for a limit
+  meant to slow abuse, not to count exactly.
 - ``PUBLIC_REPORT_FLOOD_LIMIT`` counts **every** POST, refused or not, and is
   far higher: it stops a script sending thousands a minute, never a class of
   students making typos. Past it the answer is a short page (the form is not

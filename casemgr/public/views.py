@@ -83,10 +83,12 @@ def home():
 
 @bp.route("/report", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its token itself, so a stale one re-renders the form
-@limiter.limit(limits.flood_limit, methods=["POST"], scope=limits.FLOOD_SCOPE)
+# The lower decorator is registered, and so checked, first (within a window's
+# length): past the flood ceiling the answer is its short page.
 @limiter.limit(
     limits.accepted_limit, methods=["POST"], scope=limits.ACCEPTED_SCOPE, deduct_when=limits.charged
 )
+@limiter.limit(limits.flood_limit, methods=["POST"], scope=limits.FLOOD_SCOPE)
 def report():
     form = PublicReportForm()
     if request.method == "GET":
