@@ -120,6 +120,19 @@ def test_the_flood_ceiling_counts_every_post(client):
     assert send(client, "http://example.com/neighbour", NEIGHBOUR).status_code == 303
 
 
+@pytest.mark.parametrize(
+    "limits",
+    [{"PUBLIC_REPORT_RATE_LIMIT": "1 per minute", "PUBLIC_REPORT_FLOOD_LIMIT": "3 per minute"}],
+)
+def test_past_the_flood_ceiling_the_short_page_answers_even_with_both_limits_full(client):
+    answers = [send(client, f"http://example.com/{n}") for n in range(6)]
+    assert [a.status_code for a in answers] == [303, 429, 429, 429, 429, 429]
+    # The accepted-reports limit keeps the text in the form; past the ceiling,
+    # the short page, whichever limit Flask-Limiter met first.
+    assert [b'name="urls"' in a.data for a in answers[1:]] == [True, True, False, False, False]
+    assert counts() == (1, 1)
+
+
 def test_a_full_limit_keeps_what_was_typed_and_stores_nothing(client):
     for n in range(2):
         send(client, f"http://example.com/{n}")
