@@ -26,8 +26,14 @@ class Config:
     HOTLINE_NAME = "Example Hotline"
     HOTLINE_ADDRESS = "1 Example Street, Example City"
     HOTLINE_EMAIL = "hotline@example.org"
+    # HOTLINE_NAME, HOTLINE_EMAIL, HOTLINE_PHONE and HOTLINE_WEBSITE are also shown
+    # at the foot of every public page (an empty one is left out).
     HOTLINE_PHONE = ""
     HOTLINE_WEBSITE = ""
+    # The "in an emergency" line of the public pages, per language code, e.g.
+    # {"en": "In an emergency, call the police on 117.", "km": "..."}; a language
+    # without one gets the default language's; {} or "": no such line.
+    HOTLINE_EMERGENCY: dict = {}
     HOTLINE_COUNTRY = "KH"  # ISO 3166-1 alpha-2; "own country" for routing
     # Routing suggestions (casemgr/directory/routing.py): refer cases hosted in
     # the own country to police before the notice to the host; the police
@@ -219,9 +225,14 @@ class Config:
     # value stops the app at start.
     CONTACT_VIEWERS = "assignee"
 
-    # The public report form's abuse resistance, without tracking (docs/privacy.md).
-    # Counted per client address, hashed with a salt that is never stored.
-    PUBLIC_REPORT_RATE_LIMIT = "10 per minute;60 per hour"
+    # The public report form's abuse limits, without tracking (docs/privacy.md,
+    # casemgr/public/limits.py). Counted per client address, hashed with a salt
+    # that is never stored; one address is often many people (carrier-grade NAT,
+    # a school, an NGO). Accepted submissions that open new cases count towards
+    # PUBLIC_REPORT_RATE_LIMIT (refused ones and all-duplicate ones do not);
+    # every POST counts towards PUBLIC_REPORT_FLOOD_LIMIT, which stops floods.
+    PUBLIC_REPORT_RATE_LIMIT = "20 per minute;200 per hour"
+    PUBLIC_REPORT_FLOOD_LIMIT = "120 per minute;1200 per hour"
     RATELIMIT_ENABLED = True
     # Where the counts live. memory:// counts in each process: right for one
     # (development, tests, a single gunicorn worker). With more workers every
