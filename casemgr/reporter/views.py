@@ -13,7 +13,7 @@ locked out by each other's typos.
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import current_app, redirect, render_template, request
 from flask_babel import gettext
 from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -23,6 +23,7 @@ from casemgr.cases.models import Submission
 from casemgr.domain import N_
 from casemgr.errors import ValidationFailed
 from casemgr.extensions import csrf, db, limiter
+from casemgr.i18n import LANG_PARAM, public_url
 from casemgr.intake import url_lists
 from casemgr.intake.urls import MSG_TOO_MANY_URLS
 from casemgr.public.views import PUBLIC_HEADERS, refuse_uploads
@@ -86,9 +87,13 @@ def _everyone() -> str:
     _for_everyone, methods=["POST"], deduct_when=_refused, key_func=_everyone, scope="status-all"
 )
 def status():
-    form = StatusCodeForm()
     if request.method == "GET":
-        return render_template("reporter/code.html", form=form)
+        if set(request.args) - {LANG_PARAM}:
+            # A code put in the address (a bookmark, a link someone sent) is not
+            # read, and not echoed back in the page's links: the bare page.
+            return redirect(public_url("reporter.status"), 303)
+        return render_template("reporter/code.html", form=StatusCodeForm(formdata=None))
+    form = StatusCodeForm()
     if not form.validate():
         return _code_page(form, csrf_failed="csrf_token" in form.errors)
     try:
@@ -176,9 +181,9 @@ def _pass(token: str | None) -> int | None:
 
 def _expired():
     form = StatusCodeForm(formdata=None)
-    form.code.errors.append(
-        gettext("For your privacy, this page closed after a while. Please type your code again.")
-    )
+    form.code.errors = [*form.code.errors,
+        gettext("For your privacy, this page closed after a while. Please type your code again."),
+    ]
     return _code_page(form, status=410)
 
 
