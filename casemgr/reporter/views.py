@@ -181,7 +181,8 @@ def _pass(token: str | None) -> int | None:
 
 def _expired():
     form = StatusCodeForm(formdata=None)
-    form.code.errors = [*form.code.errors,
+    form.code.errors = [
+        *form.code.errors,
         gettext("For your privacy, this page closed after a while. Please type your code again."),
     ]
     return _code_page(form, status=410)
