@@ -19,9 +19,16 @@ from casemgr.cases.models import Case
 from casemgr.extensions import db
 from casemgr.reporter import services as reporter
 from casemgr.reporter.statuses import LABELS, ReporterStatus
-from tests.e2e.test_public_browser import browser, live_server, shot, shots  # noqa: F401
+from tests.e2e import test_public_browser as public_e2e
 
 pytestmark = pytest.mark.browser
+# The public browser test's fixtures: Chromium, the live server, the screenshots.
+browser, live_server, shots, shot = (
+    public_e2e.browser,
+    public_e2e.live_server,
+    public_e2e.shots,
+    public_e2e.shot,
+)
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
@@ -60,7 +67,7 @@ def _open_status(page, base: str, language: str, code: str) -> None:
     ],
     ids=["en-js-phone", "km-nojs-phone", "en-nojs-laptop", "km-js-laptop"],
 )
-def test_a_reporter_follows_a_report_with_the_code(  # noqa: F811
+def test_a_reporter_follows_a_report_with_the_code(
     browser, live_server, make, backend, shots, language, javascript, viewport
 ):
     base = live_server
