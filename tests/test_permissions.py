@@ -67,6 +67,7 @@ PERMISSIONS: dict[str, str] = {
     "GET /report/thanks": "public",
     "GET /status": "public",
     "POST /status": "public",
+    "GET /status/add": "public",
     "POST /status/add": "public",
     # a letter's response page: the link is the key (tests/responses)
     "GET /respond/<token>": "public",

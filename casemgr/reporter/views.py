@@ -111,10 +111,13 @@ def _code_page(form: StatusCodeForm, *, status: int = 422, **extra):
     return render_template("reporter/code.html", form=form, **extra), status
 
 
-@bp.route("/status/add", methods=["POST"])
+@bp.route("/status/add", methods=["GET", "POST"])
 @csrf.exempt
-@limiter.limit(_additions_limit)
+@limiter.limit(_additions_limit, methods=["POST"])
 def add():
+    if request.method == "GET":
+        # The language switch of a page this form answered: the code again.
+        return redirect(public_url("reporter.status"), 303)
     form = AdditionForm()
     submission_id = _pass(form.access.data)
     if submission_id is None:

@@ -108,6 +108,11 @@ def test_the_code_is_never_in_a_url(client):
     assert code not in text(response)
 
 
+def test_the_language_switch_of_an_answered_page_leads_back_to_the_code(client):
+    response = client.get("/status/add?lang=km")
+    assert response.status_code == 303 and response.headers["Location"] == "/status?lang=km"
+
+
 def test_adding_urls_and_a_message_with_the_code(client):
     code = report_and_keep_code(client)
     page = open_status(client, code)
