@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from casemgr import context
+from casemgr.audit.models import AuditEntry
 from casemgr.cases import services as cases
 from casemgr.cases.models import Case
 from casemgr.extensions import db
@@ -183,6 +184,8 @@ def test_the_assignee_asks_and_the_reporter_reads_and_answers(client, app, analy
     add(client, access_of(status), message="The second page")
     revealed = staff.post(f"/cases/{case.id}/contact", data={"contact-reason": "to read"})
     assert "The second page" in text(revealed) and "Which page was it on?" in text(revealed)
+    audited = db.session.scalars(select(AuditEntry.action)).all()
+    assert "reporter.question" in audited and "reporter.messages_view" in audited
 
 
 def test_a_question_refused_keeps_its_text(client, app, supervisor, make):
