@@ -246,6 +246,15 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = False
     # How long the thank-you page can be reloaded from its address, in seconds.
     RECEIPT_MAX_AGE = 3600
+    # The reporter's receipt code (/status, docs/privacy.md#receipt-codes):
+    # scrypt's (N, r, p) for its hash, at least OWASP's minimum (8 MiB a hash);
+    # refused codes per client and for everyone together (each costs a hash);
+    # additions per client; how long a checked code's page stays usable, seconds.
+    RECEIPT_SCRYPT = (2**13, 8, 10)
+    STATUS_RATE_LIMIT = "10 per minute;100 per hour"
+    STATUS_GLOBAL_RATE_LIMIT = "300 per minute"
+    STATUS_ADDITION_RATE_LIMIT = "20 per minute;200 per hour"
+    STATUS_ACCESS_MAX_AGE = 1800
     # Number of reverse proxies in front of the app that set X-Forwarded-For
     # (0: none). Needed behind nginx so that rate limits count per client.
     TRUSTED_PROXY_COUNT = 0
@@ -314,6 +323,7 @@ class TestingConfig(Config):
     CONTACT_ENCRYPTION_KEY = "dGVzdGluZy1rZXktdGVzdGluZy1rZXktdGVzdGluZyE="
     AUDIT_KEY = "testing-audit-key-testing-audit-key-0123"  # noqa: S105
     PUBLIC_BASE_URL = "http://casemgr.test"
+    RECEIPT_SCRYPT = (16, 1, 1)  # fast, for tests only
 
 
 class ProductionConfig(Config):

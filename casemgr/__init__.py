@@ -203,6 +203,7 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.ops import bp as ops_bp
     from casemgr.outbox import bp as outbox_bp
     from casemgr.public import bp as public_bp
+    from casemgr.reporter import bp as reporter_bp
     from casemgr.responses import bp as responses_bp
     from casemgr.staff import bp as staff_bp
     from casemgr.stats import bp as stats_bp
@@ -219,6 +220,8 @@ def _register_blueprints(app: Flask) -> None:
         "casemgr.cases.bulk_views",
         "casemgr.directory.views",
         "casemgr.public.views",
+        "casemgr.reporter.views",
+        "casemgr.reporter.staff_views",
         "casemgr.responses.views",
         "casemgr.stats.views",
         "casemgr.notices.views",
@@ -243,6 +246,7 @@ def _register_blueprints(app: Flask) -> None:
         __import__(module)
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(reporter_bp)
     app.register_blueprint(responses_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)

@@ -13,6 +13,7 @@ from casemgr.notices.models import Notice, NoticeCase
 from casemgr.notifications.models import Notification
 from casemgr.outbox.models import OutboxMessage
 from casemgr.partners.models import PartnerLink
+from casemgr.reporter.models import ReporterMessage, SubmissionReceipt
 from casemgr.responses.models import ProviderResponse, ResponseLink
 from casemgr.stats.models import MonthlyReport
 
@@ -40,7 +41,9 @@ __all__ = [
     "ProviderResponse",
     "ResponseLink",
     "ReferenceCounter",
+    "ReporterMessage",
     "Submission",
+    "SubmissionReceipt",
     "UrlCheck",
     "User",
     "UserSession",

@@ -8,7 +8,6 @@ cookie is the session cookie that carries the form's CSRF token.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import astuple
 
 from flask import current_app, redirect, render_template, request
 from flask_babel import gettext
@@ -26,6 +25,7 @@ from casemgr.intake.urls import MSG_TOO_MANY_URLS
 # assets and contacts register on the blueprint: the fonts' cache, the footer.
 from casemgr.public import assets, bp, contacts, limits, receipts  # noqa: F401
 from casemgr.public.forms import PublicReportForm
+from casemgr.reporter.receipt_issuing import issue_receipt
 
 FORM_MIMETYPE = "application/x-www-form-urlencoded"
 
@@ -132,12 +132,18 @@ def report():
         form.form_errors.append(gettext("Your report could not be accepted. Please check it."))
         return _form_page(form), 422
     # Read before the commit, which expires the objects (reading after it reloads them).
-    receipt = receipts.Receipt(result.submission.reference, len(result.submission.cases))
+    receipt = receipts.Receipt(
+        result.submission.reference,
+        len(result.submission.cases),
+        issue_receipt(db.session, result.submission, now=context.now()),
+    )
     new_work = limits.makes_new_work(case.duplicate_of_id for case in result.submission.cases)
     db.session.commit()
     if new_work:
         limits.charge()
-    current_app.logger.info("public report %s received: %d case(s)", *astuple(receipt))
+    current_app.logger.info(
+        "public report %s received: %d case(s)", receipt.reference, receipt.count
+    )
     return _to_thanks(receipt)
 
 
