@@ -6,7 +6,7 @@
   submission, encrypted with the contact key.
 
 Revision ID: 0022_reporter_status
-Revises: 0020
+Revises: 0021_job_runs
 Create Date: 2026-12-05 00:00:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0022_reporter_status"
-down_revision = "0020"
+down_revision = "0021_job_runs"
 branch_labels = None
 depends_on = None
 

@@ -68,8 +68,8 @@ def test_the_verifier_is_stored_as_a_salted_scrypt_hash():
     assert not codes.verify("damaged", "ABCDEFGHJKMNPQRS", CHEAP)
 
 
-def test_the_default_cost_is_owasps_minimum_for_scrypt():
+def test_the_default_cost_is_the_scrypt_papers_interactive_setting():
     params = codes.ScryptParams()
-    assert (params.n, params.r, params.p) == (2**13, 8, 10)
+    assert (params.n, params.r, params.p) == (2**14, 8, 1)
     with pytest.raises(ValueError):
         codes.ScryptParams.from_config((1000, 8, 1))  # not a power of two
