@@ -272,6 +272,7 @@ def _register_cli(app: Flask) -> None:
     from casemgr.jobs.cli import jobs_cli
     from casemgr.jobs.scheduler import scheduler_command
     from casemgr.notices.cli import notices_cli
+    from casemgr.ops.backup_cli import add_backup_commands
     from casemgr.stats.cli import stats_cli
 
     app.cli.add_command(users_cli)
@@ -285,3 +286,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(scheduler_command)
     app.cli.add_command(notices_cli)
     app.cli.add_command(mail_cli)
+    add_backup_commands(app)  # db backup, db restore: into Flask-Migrate's db group

@@ -20,6 +20,7 @@ from casemgr.clock import parse_iso
 from casemgr.extensions import db
 from casemgr.jobs import (
     audit_checkpoint,
+    backup,
     mail,
     monthly_report,
     notices,
@@ -48,11 +49,12 @@ JOBS: dict[str, Callable[[Session, datetime, Flask], JobSummary | Mapping[str, o
     "mail": mail.run,
     "partners": partners.run,
     "audit_checkpoint": audit_checkpoint.run,
+    "backup": backup.run,
 }
 
 # Jobs that run only when a setting turns them on: the scheduler leaves them
 # out while it is off, and the job itself does nothing and says so.
-ENABLED_BY: dict[str, str] = {"url_checks": "URL_CHECKS_ENABLED"}
+ENABLED_BY: dict[str, str] = {"url_checks": "URL_CHECKS_ENABLED", "backup": "BACKUP_DIR"}
 
 
 def enabled(name: str, config: Mapping[str, object]) -> bool:
