@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import os
+import resource
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -77,10 +78,15 @@ def make_backup(
         if not source.is_file():
             raise BackupError(f"the SQLite database {source} does not exist: nothing to back up")
         _check_room(path, backup_sqlite.size_needed(source))
+    else:
+        try:
+            pg_dump = backup_postgres.dumper(engine, pg_bin)
+        except OperationalError as exc:
+            raise BackupError(_connection_failure(exc)) from None
     try:
         path.mkdir()
     except OSError as exc:
-        raise BackupError(_write_failure(path, exc, created=False)) from None
+        raise BackupError(_write_failure(path, exc)) from None
     try:
         if sqlite:
             dump = path / backup_sqlite.DUMP_NAME
@@ -97,7 +103,7 @@ def make_backup(
                 made_by=made_by,
             )
         else:
-            dumped = backup_postgres.backup(engine, path / backup_postgres.DUMP_NAME, pg_bin)
+            dumped = backup_postgres.backup(engine, path / backup_postgres.DUMP_NAME, pg_dump)
             manifest = Manifest(
                 engine="postgresql",
                 schema_revision=dumped.schema_revision,
@@ -111,13 +117,10 @@ def make_backup(
             )
         write(path, manifest)
     except BaseException as exc:
+        message = _failure(path, exc)
         shutil.rmtree(path, ignore_errors=True)
-        if isinstance(exc, OSError | sqlite3.Error):
-            raise BackupError(_write_failure(path, exc)) from None
-        if isinstance(exc, OperationalError):
-            raise BackupError(_connection_failure(exc)) from None
-        if isinstance(exc, BackupError):
-            raise BackupError(f"{exc}; the partial backup {path} was removed") from None
+        if message:
+            raise BackupError(message) from None
         raise
     return manifest
 
@@ -223,24 +226,50 @@ def _check_room(path: Path, needed: int) -> None:
         )
 
 
-def _write_failure(path: Path, exc: BaseException, *, created: bool = True) -> str:
-    removed = "; the partial backup was removed" if created else ""
+def _failure(path: Path, exc: BaseException) -> str | None:
+    """The one line for a backup that stopped halfway (its directory is then removed)."""
+    removed = f"; the partial backup {path} was removed"
+    if isinstance(exc, BackupError):
+        return f"{exc}{removed}"
+    if isinstance(exc, OperationalError):
+        return _connection_failure(exc) + removed
+    if isinstance(exc, OSError | sqlite3.Error):
+        return _write_failure(path, exc, written=_written(path)) + removed
+    return None
+
+
+def _write_failure(path: Path, exc: BaseException, *, written: int = 0) -> str:
     number = getattr(exc, "errno", None)
     text = str(exc)
+    limit = _file_size_limit()
     if number == errno.ENOSPC or "database or disk is full" in text:
-        free = _free(path.parent)
-        return f"no space left on the disk of {path} ({free} free){removed}"
-    if number == errno.EFBIG:
-        return f"cannot write {path}: file too large (a file size limit, ulimit -f){removed}"
-    if number in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"cannot write {path}: {exc.strerror}{removed}"  # type: ignore[attr-defined]
-    if isinstance(exc, sqlite3.Error):
         return (
-            f"cannot write {path}: SQLite says {text!r} (a full disk, a file size limit or a "
-            f"failing disk){removed}"
+            f"no space left on the disk of {path}: it filled after {size_text(written)} of the "
+            f"backup ({_free(path.parent)} free)"
         )
+    if number == errno.EFBIG or (isinstance(exc, sqlite3.Error) and limit is not None):
+        return (
+            f"cannot write {path}: this process may write files of at most "
+            f"{size_text(limit or 0)} (ulimit -f); the backup needs more"
+        )
+    if number in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"cannot write {path}: {exc.strerror}"  # type: ignore[attr-defined]
+    if isinstance(exc, sqlite3.Error):
+        return f"cannot write {path}: SQLite says {text!r} (a full or failing disk?)"
     reason = getattr(exc, "strerror", None) or text
-    return f"cannot write {path}: {reason}{removed}"
+    return f"cannot write {path}: {reason}"
+
+
+def _written(path: Path) -> int:
+    try:
+        return sum(item.stat().st_size for item in path.iterdir() if item.is_file())
+    except OSError:
+        return 0
+
+
+def _file_size_limit() -> int | None:
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return None if soft == resource.RLIM_INFINITY else soft
 
 
 def _connection_failure(exc: OperationalError) -> str:

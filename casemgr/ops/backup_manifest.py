@@ -222,8 +222,11 @@ def describe_tables(schema_revision: str | None, tables: dict[str, int]) -> list
     found = [f"{len(tables)} tables"]
     if schema_revision:
         found.append(f"schema revision {schema_revision}")
-    full = sorted(((rows, name) for name, rows in tables.items() if rows), reverse=True)
-    found += [f"{name} ({rows:,} rows)" for rows, name in full[:5]]
+    full = sorted(
+        ((rows, name) for name, rows in tables.items() if rows and name != "alembic_version"),
+        reverse=True,
+    )
+    found += [f"{name} ({rows:,} {'row' if rows == 1 else 'rows'})" for rows, name in full[:5]]
     if not full:
         found.append("no rows")
     return found

@@ -91,21 +91,35 @@ def server_major(connection: Connection) -> tuple[int, str]:
     return number // 10000, text
 
 
-def backup(engine: Engine, target: Path, bin_dir: str = "") -> Dumped:
+@dataclass(frozen=True)
+class Dumper:
+    """pg_dump, checked against the server before anything is written."""
+
+    path: str
+    major: int
+    server_version: str
+
+
+def dumper(engine: Engine, bin_dir: str = "") -> Dumper:
+    with engine.connect() as connection:
+        major, version = server_major(connection)
+    path, tool_major = tool("pg_dump", major, bin_dir)
+    return Dumper(path, tool_major, version)
+
+
+def backup(engine: Engine, target: Path, pg_dump: Dumper) -> Dumped:
     """Dump the database of ``engine`` into the new file ``target``."""
     dsn, env = libpq(engine.url)
     with engine.connect().execution_options(
         isolation_level="REPEATABLE READ", postgresql_readonly=True
     ) as connection:
-        major, version = server_major(connection)
-        pg_dump, tool_major = tool("pg_dump", major, bin_dir)
         snapshot = connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
         revision = _revision(connection)
         tables = row_counts(connection)
-        command = [pg_dump, "--format=custom", f"--snapshot={snapshot}", "--dbname", dsn]
+        command = [pg_dump.path, "--format=custom", f"--snapshot={snapshot}", "--dbname", dsn]
         dump = _stream(command, env, target)
         connection.rollback()
-    return Dumped(revision, tables, version, tool_major, dump)
+    return Dumped(revision, tables, pg_dump.server_version, pg_dump.major, dump)
 
 
 def restore(engine: Engine, dump: Path, *, dumped_by: int, source_major: int, bin_dir: str = ""):
