@@ -64,6 +64,7 @@ class BackupSummary(JobSummary):
     size: int = 0
     not_due: str = ""
     removed: list[str] = field(default_factory=list)
+    unfinished: list[str] = field(default_factory=list)  # left by a run that stopped
     kept: int = 0
 
     def line(self) -> str:
@@ -82,6 +83,10 @@ class BackupSummary(JobSummary):
             parts.append("no backup made")
         removed = f" ({', '.join(self.removed)})" if self.removed else ""
         parts.append(f"{len(self.removed)} old removed{removed}")
+        if self.unfinished:
+            parts.append(
+                f"{len(self.unfinished)} unfinished removed ({', '.join(self.unfinished)})"
+            )
         parts.append(f"{self.kept} kept")
         parts.append(f"{self.failed} failed")
         return head + "; ".join(parts)
@@ -94,6 +99,7 @@ class BackupSummary(JobSummary):
             "size": self.size,
             "not_due": self.not_due,
             "removed": self.removed,
+            "unfinished": self.unfinished,
             "kept": self.kept,
         }
 
@@ -166,15 +172,21 @@ def run(session: Session, now: datetime, app: Flask) -> BackupSummary:
     newest_time = finished[-1][0] if finished else None
     old = finished[: -settings.keep]
     abandoned = [item for item in backups.unfinished if newest_time and item[0] < newest_time]
-    for _, path in old + abandoned:
-        try:
-            shutil.rmtree(path)
-        except OSError as exc:
-            summary.failures.append(f"cannot remove {path}: {exc.strerror or exc}")
-        else:
-            summary.removed.append(path.name)
+    for _, path in old:
+        _remove(path, summary, summary.removed)
+    for _, path in abandoned:
+        _remove(path, summary, summary.unfinished)
     summary.kept = len(finished) - len(old)
     return summary
+
+
+def _remove(path: Path, summary: BackupSummary, done: list[str]) -> None:
+    try:
+        shutil.rmtree(path)
+    except OSError as exc:
+        summary.failures.append(f"cannot remove {path}: {exc.strerror or exc}")
+    else:
+        done.append(path.name)
 
 
 def _stamp(text: str) -> datetime:
