@@ -101,6 +101,7 @@ def make_backup(
                 files=(describe_file(dump),),
                 tables=snapshot.tables,
                 made_by=made_by,
+                audit_checkpoint=snapshot.audit_checkpoint,
             )
         else:
             dumped = backup_postgres.backup(engine, path / backup_postgres.DUMP_NAME, pg_dump)
@@ -114,6 +115,7 @@ def make_backup(
                 files=(dumped.dump,),
                 tables=dumped.tables,
                 made_by=made_by,
+                audit_checkpoint=dumped.audit_checkpoint,
             )
         write(path, manifest)
     except BaseException as exc:

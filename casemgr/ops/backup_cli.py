@@ -115,8 +115,11 @@ def restore_command(path: Path) -> None:
             f"The schema is at revision {manifest.schema_revision}, this code's newest is "
             f"{head}: run flask --app wsgi db upgrade before starting the app."
         )
+    if manifest.audit_checkpoint:
+        click.echo(f"The newest audit checkpoint in the backup: {manifest.audit_checkpoint}")
     click.echo(
-        "Next: flask --app wsgi audit verify, with the AUDIT_KEY of the installation that "
-        "made the backup; reporters' contact details need its CONTACT_ENCRYPTION_KEY. "
-        "Neither key is in the backup."
+        "Next: flask --app wsgi audit verify (with --checkpoint FILE for the checkpoints "
+        "e-mailed since the backup), under the AUDIT_KEY of the installation that made it; "
+        "reporters' contact details need its CONTACT_ENCRYPTION_KEY. Neither key is in "
+        "the backup."
     )

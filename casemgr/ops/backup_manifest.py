@@ -21,6 +21,9 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 CHUNK = 1024 * 1024
 ENGINES = ("sqlite", "postgresql")
+# The audit log's newest checkpoint in the snapshot (casemgr.audit.checkpoints.latest's
+# order), carried in the manifest to hold against the checkpoint e-mails (docs/audit.md).
+NEWEST_CHECKPOINT = "SELECT line FROM audit_checkpoints ORDER BY made_at DESC, id DESC LIMIT 1"
 
 
 class BackupError(Exception):
@@ -45,6 +48,7 @@ class Manifest:
     tables: dict[str, int] = field(default_factory=dict)  # rows per table, as dumped
     tool_version: str = ""  # pg_dump's major version on PostgreSQL
     made_by: str = "command"  # "command" (db backup) or "job" (the scheduled backup)
+    audit_checkpoint: str | None = None  # the newest checkpoint line in the backup
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +61,7 @@ class Manifest:
             "server_version": self.server_version,
             "tool_version": self.tool_version,
             "made_by": self.made_by,
+            "audit_checkpoint": self.audit_checkpoint,
             "holds": (
                 "every table of the database: cases, reporters' contact details (encrypted), "
                 "stored notice letters and monthly reports, the outbox, the audit log. "
@@ -155,6 +160,9 @@ def _parse(data: Any, path: Path) -> Manifest:
         server_version=str(data.get("server_version", "")),
         tool_version=str(data.get("tool_version", "")),
         made_by=str(data.get("made_by", "command")),
+        audit_checkpoint=data.get("audit_checkpoint")
+        if isinstance(data.get("audit_checkpoint"), str)
+        else None,
         tables=tables,
         files=tuple(files),
     )

@@ -21,6 +21,7 @@ from sqlalchemy import URL, Connection, Engine
 
 from casemgr.ops.backup_manifest import (
     CHUNK,
+    NEWEST_CHECKPOINT,
     BackupError,
     FileEntry,
     HashingWriter,
@@ -35,6 +36,7 @@ TOOL_TIMEOUT = 60  # seconds for "--version"
 class Dumped:
     schema_revision: str
     tables: dict[str, int]
+    audit_checkpoint: str | None
     server_version: str
     tool_major: int
     dump: FileEntry
@@ -116,10 +118,15 @@ def backup(engine: Engine, target: Path, pg_dump: Dumper) -> Dumped:
         snapshot = connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
         revision = _revision(connection)
         tables = row_counts(connection)
+        checkpoint = (
+            connection.exec_driver_sql(NEWEST_CHECKPOINT).scalar()
+            if "audit_checkpoints" in tables
+            else None
+        )
         command = [pg_dump.path, "--format=custom", f"--snapshot={snapshot}", "--dbname", dsn]
         dump = _stream(command, env, target)
         connection.rollback()
-    return Dumped(revision, tables, pg_dump.server_version, pg_dump.major, dump)
+    return Dumped(revision, tables, checkpoint, pg_dump.server_version, pg_dump.major, dump)
 
 
 def restore(engine: Engine, dump: Path, *, dumped_by: int, source_major: int, bin_dir: str = ""):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from casemgr.ops.backup_manifest import BackupError, describe_tables
+from casemgr.ops.backup_manifest import NEWEST_CHECKPOINT, BackupError, describe_tables
 
 DUMP_NAME = "database.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
@@ -24,6 +24,7 @@ BUSY_TIMEOUT_MS = 30_000
 class Snapshot:
     schema_revision: str
     tables: dict[str, int]
+    audit_checkpoint: str | None
 
 
 def database_path(database: str | None) -> Path:
@@ -55,7 +56,7 @@ def backup(source: Path, target: Path) -> Snapshot:
             src.backup(dst)
             # The copy is one self-contained file, whatever mode the source runs in.
             dst.execute("PRAGMA journal_mode=DELETE")
-            return Snapshot(revision(dst), row_counts(dst))
+            return Snapshot(revision(dst), row_counts(dst), newest_checkpoint(dst))
         finally:
             dst.close()
     finally:
@@ -106,6 +107,14 @@ def revision(connection: sqlite3.Connection) -> str:
 def revision_or_none(connection: sqlite3.Connection) -> str | None:
     try:
         row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return row[0] if row else None
+
+
+def newest_checkpoint(connection: sqlite3.Connection) -> str | None:
+    try:
+        row = connection.execute(NEWEST_CHECKPOINT).fetchone()
     except sqlite3.OperationalError:
         return None
     return row[0] if row else None

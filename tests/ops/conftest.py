@@ -22,7 +22,7 @@ from tests.conftest import NOW, _driver, _postgres_admin_url
 
 def filled_with_work(runner, make) -> None:
     """The demo, plus generated cases in every state, a notice run's letters and
-    more audit entries (contact views, purges)."""
+    more audit entries (purges, a checkpoint of the log)."""
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     analyst = make.user("analyst")
@@ -45,6 +45,8 @@ def filled_with_work(runner, make) -> None:
     result = runner.invoke(args=["jobs", "run", "notices", "--now", NOW.isoformat()])
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["jobs", "run", "retention", "--now", NOW.isoformat()])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["jobs", "run", "audit_checkpoint", "--now", NOW.isoformat()])
     assert result.exit_code == 0, result.output
 
 

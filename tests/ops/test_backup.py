@@ -10,6 +10,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from casemgr.audit import checkpoints
 from casemgr.audit.models import AuditEntry
 from casemgr.cases.models import Case
 from casemgr.extensions import db
@@ -44,10 +45,14 @@ def test_backup_and_restore_give_back_every_table(
     ]
     assert manifest["tables"] == {name: count for name, (count, _) in before.items()}
     assert entry.details["sha256"] == hash_file(dump)
+    assert manifest["audit_checkpoint"] == checkpoints.latest(db.session).line
 
     restored = on_target(empty_target, "db", "restore", str(backup))
     assert restored.exit_code == 0, restored.output
     assert "every table as counted in the manifest" in restored.output
+    assert f"newest audit checkpoint in the backup: {manifest['audit_checkpoint']}" in (
+        restored.output
+    )
     assert table_digests(empty_target) == before
 
     verified = on_target(empty_target, "audit", "verify")
