@@ -170,8 +170,12 @@ def restore_backup(
                 tables = backup_postgres.row_counts(connection)
     except OperationalError as exc:
         raise BackupError(_connection_failure(exc)) from None
-    except sqlite3.Error as exc:
-        raise BackupError(f"restoring into the SQLite database failed: {exc}") from None
+    except (OSError, sqlite3.Error) as exc:
+        target_file = backup_sqlite.database_path(engine.url.database)
+        raise BackupError(
+            f"restoring into {target_file} failed: {_write_failure(target_file, exc)}; "
+            "nothing was restored"
+        ) from None
     differ = [
         f"{name} {tables.get(name, 0):,} rows (backup: {rows:,})"
         for name, rows in sorted(manifest.tables.items())

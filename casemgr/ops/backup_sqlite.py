@@ -64,7 +64,9 @@ def backup(source: Path, target: Path) -> Snapshot:
 
 
 def restore(dump: Path, target: Path) -> None:
-    """Copy the backup file ``dump`` into the empty database ``target``, in one transaction."""
+    """Copy the backup file ``dump`` into the empty database ``target``, in one
+    transaction; a target file this made is removed again if the copy fails."""
+    existed = target.exists()
     src = _read_only(dump)
     try:
         dst = _connect(target)
@@ -73,6 +75,11 @@ def restore(dump: Path, target: Path) -> None:
             dst.execute("PRAGMA journal_mode=WAL")  # as the app runs it
         finally:
             dst.close()
+    except BaseException:
+        if not existed:
+            for leftover in (target, *(Path(f"{target}{end}") for end in ("-wal", "-shm"))):
+                leftover.unlink(missing_ok=True)
+        raise
     finally:
         src.close()
 

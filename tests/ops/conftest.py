@@ -4,6 +4,10 @@ same engine, the CLI run on the target, and every table's rows as a digest."""
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -130,3 +134,65 @@ def source_url(app: Flask) -> str:
 def dump_of(path: Path) -> Path:
     (found,) = [item for item in path.iterdir() if item.name.startswith("database.")]
     return found
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Runs flask's CLI after the Python code in its first argument (a test's patch).
+_RUN = """
+import sys
+exec(sys.argv.pop(1))
+from flask.cli import main
+sys.argv[0] = "flask"
+main()
+"""
+
+
+def one_line_error(result) -> str:
+    """The one ``Error: ...`` line of a CLI result that exited 1."""
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def cli_command(database_url: str, *args: str, code: str = "") -> list[str]:
+    """``flask --app wsgi ARGS`` as a command line, running ``code`` first."""
+    return [sys.executable, "-c", _RUN, code, "--app", "wsgi", *args]
+
+
+def cli_env(database_url: str) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url, "CASEMGR_ENV": "testing"}
+
+
+def tiny_disk_prefix(mount: Path) -> list[str]:
+    """A command prefix that runs its command with a 256 KiB tmpfs on ``mount``, in a
+    user and mount namespace of its own (no root needed where the kernel allows it)."""
+    shell = 'mount -t tmpfs -o size=256k tmpfs "$0" && exec "$@"'
+    return ["unshare", "--map-root-user", "--mount", "sh", "-c", shell, str(mount)]
+
+
+def on_tiny_disk(mount: Path, database_url: str, *args: str, code: str = ""):
+    """The CLI run with a full-size-256-KiB file system on ``mount`` (a real ENOSPC)."""
+    return subprocess.run(
+        [*tiny_disk_prefix(mount), *cli_command(database_url, *args, code=code)],
+        cwd=ROOT,
+        env=cli_env(database_url),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def tiny_disk(tmp_path) -> Path:
+    """A folder that becomes a 256 KiB tmpfs for commands run with :func:`on_tiny_disk`;
+    skipped where no user namespace can be had."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare is not installed")
+    probe = subprocess.run([*tiny_disk_prefix(mount), "true"], capture_output=True, timeout=30)
+    if probe.returncode != 0:
+        pytest.skip(f"no user namespace for a tmpfs here: {probe.stderr.decode().strip()}")
+    return mount

@@ -10,60 +10,13 @@ import resource
 import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from casemgr.ops import backup as backup_module
 from casemgr.ops import backup_manifest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def one_line_error(result) -> str:
-    assert result.exit_code == 1, result.output
-    lines = [line for line in result.output.splitlines() if line.startswith("Error: ")]
-    assert len(lines) == 1, result.output
-    return lines[0]
-
-
-def cli(database_url: str, *args: str, code: str | None = None, **options):
-    """``flask --app wsgi ARGS`` in a process of its own on ``database_url``;
-    ``code``: Python run first in that process."""
-    env = {**os.environ, "DATABASE_URL": database_url, "CASEMGR_ENV": "testing"}
-    command = [sys.executable, "-c", _RUN, code or "", "--app", "wsgi", *args]
-    return subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, **options
-    )
-
-
-_RUN = """
-import sys
-exec(sys.argv.pop(1))
-from flask.cli import main
-sys.argv[0] = "flask"
-main()
-"""
-
-
-def tiny_disk_prefix(mount: Path) -> list[str]:
-    """A command prefix that runs its command with a 256 KiB tmpfs on ``mount``, in a
-    user and mount namespace of its own (no root needed where the kernel allows it)."""
-    shell = 'mount -t tmpfs -o size=256k tmpfs "$0" && exec "$@"'
-    return ["unshare", "--map-root-user", "--mount", "sh", "-c", shell, str(mount)]
-
-
-@pytest.fixture
-def tiny_disk(tmp_path) -> Path:
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    if shutil.which("unshare") is None:
-        pytest.skip("unshare is not installed")
-    probe = subprocess.run([*tiny_disk_prefix(mount), "true"], capture_output=True, timeout=30)
-    if probe.returncode != 0:
-        pytest.skip(f"no user namespace for a tmpfs here: {probe.stderr.decode().strip()}")
-    return mount
+from tests.ops.conftest import ROOT, cli_command, cli_env, on_tiny_disk, one_line_error
 
 
 def test_a_path_that_exists_is_refused_and_left_as_it_was(app, runner, tmp_path):
@@ -125,16 +78,7 @@ def test_a_full_disk_stops_the_backup_and_removes_it(app, backend, runner, tiny_
     runner.invoke(args=["demo"])
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     skip_check = "import casemgr.ops.backup as b; b._check_room = lambda path, needed: None"
-    command = cli(url, "db", "backup", "x", code=skip_check).args
-    command[command.index("x")] = str(tiny_disk / "b")
-    result = subprocess.run(
-        [*tiny_disk_prefix(tiny_disk), *command],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url, "CASEMGR_ENV": "testing"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = on_tiny_disk(tiny_disk, url, "db", "backup", str(tiny_disk / "b"), code=skip_check)
     assert result.returncode == 1, result.stdout + result.stderr
     errors = result.stderr.strip().splitlines()
     assert len(errors) == 1, result.stderr
@@ -167,8 +111,14 @@ def test_a_file_size_limit_stops_the_backup_and_removes_it(app, runner, tmp_path
         resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
 
     target = tmp_path / "b"
-    result = cli(
-        app.config["SQLALCHEMY_DATABASE_URI"], "db", "backup", str(target), preexec_fn=limit
+    result = subprocess.run(
+        cli_command(app.config["SQLALCHEMY_DATABASE_URI"], "db", "backup", str(target)),
+        cwd=ROOT,
+        env=cli_env(app.config["SQLALCHEMY_DATABASE_URI"]),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limit,
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stderr.strip() == (

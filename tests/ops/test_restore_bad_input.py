@@ -11,8 +11,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import _postgres_admin_url
-from tests.ops.conftest import dump_of, source_url, table_digests, tables_in
-from tests.ops.test_backup_bad_input import one_line_error
+from tests.ops.conftest import (
+    dump_of,
+    on_tiny_disk,
+    one_line_error,
+    source_url,
+    table_digests,
+    tables_in,
+)
 
 
 @pytest.fixture
@@ -118,6 +124,21 @@ def test_a_backup_of_the_other_engine_is_refused(app, backend, backup, database_
     else:
         assert line.startswith("Error: this is a backup of a PostgreSQL database and the ")
     assert table_digests(target) == before
+
+
+def test_a_sqlite_restore_onto_a_full_disk_leaves_nothing(backend, backup, tiny_disk):
+    if backend != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL restores in one transaction on its server")
+    target = tiny_disk / "restored.db"
+    # What is left on the tmpfs is seen from inside its namespace, as the process ends.
+    show = f"import atexit, os; atexit.register(lambda: print(os.listdir({str(tiny_disk)!r})))"
+    result = on_tiny_disk(tiny_disk, f"sqlite:///{target}", "db", "restore", str(backup), code=show)
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith(f"Error: restoring into {target} failed: no space left on the disk")
+    assert errors[0].endswith("; nothing was restored")
+    assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 # --- PostgreSQL's client tools
