@@ -162,7 +162,7 @@ def restore_backup(
             backup_postgres.restore(
                 engine,
                 path / manifest.dump.name,
-                dumped_by=int(manifest.tool_version or 0),
+                dumped_by=_major(manifest.tool_version),
                 source_major=_major(manifest.server_version),
                 bin_dir=pg_bin,
             )
@@ -171,11 +171,12 @@ def restore_backup(
     except OperationalError as exc:
         raise BackupError(_connection_failure(exc)) from None
     except (OSError, sqlite3.Error) as exc:
-        target_file = backup_sqlite.database_path(engine.url.database)
-        raise BackupError(
-            f"restoring into {target_file} failed: {_write_failure(target_file, exc)}; "
-            "nothing was restored"
-        ) from None
+        if engine_name == "sqlite":
+            target = backup_sqlite.database_path(engine.url.database)
+            reason = f"restoring into {target} failed: {_write_failure(target, exc)}"
+        else:
+            reason = f"restoring failed: {getattr(exc, 'strerror', None) or exc}"
+        raise BackupError(f"{reason}; nothing was restored") from None
     differ = [
         f"{name} {tables.get(name, 0):,} rows (backup: {rows:,})"
         for name, rows in sorted(manifest.tables.items())
@@ -244,15 +245,13 @@ def _failure(path: Path, exc: BaseException) -> str | None:
     return None
 
 
-def _write_failure(path: Path, exc: BaseException, *, written: int = 0) -> str:
+def _write_failure(path: Path, exc: BaseException, *, written: int | None = None) -> str:
     number = getattr(exc, "errno", None)
     text = str(exc)
     limit = _file_size_limit()
     if number == errno.ENOSPC or "database or disk is full" in text:
-        return (
-            f"no space left on the disk of {path}: it filled after {size_text(written)} of the "
-            f"backup ({_free(path.parent)} free)"
-        )
+        after = "" if written is None else f": it filled after {size_text(written)} of the backup"
+        return f"no space left on the disk of {path}{after} ({_free(path.parent)} free)"
     if number == errno.EFBIG or (isinstance(exc, sqlite3.Error) and limit is not None):
         return (
             f"cannot write {path}: this process may write files of at most "
