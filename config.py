@@ -139,6 +139,12 @@ class Config:
         # BACKUP_INTERVAL_HOURS old, so a restarted scheduler does not make another.
         "backup": {"hours": 1},
     }
+    # Each run of a job is recorded (the System page, /healthz, jobs status) and
+    # kept this many days (a job's last success is kept whatever its age).
+    JOB_RUN_RETENTION_DAYS = 90
+    # Staff pages ask at most this often, per process, whether a job is late
+    # (the supervisors' banner); the System page and /healthz always ask.
+    JOB_STATUS_CACHE_SECONDS = 30
 
     # Scheduled backups (docs/deployment.md, Backups). Off while BACKUP_DIR is empty;
     # set it to a directory on another disk, ideally mounted from off the machine.

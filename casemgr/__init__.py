@@ -58,13 +58,20 @@ def load_settings(config: dict[str, Any] | str | None = None) -> FlaskConfig:
     return app.config
 
 
+def app_folder(name: str) -> str:
+    """templates/, static/ or migrations/: beside the package in a checkout (and
+    an editable install), inside it when installed from a wheel (setup.py)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    installed = os.path.join(package, name)
+    return installed if os.path.isdir(installed) else os.path.join(os.path.dirname(package), name)
+
+
 def _bare_app() -> Flask:
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     return Flask(
         __name__,
         instance_relative_config=True,
-        template_folder=os.path.join(root, "templates"),
-        static_folder=os.path.join(root, "static"),
+        template_folder=app_folder("templates"),
+        static_folder=app_folder("static"),
     )
 
 
@@ -167,7 +174,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(
         app,
         db,
-        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+        directory=app_folder("migrations"),
         render_as_batch=True,  # SQLite can only ALTER tables by copying them
         compare_type=True,
     )
@@ -185,6 +192,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from casemgr.alerts import bp as alerts_bp
     from casemgr.api import bp as api_bp
+    from casemgr.apidocs import bp as apidocs_bp
     from casemgr.audit import bp as audit_bp
     from casemgr.auth import bp as auth_bp
     from casemgr.cases import bp as cases_bp
@@ -198,6 +206,7 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.responses import bp as responses_bp
     from casemgr.staff import bp as staff_bp
     from casemgr.stats import bp as stats_bp
+    from casemgr.system import bp as system_bp
 
     for module in (
         "casemgr.audit.views",
@@ -217,6 +226,8 @@ def _register_blueprints(app: Flask) -> None:
         "casemgr.outbox.views",
         "casemgr.notifications.views",
         "casemgr.inbound.views",
+        "casemgr.system.views",
+        "casemgr.apidocs.views",
     ):
         __import__(module)
     # Each feature serves its API resources on the API blueprint; the document
@@ -245,6 +256,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(outbox_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(inbound_bp)
+    app.register_blueprint(system_bp)
+    app.register_blueprint(apidocs_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
@@ -264,6 +277,8 @@ def _subscribe_to_events() -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from flask_migrate.cli import db as migrate_db_cli
+
     from casemgr.audit.cli import audit_cli, audit_key_command
     from casemgr.auth.cli import keys_cli, users_cli
     from casemgr.demo import demo_command
@@ -271,8 +286,10 @@ def _register_cli(app: Flask) -> None:
     from casemgr.inbound.cli import mail_cli
     from casemgr.jobs.cli import jobs_cli
     from casemgr.jobs.scheduler import scheduler_command
+    from casemgr.jobs.status_cli import status_command
     from casemgr.notices.cli import notices_cli
     from casemgr.ops.backup_cli import add_backup_commands
+    from casemgr.ops.copy_cli import copy_command
     from casemgr.stats.cli import stats_cli
 
     app.cli.add_command(users_cli)
@@ -281,9 +298,11 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(keys_cli)
     app.cli.add_command(directory_cli)
     app.cli.add_command(demo_command)
+    jobs_cli.add_command(status_command)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(stats_cli)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(notices_cli)
     app.cli.add_command(mail_cli)
+    migrate_db_cli.add_command(copy_command)
     add_backup_commands(app)  # db backup, db restore: into Flask-Migrate's db group

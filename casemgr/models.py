@@ -8,6 +8,7 @@ from casemgr.cases.models import Case, CaseEvent, CaseNote, ReferenceCounter, Su
 from casemgr.checks.models import UrlCheck
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
 from casemgr.inbound.models import InboundMail, InboundMailCase
+from casemgr.jobs.models import JobRun
 from casemgr.notices.models import Notice, NoticeCase
 from casemgr.notifications.models import Notification
 from casemgr.outbox.models import OutboxMessage
@@ -24,6 +25,7 @@ __all__ = [
     "CaseNote",
     "InboundMail",
     "InboundMailCase",
+    "JobRun",
     "LoginThrottle",
     "MonthlyReport",
     "Notice",

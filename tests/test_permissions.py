@@ -59,6 +59,10 @@ PERMISSIONS: dict[str, str] = {
     "GET /": "public",
     "GET /static/<path:filename>": "public",
     "GET /healthz": "public",
+    # the API reference: as public as the document it shows (GET /api/v1/openapi.json)
+    "GET /api-reference": "public",
+    "GET /api-reference/swagger-ui.css": "public",
+    "GET /api-reference/swagger-ui-bundle.js": "public",
     # the anonymous report form
     "GET /report": "public",
     "POST /report": "public",
@@ -150,6 +154,8 @@ PERMISSIONS: dict[str, str] = {
     "GET /stats/reports/": "supervisor",
     "POST /stats/reports/": "supervisor",
     "GET /stats/reports/<month>.pdf": "supervisor",
+    # the scheduled jobs' table
+    "GET /system/": "supervisor",
     # API v1
     "GET /api/v1/openapi.json": "api-public",
     "POST /api/v1/reports": "api-partner",

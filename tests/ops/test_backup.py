@@ -15,7 +15,7 @@ from casemgr.audit.models import AuditEntry
 from casemgr.cases.models import Case
 from casemgr.extensions import db
 from casemgr.ops.backup_manifest import hash_file
-from tests.ops.conftest import dump_of, filled_with_work, source_url, table_digests
+from tests.ops.backup_helpers import dump_of, filled_with_work, source_url, table_digests
 
 
 def test_backup_and_restore_give_back_every_table(

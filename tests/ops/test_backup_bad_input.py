@@ -16,7 +16,7 @@ import pytest
 
 from casemgr.ops import backup as backup_module
 from casemgr.ops import backup_manifest
-from tests.ops.conftest import ROOT, cli_command, cli_env, on_tiny_disk, one_line_error
+from tests.ops.backup_helpers import ROOT, cli_command, cli_env, on_tiny_disk, one_line_error
 
 
 def test_a_path_that_exists_is_refused_and_left_as_it_was(app, runner, tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import _postgres_admin_url
-from tests.ops.conftest import (
+from tests.ops.backup_helpers import (
     dump_of,
     on_tiny_disk,
     one_line_error,
