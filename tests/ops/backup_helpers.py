@@ -139,6 +139,22 @@ def dump_of(path: Path) -> Path:
 
 ROOT = Path(__file__).resolve().parents[2]
 
+
+def head_revision() -> str:
+    """The newest schema revision of the migrations (what a migrated database is at)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def table_count() -> int:
+    """Tables of a migrated database: the models' and alembic_version."""
+    return len(db.metadata.tables) + 1
+
+
 # Runs flask's CLI after the Python code in its first argument (a test's patch).
 _RUN = """
 import sys
