@@ -141,6 +141,9 @@ class Config:
         "partners": {"minutes": 15},
         # The audit log's head, signed, sent out of the database's reach (docs/audit.md).
         "audit_checkpoint": {"days": 1},
+        # Runs only when BACKUP_DIR is set; makes a backup when the newest is
+        # BACKUP_INTERVAL_HOURS old, so a restarted scheduler does not make another.
+        "backup": {"hours": 1},
     }
     # Each run of a job is recorded (the System page, /healthz, jobs status) and
     # kept this many days (a job's last success is kept whatever its age).
@@ -148,6 +151,17 @@ class Config:
     # Staff pages ask at most this often, per process, whether a job is late
     # (the supervisors' banner); the System page and /healthz always ask.
     JOB_STATUS_CACHE_SECONDS = 30
+
+    # Scheduled backups (docs/deployment.md, Backups). Off while BACKUP_DIR is empty;
+    # set it to a directory on another disk, ideally mounted from off the machine.
+    # The job writes BACKUP_DIR/casemgr-backup-<UTC time> every BACKUP_INTERVAL_HOURS
+    # and deletes its own oldest beyond BACKUP_KEEP (never a backup it did not make).
+    BACKUP_DIR = ""
+    BACKUP_KEEP = 7
+    BACKUP_INTERVAL_HOURS = 24
+    # Directory of pg_dump and pg_restore (of the server's major version or newer);
+    # empty: found on PATH. E.g. "/usr/lib/postgresql/16/bin".
+    BACKUP_PG_BIN = ""
 
     # Partner hotlines running casemgr (docs/partners.md): seconds each request
     # to a partner may take; delivery attempts before giving up (then a

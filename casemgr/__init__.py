@@ -292,6 +292,7 @@ def _register_cli(app: Flask) -> None:
     from casemgr.jobs.scheduler import scheduler_command
     from casemgr.jobs.status_cli import status_command
     from casemgr.notices.cli import notices_cli
+    from casemgr.ops.backup_cli import add_backup_commands
     from casemgr.ops.copy_cli import copy_command
     from casemgr.stats.cli import stats_cli
 
@@ -308,3 +309,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(notices_cli)
     app.cli.add_command(mail_cli)
     migrate_db_cli.add_command(copy_command)
+    add_backup_commands(app)  # db backup, db restore: into Flask-Migrate's db group

@@ -42,6 +42,7 @@ ACTIONS: Mapping[str, LazyString] = {
     "case.note": _l("Note added to a case"),
     "contact.view": _l("Reporter's contact viewed"),
     "contact.purge": _l("Reporter's contact deleted (retention)"),
+    "db.backup": _l("Database backed up"),
     "organisation.create": _l("Organisation added"),
     "organisation.update": _l("Organisation changed"),
     "organisation.activate": _l("Organisation activated"),

@@ -20,6 +20,7 @@ from casemgr.clock import parse_iso
 from casemgr.extensions import db
 from casemgr.jobs import (
     audit_checkpoint,
+    backup,
     mail,
     monthly_report,
     notices,
@@ -49,13 +50,18 @@ JOBS: dict[str, Callable[[Session, datetime, Flask], JobSummary | Mapping[str, o
     "mail": mail.run,
     "partners": partners.run,
     "audit_checkpoint": audit_checkpoint.run,
+    "backup": backup.run,
 }
 
 # Jobs that run only when a setting turns them on (a flag, or an address or
 # path that must be set): the scheduler leaves them out while it is off, the
 # job itself does nothing and says so, and the job table (/healthz, the
 # System page) shows them as off, never late.
-ENABLED_BY: dict[str, str] = {"url_checks": "URL_CHECKS_ENABLED", "mail": "IMAP_URL"}
+ENABLED_BY: dict[str, str] = {
+    "url_checks": "URL_CHECKS_ENABLED",
+    "mail": "IMAP_URL",
+    "backup": "BACKUP_DIR",
+}
 
 
 def off_reason(name: str, config: Mapping[str, object]) -> str | None:
