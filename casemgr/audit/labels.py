@@ -43,6 +43,8 @@ ACTIONS: Mapping[str, LazyString] = {
     "contact.view": _l("Reporter's contact viewed"),
     "contact.purge": _l("Reporter's contact deleted (retention)"),
     "db.backup": _l("Database backed up"),
+    "reporter.question": _l("Question sent to a reporter"),
+    "reporter.messages_view": _l("Reporter's messages viewed"),
     "organisation.create": _l("Organisation added"),
     "organisation.update": _l("Organisation changed"),
     "organisation.activate": _l("Organisation activated"),
