@@ -62,6 +62,7 @@ class ContactCipher:
             self._fernets.append(_fernet(old, which))
         self._ids = [key_id(item) for item in (key, *previous)]
         self._multi = MultiFernet(self._fernets)
+        self.derived = False  # made from SECRET_KEY (development only)
 
     @classmethod
     def from_config(cls, config: Mapping[str, object]) -> ContactCipher:
@@ -80,7 +81,9 @@ class ContactCipher:
             return cls(encryption_key, previous)  # type: ignore[arg-type]
         secret_key = str(config.get("SECRET_KEY") or "")
         derived = hashlib.sha256(b"casemgr-contact:" + secret_key.encode()).digest()
-        return cls(base64.urlsafe_b64encode(derived), previous)
+        cipher = cls(base64.urlsafe_b64encode(derived), previous)
+        cipher.derived = True
+        return cipher
 
     @property
     def key_ids(self) -> list[str]:

@@ -31,9 +31,10 @@ re-encrypted, in batches committed as they go; a run stopped halfway is
 simply run again (values already under the newest key are skipped). One
 audit entry per run gives the counts.
 
-Rotated: reporters' contact details, second-factor secrets (and those being
-set up), reporters' addresses on feedback e-mails not yet sent, and our API
-tokens at partner hotlines. Partners' API tokens to this installation are
+Rotated: the columns of casemgr/keys/registry.py, that is reporters' contact
+details, second-factor secrets (and those being set up), reporters'
+addresses on feedback e-mails not yet sent, and our API tokens at partner
+hotlines. Partners' API tokens to this installation are
 stored as hashes: there is nothing to decrypt, so rotation does not apply.
 """
 
@@ -109,7 +110,8 @@ def rotate_contact_command(dry_run: bool, batch_size: int, now: datetime | None)
 
 def _keys_line(cipher: ContactCipher) -> str:
     newest, *older = cipher.key_ids
-    line = f"Newest key: CONTACT_ENCRYPTION_KEY (key id {newest})"
+    line = f"Newest key: CONTACT_ENCRYPTION_KEY (key id {newest}"
+    line += ", derived from SECRET_KEY: development only)" if cipher.derived else ")"
     if not older:
         return line + "; no CONTACT_ENCRYPTION_PREVIOUS_KEYS."
     return line + f"; previous keys: {', '.join(f'{n} (key id {i})' for n, i in _numbered(older))}."
