@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from casemgr.crypto import ContactCipher
@@ -130,27 +130,33 @@ def rotate(
     """
     tally = ColumnTally(target.name)
     key, column = target.primary_key, target.column
+    # One statement for the batch (executemany): compare and set, row by row.
+    statement = (
+        update(target.model.__table__)
+        .where(
+            key == bindparam("rotated_id", type_=key.type),
+            column == bindparam("rotated_old", type_=column.type),
+        )
+        .values({column.name: bindparam("rotated_new", type_=column.type)})
+    )
     for batch in _batches(session, target, batch_size):
+        changes = []
         for row_id, value in batch:
             tally.values += 1
             token = _token(value)
             position = cipher.key_position(token)
             if position is None:
                 tally.note_unreadable(row_id)
-                continue
-            if position == 0:
+            elif position == 0:
                 tally.by_key[0] += 1
-                continue
-            fresh = cipher.rotate(token)
-            result = session.execute(
-                update(target.model.__table__)
-                .where(key == row_id, column == value)
-                .values({column.name: fresh.decode("ascii") if isinstance(value, str) else fresh})
-            )
-            if result.rowcount:
-                tally.rotated += 1
             else:
-                tally.changed_meanwhile += 1
+                fresh = cipher.rotate(token)
+                new = fresh.decode("ascii") if isinstance(value, str) else fresh
+                changes.append({"rotated_id": row_id, "rotated_old": value, "rotated_new": new})
+        if changes:
+            written = session.execute(statement, changes).rowcount
+            tally.rotated += written
+            tally.changed_meanwhile += len(changes) - written
         session.flush()
         yield tally
     if not tally.values:
