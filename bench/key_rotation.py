@@ -11,7 +11,8 @@ default batch size) with a new key first and the key of the stored values
 as previous, so every run checks and re-encrypts every value (the runs
 alternate the two keys). Reported: the run's wall time and the command's
 peak resident memory (``ru_maxrss`` of the child: it must not grow with the
-rows), median and min-max over the runs. The baseline, in the same run, is
+rows; measured by a small runner process, see RUNNER), median and
+min-max over the runs. The baseline, in the same run, is
 the least a rotation costs in this process: the values read into memory,
 then for each one decryption with the old key, one with the new (the check
 of a rerun) and one encryption with the new key, in a loop, no database.
@@ -127,25 +128,35 @@ def bare_rotation(tokens: list[bytes], old: str, new: str) -> float:
     return time.perf_counter() - started
 
 
+# Starts the command and reports its peak memory. A process started straight
+# from this one would not do: Linux gives a child the peak RSS of the process
+# it was forked from (the memory it shares until exec), and this process
+# holds every stored token for the baseline; the small runner does not.
+RUNNER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:])
+_, status, usage = os.wait4(child.pid, 0)
+print(f"RUNNER {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}", file=sys.stderr)
+"""
+
+
 def run_command(env: dict[str, str]) -> tuple[float, float]:
     """(seconds, peak resident MiB) of one rotate-contact in its own process."""
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "keys", "rotate-contact"]
     started = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "keys", "rotate-contact"],
+    done = subprocess.run(
+        [sys.executable, "-c", RUNNER, *command],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - started
-    output = child.stdout.read().decode() + child.stderr.read().decode()
-    child.stdout.close()
-    child.stderr.close()
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0 or "Done:" not in output:
-        raise RuntimeError(f"rotate-contact failed ({child.returncode}):\n{output}")
-    return elapsed, usage.ru_maxrss / 1024
+    _, peak, code = done.stderr.strip().splitlines()[-1].split()
+    if int(code) != 0 or "Done:" not in done.stdout:
+        raise RuntimeError(f"rotate-contact failed ({code}):\n{done.stdout}{done.stderr}")
+    return elapsed, int(peak) / 1024
 
 
 def spread(values: list[float], digits: int = 1) -> str:
