@@ -33,8 +33,14 @@ class Config:
     HOTLINE_NAME = "Example Hotline"
     HOTLINE_ADDRESS = "1 Example Street, Example City"
     HOTLINE_EMAIL = "hotline@example.org"
+    # HOTLINE_NAME, HOTLINE_EMAIL, HOTLINE_PHONE and HOTLINE_WEBSITE are also shown
+    # at the foot of every public page (an empty one is left out).
     HOTLINE_PHONE = ""
     HOTLINE_WEBSITE = ""
+    # The "in an emergency" line of the public pages, per language code, e.g.
+    # {"en": "In an emergency, call the police on 117.", "km": "..."}; a language
+    # without one gets the default language's; {} or "": no such line.
+    HOTLINE_EMERGENCY: dict = {}
     HOTLINE_COUNTRY = "KH"  # ISO 3166-1 alpha-2; "own country" for routing
     # Routing suggestions (casemgr/directory/routing.py): refer cases hosted in
     # the own country to police before the notice to the host; the police
@@ -143,6 +149,12 @@ class Config:
         # The audit log's head, signed, sent out of the database's reach (docs/audit.md).
         "audit_checkpoint": {"days": 1},
     }
+    # Each run of a job is recorded (the System page, /healthz, jobs status) and
+    # kept this many days (a job's last success is kept whatever its age).
+    JOB_RUN_RETENTION_DAYS = 90
+    # Staff pages ask at most this often, per process, whether a job is late
+    # (the supervisors' banner); the System page and /healthz always ask.
+    JOB_STATUS_CACHE_SECONDS = 30
 
     # Partner hotlines running casemgr (docs/partners.md): seconds each request
     # to a partner may take; delivery attempts before giving up (then a
@@ -220,9 +232,14 @@ class Config:
     # value stops the app at start.
     CONTACT_VIEWERS = "assignee"
 
-    # The public report form's abuse resistance, without tracking (docs/privacy.md).
-    # Counted per client address, hashed with a salt that is never stored.
-    PUBLIC_REPORT_RATE_LIMIT = "10 per minute;60 per hour"
+    # The public report form's abuse limits, without tracking (docs/privacy.md,
+    # casemgr/public/limits.py). Counted per client address, hashed with a salt
+    # that is never stored; one address is often many people (carrier-grade NAT,
+    # a school, an NGO). Accepted submissions that open new cases count towards
+    # PUBLIC_REPORT_RATE_LIMIT (refused ones and all-duplicate ones do not);
+    # every POST counts towards PUBLIC_REPORT_FLOOD_LIMIT, which stops floods.
+    PUBLIC_REPORT_RATE_LIMIT = "20 per minute;200 per hour"
+    PUBLIC_REPORT_FLOOD_LIMIT = "120 per minute;1200 per hour"
     RATELIMIT_ENABLED = True
     # Where the counts live. memory:// counts in each process: right for one
     # (development, tests, a single gunicorn worker). With more workers every
@@ -236,6 +253,17 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = False
     # How long the thank-you page can be reloaded from its address, in seconds.
     RECEIPT_MAX_AGE = 3600
+    # The reporter's receipt code (/status, docs/privacy.md#receipt-codes):
+    # scrypt's (N, r, p) for its hash: the scrypt paper's "interactive" cost
+    # (16 MiB, a fifth of OWASP's password minimum), because the hashed part
+    # is 80 random bits, not a password (docs/privacy.md#receipt-codes);
+    # refused codes per client and for everyone together (each costs a hash);
+    # additions per client; how long a checked code's page stays usable, seconds.
+    RECEIPT_SCRYPT = (2**14, 8, 1)
+    STATUS_RATE_LIMIT = "10 per minute;100 per hour"
+    STATUS_GLOBAL_RATE_LIMIT = "300 per minute"
+    STATUS_ADDITION_RATE_LIMIT = "20 per minute;200 per hour"
+    STATUS_ACCESS_MAX_AGE = 1800
     # Number of reverse proxies in front of the app that set X-Forwarded-For
     # (0: none). Needed behind nginx so that rate limits count per client.
     TRUSTED_PROXY_COUNT = 0
@@ -304,6 +332,7 @@ class TestingConfig(Config):
     CONTACT_ENCRYPTION_KEY = "dGVzdGluZy1rZXktdGVzdGluZy1rZXktdGVzdGluZyE="
     AUDIT_KEY = "testing-audit-key-testing-audit-key-0123"  # noqa: S105
     PUBLIC_BASE_URL = "http://casemgr.test"
+    RECEIPT_SCRYPT = (16, 1, 1)  # fast, for tests only
 
 
 class ProductionConfig(Config):

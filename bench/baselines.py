@@ -50,7 +50,7 @@ DDL = {
     " url text NOT NULL, comment text, created_at timestamptz NOT NULL DEFAULT now())",
 }
 
-# Figures from /work/shared/performance.md, for a sanity check only.
+# Figures from ../shared/performance.md, for a sanity check only.
 REFERENCE = {
     "get": "~3,300 req/s",
     "sqlite": "~2,450 req/s",

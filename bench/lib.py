@@ -11,7 +11,7 @@ Typical use in an app benchmark (run it as ``python bench/my_bench.py`` so that
         print(stats["requests_per_sec"]["median"])
 
 Measure the app beside a bare baseline in the same run and report the ratio
-(see /work/shared/performance.md and bench/README.md).
+(see ../shared/performance.md and bench/README.md).
 """
 
 from __future__ import annotations
@@ -87,8 +87,9 @@ def start_gunicorn(
     """Run ``gunicorn app_spec`` on 127.0.0.1 with ``workers`` sync workers.
 
     ``env`` is added to a copy of os.environ; ``chdir`` is the directory
-    gunicorn imports the app from. Access log is off, error log goes to a
-    file (``base_url.log_path``). Yields once the server answers
+    gunicorn starts in and imports the app from (its ``gunicorn.conf.py``, if
+    any, applies unless ``extra_args`` name another with ``-c``). Access log
+    is off, error log goes to a file (``base_url.log_path``). Yields once the server answers
     ``ready_path`` (any HTTP status counts); on exit sends SIGTERM and waits
     for a clean stop (SIGKILL to its own process group after 10 s).
 
@@ -119,8 +120,16 @@ def start_gunicorn(
     cmd += [*extra_args, app_spec]
     full_env = {**os.environ, **(env or {})}
     with open(log_path, "ab") as log:
+        # gunicorn reads ./gunicorn.conf.py of the directory it starts in
+        # unless -c names one: started from the repository's root, the bare
+        # baseline would run with casemgr's settings (worker recycling and all).
         proc = subprocess.Popen(
-            cmd, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            cmd,
+            env=full_env,
+            cwd=chdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = BaseURL(f"http://127.0.0.1:{port}")
     url.pid = proc.pid
@@ -168,10 +177,16 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User+system CPU seconds of ``pid`` and its live descendants (Linux /proc).
+    """User+system CPU seconds of ``pid``, its live descendants and every
+    descendant that has exited and been waited for (Linux /proc).
 
-    For a gunicorn master this is master + workers. Take the difference around
-    a load run and divide by the request count for CPU per request.
+    For a gunicorn master this is master + workers, including workers recycled
+    during the run (``max_requests``): a worker that exits takes its CPU with
+    it from /proc, and the kernel adds it to its parent's ``cutime``/``cstime``
+    once the parent waits for it. Counting only live processes made the
+    figure fall (even below zero) whenever a worker was recycled. Take the
+    difference around a load run and divide by the request count for CPU per
+    request.
     """
     tick = os.sysconf("SC_CLK_TCK")
     stats: dict[int, tuple[int, float]] = {}  # pid -> (ppid, cpu seconds)
@@ -184,7 +199,9 @@ def cpu_seconds(pid: int) -> float:
         except OSError:
             continue
         fields = data[data.rindex(")") + 2 :].split()  # after "pid (comm) "
-        stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+        # utime, stime, cutime, cstime (proc(5) fields 14-17)
+        ticks = sum(int(value) for value in fields[11:15])
+        stats[int(entry)] = (int(fields[1]), ticks / tick)
     total, todo = 0.0, [pid]
     while todo:
         p = todo.pop()

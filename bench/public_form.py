@@ -13,7 +13,8 @@ CSRF stays ON: the benchmark GETs /report once per run (lib.fetch_csrf) and
 sends that token with its session cookie in every request; a Flask-WTF token
 is valid for the whole session, so every request pays the real validation.
 The rate limit stays on too (memory storage) but is raised out of reach
-(PUBLIC_REPORT_RATE_LIMIT), since wrk is a single client.
+(PUBLIC_REPORT_RATE_LIMIT and PUBLIC_REPORT_FLOOD_LIMIT), since wrk is a
+single client.
 
 Beside it, in the same run, the bare baseline (bench/baselines.py, when it is
 there: a Flask POST that parses two fields and inserts one row), and the
@@ -89,6 +90,7 @@ def app_env(url: str) -> dict[str, str]:
         "CASEMGR_AUDIT_KEY": os.urandom(32).hex(),
         "CASEMGR_SESSION_COOKIE_SECURE": "false",  # plain http on loopback
         "CASEMGR_PUBLIC_REPORT_RATE_LIMIT": "1000000 per minute",
+        "CASEMGR_PUBLIC_REPORT_FLOOD_LIMIT": "1000000 per minute",
         "PYTHONPATH": str(ROOT),
     }
 

@@ -135,13 +135,13 @@ SELECT g, 'staff' || g || '@bench.example.org', 'Staff ' || g,
 FROM generate_series(1, 12) AS g;
 
 INSERT INTO organisations (id, kind, name, country, email, language, address, notes, active,
-                           created_at)
+                           created_at, forward_by)
 SELECT g,
        CASE WHEN g <= 300 THEN 'hosting_provider' WHEN g <= 330 THEN 'hotline' ELSE 'police' END,
        CASE WHEN g <= 300 THEN 'Provider ' || g WHEN g <= 330 THEN 'Hotline ' || g
             ELSE 'Police ' || g END,
        (CAST(:countries AS text[]))[1 + (g - 1) % 30], 'abuse@org' || g || '.example.com',
-       'en', '', '', true, :start
+       'en', '', '', true, :start, 'letter'
 FROM generate_series(1, 335) AS g;
 
 INSERT INTO submissions (id, reference, source, received_at, description, feedback_requested)

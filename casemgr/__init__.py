@@ -58,13 +58,20 @@ def load_settings(config: dict[str, Any] | str | None = None) -> FlaskConfig:
     return app.config
 
 
+def app_folder(name: str) -> str:
+    """templates/, static/ or migrations/: beside the package in a checkout (and
+    an editable install), inside it when installed from a wheel (setup.py)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    installed = os.path.join(package, name)
+    return installed if os.path.isdir(installed) else os.path.join(os.path.dirname(package), name)
+
+
 def _bare_app() -> Flask:
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     return Flask(
         __name__,
         instance_relative_config=True,
-        template_folder=os.path.join(root, "templates"),
-        static_folder=os.path.join(root, "static"),
+        template_folder=app_folder("templates"),
+        static_folder=app_folder("static"),
     )
 
 
@@ -168,7 +175,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(
         app,
         db,
-        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+        directory=app_folder("migrations"),
         render_as_batch=True,  # SQLite can only ALTER tables by copying them
         compare_type=True,
     )
@@ -186,6 +193,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from casemgr.alerts import bp as alerts_bp
     from casemgr.api import bp as api_bp
+    from casemgr.apidocs import bp as apidocs_bp
     from casemgr.audit import bp as audit_bp
     from casemgr.auth import bp as auth_bp
     from casemgr.cases import bp as cases_bp
@@ -196,9 +204,11 @@ def _register_blueprints(app: Flask) -> None:
     from casemgr.ops import bp as ops_bp
     from casemgr.outbox import bp as outbox_bp
     from casemgr.public import bp as public_bp
+    from casemgr.reporter import bp as reporter_bp
     from casemgr.responses import bp as responses_bp
     from casemgr.staff import bp as staff_bp
     from casemgr.stats import bp as stats_bp
+    from casemgr.system import bp as system_bp
 
     for module in (
         "casemgr.audit.views",
@@ -211,6 +221,8 @@ def _register_blueprints(app: Flask) -> None:
         "casemgr.cases.bulk_views",
         "casemgr.directory.views",
         "casemgr.public.views",
+        "casemgr.reporter.views",
+        "casemgr.reporter.staff_views",
         "casemgr.responses.views",
         "casemgr.stats.views",
         "casemgr.notices.views",
@@ -218,6 +230,8 @@ def _register_blueprints(app: Flask) -> None:
         "casemgr.outbox.views",
         "casemgr.notifications.views",
         "casemgr.inbound.views",
+        "casemgr.system.views",
+        "casemgr.apidocs.views",
     ):
         __import__(module)
     # Each feature serves its API resources on the API blueprint; the document
@@ -233,6 +247,7 @@ def _register_blueprints(app: Flask) -> None:
         __import__(module)
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(reporter_bp)
     app.register_blueprint(responses_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
@@ -246,6 +261,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(outbox_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(inbound_bp)
+    app.register_blueprint(system_bp)
+    app.register_blueprint(apidocs_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
 
@@ -265,6 +282,8 @@ def _subscribe_to_events() -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from flask_migrate.cli import db as migrate_db_cli
+
     from casemgr.audit.cli import audit_cli, audit_key_command
     from casemgr.auth.cli import keys_cli, users_cli
     from casemgr.demo import demo_command
@@ -272,8 +291,10 @@ def _register_cli(app: Flask) -> None:
     from casemgr.inbound.cli import mail_cli
     from casemgr.jobs.cli import jobs_cli
     from casemgr.jobs.scheduler import scheduler_command
+    from casemgr.jobs.status_cli import status_command
     from casemgr.keys.cli import rotate_contact_command
     from casemgr.notices.cli import notices_cli
+    from casemgr.ops.copy_cli import copy_command
     from casemgr.stats.cli import stats_cli
 
     app.cli.add_command(users_cli)
@@ -283,8 +304,10 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(keys_cli)
     app.cli.add_command(directory_cli)
     app.cli.add_command(demo_command)
+    jobs_cli.add_command(status_command)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(stats_cli)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(notices_cli)
     app.cli.add_command(mail_cli)
+    migrate_db_cli.add_command(copy_command)

@@ -8,17 +8,17 @@ domains only.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casemgr import context
-from casemgr.auth import accounts
+from casemgr.auth import accounts, twofactor
 from casemgr.auth.models import User
 from casemgr.cases import receiving
 from casemgr.cases import services as cases
@@ -106,12 +106,20 @@ HOSTS = (
 )
 
 
+# The accounts that must have a second factor get one made at loading, so the
+# tour never stops at an enrolment page: `flask --app wsgi demo codes` prints
+# their current codes (for accounts whose password is still DEMO_PASSWORD).
+TWO_FACTOR_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+
 @dataclass
 class DemoResult:
     created: bool
     users: int = 0
     organisations: int = 0
     cases: int = 0
+    # e-mail -> the TOTP secret made for it (base32, for an authenticator app)
+    two_factor_secrets: dict[str, str] = field(default_factory=dict)
 
 
 def load_demo(
@@ -143,6 +151,11 @@ def load_demo(
         )
         for email, name, role in STAFF
     ]
+    secrets = {
+        user.email: _enrol_second_factor(session, user, now=start, cipher=cipher)
+        for user in staff
+        if user.role in TWO_FACTOR_ROLES
+    }
     admin, supervisor_user, analyst_user = staff[0], staff[1], staff[2]
     orgs: dict[str, list[Organisation]] = {}
     for kind, name, country, email, domains, networks in ORGANISATIONS:
@@ -269,7 +282,19 @@ def load_demo(
             session, notice_settings.links, now=now - timedelta(hours=1), timings=timings
         )
     session.flush()
-    return DemoResult(True, len(staff), sum(len(v) for v in orgs.values()), created)
+    return DemoResult(True, len(staff), sum(len(v) for v in orgs.values()), created, secrets)
+
+
+def _enrol_second_factor(
+    session: Session, user: User, *, now: datetime, cipher: ContactCipher
+) -> str:
+    """A second factor made as the enrolment page makes it (audited, with
+    recovery codes nobody sees); its secret is returned for printing."""
+    secret = twofactor.new_secret()
+    twofactor.enrol(
+        session, user, secret, twofactor.current_code(secret, now), now=now, cipher=cipher
+    )
+    return secret
 
 
 def _provider_answers(
@@ -304,22 +329,65 @@ def _illegal(rng: random.Random, country: str = "KH") -> dict:
     }
 
 
-@click.command("demo", help="Fill an empty database with demo staff, directory and cases.")
-@with_appcontext
-def demo_command():
+PRODUCTION_REFUSAL = (
+    "flask demo refuses to run under the production configuration "
+    "(CASEMGR_ENV=production): it creates staff accounts whose password is "
+    "published. Load demo data into a development copy (CASEMGR_ENV=development, "
+    "the default, as bin/start-demo does); create real accounts with "
+    "'flask --app wsgi users create'."
+)
+CODES_COMMAND = ".venv/bin/flask --app wsgi demo codes"
+
+
+def _refuse_production() -> None:
+    # The demo's accounts share a password printed here and in the README.
+    if current_app.config["ENV_NAME"] == "production":
+        click.echo(PRODUCTION_REFUSAL, err=True)
+        raise SystemExit(1)
+
+
+@click.group(
+    "demo",
+    cls=AppGroup,
+    invoke_without_command=True,
+    help="Fill an empty database with demo staff, directory and cases "
+    "(demo codes: the second-factor codes of the demo's accounts).",
+)
+@with_appcontext  # AppGroup gives its subcommands an app context, not itself
+@click.pass_context
+def demo_command(ctx: click.Context) -> None:
+    if ctx.invoked_subcommand is None:
+        _load()
+
+
+@demo_command.command("codes", help="The second-factor codes of the demo's accounts, now.")
+def codes_command() -> None:
+    """Only for the demo's accounts whose password is still the published one:
+    such an account is open to anyone already, its code gives nothing away."""
     from casemgr.extensions import db
 
-    if current_app.config["ENV_NAME"] == "production":
-        # The demo's accounts share a password printed here and in the README.
-        click.echo(
-            "flask demo refuses to run under the production configuration "
-            "(CASEMGR_ENV=production): it creates staff accounts whose password is "
-            "published. Load demo data into a development copy (CASEMGR_ENV=development, "
-            "the default, as bin/start-demo does); create real accounts with "
-            "'flask --app wsgi users create'.",
-            err=True,
-        )
+    _refuse_production()
+    now = context.now()
+    shown = 0
+    for email, _name, role in STAFF:
+        user = accounts.find_by_email(db.session, email)
+        if user is None or not user.has_two_factor or not user.check_password(DEMO_PASSWORD):
+            continue
+        secret = twofactor.secret_of(user, context.cipher())
+        code = twofactor.current_code(secret, now)
+        click.echo(f"  {role.value:<10} {email:<24} {code}   (secret {secret})")
+        shown += 1
+    if not shown:
+        click.echo("No demo account with a second factor here: load the demo first.", err=True)
         raise SystemExit(1)
+    left = 30 - int(now.timestamp()) % 30
+    click.echo(f"A code works for {left} more seconds, once: run this again for the next one.")
+
+
+def _load() -> None:
+    from casemgr.extensions import db
+
+    _refuse_production()
     result = load_demo(
         db.session,
         now=context.now(),
@@ -331,6 +399,7 @@ def demo_command():
     db.session.commit()
     if not result.created:
         click.echo("The database has staff accounts already: no demo data added.")
+        click.echo(f"Second-factor codes of the demo's accounts: {CODES_COMMAND}")
         return
     click.echo(
         f"Demo data: {result.users} staff, {result.organisations} organisations, "
@@ -338,10 +407,12 @@ def demo_command():
     )
     click.echo(f"Sign in with any of these (password for all: {DEMO_PASSWORD}):")
     for email, _name, role in STAFF:
-        click.echo(f"  {role.value:<10} {email}")
+        secret = result.two_factor_secrets.get(email)
+        extra = f"  second factor: TOTP secret {secret}" if secret else ""
+        click.echo(f"  {role.value:<10} {email:<24}{extra}".rstrip())
     click.echo(
-        "The supervisor and the admin set up a second factor (an authenticator app) "
-        "at their first sign-in."
+        "The supervisor and the admin then ask for a code: run, in another terminal "
+        f"from this folder, {CODES_COMMAND} (or add the secret to an authenticator app)."
     )
     click.echo(
         f"Times are shown in {describe(context.timezone(), context.now())}, as "

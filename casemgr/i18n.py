@@ -21,7 +21,10 @@ LANG_PARAM = "lang"
 def is_public_request() -> bool:
     """The public pages (the report form, providers' response pages), and anything
     that matched no route (a 404 or 405)."""
-    return request.blueprint in ("public", "responses") or request.endpoint in (None, "static")
+    return request.blueprint in ("public", "reporter", "responses") or request.endpoint in (
+        None,
+        "static",
+    )
 
 
 def languages() -> list[str]:

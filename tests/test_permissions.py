@@ -20,6 +20,8 @@ from casemgr.auth.tokens import issue_api_token, issue_token
 from casemgr.cases import services
 from casemgr.domain import SYSTEM_ACTOR
 from casemgr.extensions import db
+from casemgr.reporter.codes import ScryptParams
+from casemgr.reporter.services import issue_receipt
 from tests.conftest import login
 
 CALLERS = ("anonymous", "analyst", "supervisor", "admin", "partner")
@@ -59,10 +61,18 @@ PERMISSIONS: dict[str, str] = {
     "GET /": "public",
     "GET /static/<path:filename>": "public",
     "GET /healthz": "public",
+    # the API reference: as public as the document it shows (GET /api/v1/openapi.json)
+    "GET /api-reference": "public",
+    "GET /api-reference/swagger-ui.css": "public",
+    "GET /api-reference/swagger-ui-bundle.js": "public",
     # the anonymous report form
     "GET /report": "public",
     "POST /report": "public",
     "GET /report/thanks": "public",
+    "GET /status": "public",
+    "POST /status": "public",
+    "GET /status/add": "public",
+    "POST /status/add": "public",
     # a letter's response page: the link is the key (tests/responses)
     "GET /respond/<token>": "public",
     "POST /respond/<token>": "public",
@@ -90,6 +100,7 @@ PERMISSIONS: dict[str, str] = {
     "GET /cases/<int:case_id>": "staff",
     "POST /cases/<int:case_id>/actions/<action>": "staff",  # the workflow checks the role
     "POST /cases/<int:case_id>/contact": "case-holder",  # CONTACT_VIEWERS, see NEED_TO_KNOW
+    "POST /cases/<int:case_id>/reporter-question": "case-holder",  # see NEED_TO_KNOW
     "POST /cases/<int:case_id>/trace": "staff",
     "POST /cases/<int:case_id>/notes": "staff",
     "POST /cases/bulk": "staff",  # the workflow checks each case's action
@@ -150,6 +161,8 @@ PERMISSIONS: dict[str, str] = {
     "GET /stats/reports/": "supervisor",
     "POST /stats/reports/": "supervisor",
     "GET /stats/reports/<month>.pdf": "supervisor",
+    # the scheduled jobs' table
+    "GET /system/": "supervisor",
     # API v1
     "GET /api/v1/openapi.json": "api-public",
     "POST /api/v1/reports": "api-partner",
@@ -278,6 +291,7 @@ def _check(route: str, caller: str, expected: str | int, response) -> None:
 RELATIONS = ("assignee", "colleague", "supervisor", "admin")
 NEED_TO_KNOW: dict[str, tuple[str | int, ...]] = {
     "POST /cases/{id}/contact": (_, 403, _, _),
+    "POST /cases/{id}/reporter-question": (_, 403, _, _),
     "POST /cases/{id}/actions/mark_duplicate": (_, 403, _, _),
     "POST /cases/{id}/actions/close_unavailable": (_, 403, _, _),
     "POST /api/v1/cases/{id}/actions/mark_duplicate": (_, 403, _, _),
@@ -329,6 +343,12 @@ def test_need_to_know(app, make, route):
             login(client, user)
             action = path.rsplit("/", 1)[-1]
             data = {"contact-reason": "a call back"} if action == "contact" else {}
+            if action == "reporter-question":  # a question needs the reporter's receipt
+                issue_receipt(
+                    db.session, case.submission, params=ScryptParams(16, 1, 1), now=context.now()
+                )
+                db.session.commit()
+                data = {"question-body": "Which page?"}
             data |= {f"{action}-{name}": value for name, value in fields.items()}
             status = client.open(concrete, method=method, data=data).status_code
         db.session.refresh(case)

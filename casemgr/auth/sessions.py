@@ -52,7 +52,7 @@ def end() -> None:
 
 
 def _check_session():
-    if request.blueprint in ("api", "ops", "public") or request.endpoint == "static":
+    if request.blueprint in ("api", "ops", "public", "reporter") or request.endpoint == "static":
         return None  # the API has bearer tokens; these pages have no sign-in
     if _USER_KEY not in session:
         return None

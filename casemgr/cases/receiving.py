@@ -172,15 +172,8 @@ def receive_report(
             return ReceiveResult(earlier, created=False)
 
     urls = list(dict.fromkeys(report.urls))  # collapse repeats, keep order
-    digests = [url_hash(url) for url in urls]
     # One look-up for every URL: the oldest open case of each, if any.
-    originals: dict[str, Any] = {}
-    for row in session.connection().execute(
-        select(Case.id, Case.reference, Case.url)
-        .where(Case.url_hash.in_(set(digests)), Case.status != Status.CLOSED)
-        .order_by(Case.id)
-    ):
-        originals.setdefault(row.url, row)
+    originals = open_originals(session, urls)
     year = now.year
     numbers = reserve_numbers(session, {f"submission-{year}": 1, f"case-{year}": len(urls)})
     first_case_number = numbers[f"case-{year}"] - len(urls) + 1
@@ -208,8 +201,85 @@ def receive_report(
             }
         ],
     )
+    created = _insert_cases(
+        session,
+        submission,
+        urls,
+        originals,
+        first_case_number=first_case_number,
+        now=now,
+        timings=timings,
+        reference_prefix=reference_prefix,
+        source=report.source,
+        actor_id=submitted_by.id if submitted_by else None,
+    )
+    set_committed_value(submission, "cases", created)
+    return ReceiveResult(submission, created=True)
+
+
+def open_originals(session: Session, urls: Sequence[str]) -> dict[str, Any]:
+    """The oldest open case of each of ``urls`` that has one (the duplicate rule)."""
+    originals: dict[str, Any] = {}
+    for row in session.connection().execute(
+        select(Case.id, Case.reference, Case.url)
+        .where(Case.url_hash.in_({url_hash(url) for url in urls}), Case.status != Status.CLOSED)
+        .order_by(Case.id)
+    ):
+        originals.setdefault(row.url, row)
+    return originals
+
+
+def add_cases(
+    session: Session,
+    submission: Submission,
+    urls: Sequence[str],
+    *,
+    now: datetime,
+    timings: Timings,
+    reference_prefix: str,
+    source: str,
+) -> list[Case]:
+    """More URLs for an existing ``submission`` (the reporter's additions): one
+    new case each, numbered and checked for open duplicates as a new report's.
+    ``urls`` are normalised already and not yet cases of the submission."""
+    urls = list(dict.fromkeys(urls))
+    if not urls:
+        return []
+    year = now.year
+    last = reserve_numbers(session, {f"case-{year}": len(urls)})[f"case-{year}"]
+    return _insert_cases(
+        session,
+        submission,
+        urls,
+        open_originals(session, urls),
+        first_case_number=last - len(urls) + 1,
+        now=now,
+        timings=timings,
+        reference_prefix=reference_prefix,
+        source=source,
+        actor_id=None,
+        added=True,
+    )
+
+
+def _insert_cases(
+    session: Session,
+    submission: Submission,
+    urls: Sequence[str],
+    originals: Mapping[str, Any],
+    *,
+    first_case_number: int,
+    now: datetime,
+    timings: Timings,
+    reference_prefix: str,
+    source: str,
+    actor_id: int | None,
+    added: bool = False,
+) -> list[Case]:
+    """One case per URL and its ``receive`` event: two INSERTs whatever the count."""
+    year = now.year
     rows = []
-    for number, (url, digest) in enumerate(zip(urls, digests, strict=True), first_case_number):
+    for number, url in enumerate(urls, first_case_number):
         original = originals.get(url)
         status, resolution = workflow.initial_state(has_open_duplicate=original is not None)
         rows.append(
@@ -217,7 +287,7 @@ def receive_report(
                 "reference": f"{reference_prefix}-{year}-{number:06d}",
                 "submission_id": submission.id,
                 "url": url,
-                "url_hash": digest,
+                "url_hash": url_hash(url),
                 "host": host_of(url),
                 "status": status.value,
                 "resolution": resolution.value if resolution else None,
@@ -238,11 +308,12 @@ def receive_report(
         [
             {
                 "case_id": case.id,
-                "actor_id": submitted_by.id if submitted_by else None,
+                "actor_id": actor_id,
                 "action": "receive",
                 "from_status": None,
                 "to_status": case.status,
-                "fields": {"source": report.source, "submission": submission.reference}
+                "fields": {"source": source, "submission": submission.reference}
+                | ({"added_by_reporter": True} if added else {})
                 | (
                     {"duplicate_of": originals[case.url].reference} if case.url in originals else {}
                 ),
@@ -251,8 +322,7 @@ def receive_report(
             for case in created
         ],
     )
-    set_committed_value(submission, "cases", created)
-    return ReceiveResult(submission, created=True)
+    return created
 
 
 def _insert_persistent(session: Session, model: type, rows: list[dict[str, Any]]) -> list:

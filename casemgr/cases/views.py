@@ -49,6 +49,7 @@ from casemgr.extensions import db
 from casemgr.forms import attach_errors
 from casemgr.intake.url_lists import TooManyURLs, parse_url_lines
 from casemgr.notices.queries import letters_for_case
+from casemgr.reporter import staff_views as reporter_side
 from casemgr.responses.services import responses_of_case
 
 
@@ -105,6 +106,7 @@ def _render_case(case: Case, *, status: int = 200, note=None):
     take = workbench.take_offer(case, allowed, current_user.id)
     opened = steps.opened
     contact_form = _contact_form(case)
+    reporter_panel = reporter_side.case_panel(case)
     if opened == Action.ASSIGN and take and not (failed and failed.action == Action.ASSIGN):
         opened = None  # the Take button is the next step, not the assign form
     return (
@@ -129,6 +131,8 @@ def _render_case(case: Case, *, status: int = 200, note=None):
             field_names=_field_names(options),
             now=now,
             contact_form=contact_form,
+            reporter_panel=reporter_panel,
+            question_form=reporter_side.question_form() if reporter_panel else None,
             letters=letters_for_case(db.session, case.id),
             provider_answers=responses_of_case(db.session, case.id),
             removal_checks=latest_for_case(db.session, case.id),
@@ -142,7 +146,7 @@ def _render_case(case: Case, *, status: int = 200, note=None):
 def _contact_form(case: Case) -> ContactRevealForm | None:
     """The "Show contact" form, only for those who may see it and only when there
     is a contact: the page tells others nothing more than before."""
-    if case.submission.reporter_contact is None:
+    if case.submission.reporter_contact is None and not reporter_side.has_messages(case):
         return None
     if cases.contact_refusal(case, current_user.actor, context.contact_viewers()):
         return None
@@ -278,7 +282,7 @@ def show_contact(case_id: int):
     if refusal := cases.contact_refusal(case, actor, viewers):
         raise PermissionDenied(refusal)
     form = ContactRevealForm(prefix="contact")
-    contact = None
+    contact, messages = None, []
     if form.validate():
         try:
             contact = cases.reveal_contact(
@@ -290,6 +294,7 @@ def show_contact(case_id: int):
                 actor=actor,
                 now=context.now(),
             )
+            messages = reporter_side.reveal_messages(case, reason=form.reason.data, actor=actor)
         except ValidationFailed as exc:
             db.session.rollback()
             attach_errors(form, exc)
@@ -298,7 +303,9 @@ def show_contact(case_id: int):
         page = render_template("cases/contact.html", case=case, form=form, revealed=False)
         return page, 422
     db.session.commit()
-    page = render_template("cases/contact.html", case=case, contact=contact, revealed=True)
+    page = render_template(
+        "cases/contact.html", case=case, contact=contact, messages=messages, revealed=True
+    )
     response = make_response(page)
     # The most sensitive page there is: never kept in a browser or proxy cache.
     response.headers["Cache-Control"] = "no-store"

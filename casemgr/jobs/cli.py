@@ -31,6 +31,7 @@ from casemgr.jobs import (
     url_checks,
 )
 from casemgr.jobs.base import JobSummary
+from casemgr.jobs.runs import run_recorded
 
 
 def _retention(session: Session, now: datetime, app: Flask) -> Mapping[str, object]:
@@ -50,15 +51,37 @@ JOBS: dict[str, Callable[[Session, datetime, Flask], JobSummary | Mapping[str, o
     "audit_checkpoint": audit_checkpoint.run,
 }
 
-# Jobs that run only when a setting turns them on: the scheduler leaves them
-# out while it is off, and the job itself does nothing and says so.
-ENABLED_BY: dict[str, str] = {"url_checks": "URL_CHECKS_ENABLED"}
+# Jobs that run only when a setting turns them on (a flag, or an address or
+# path that must be set): the scheduler leaves them out while it is off, the
+# job itself does nothing and says so, and the job table (/healthz, the
+# System page) shows them as off, never late.
+ENABLED_BY: dict[str, str] = {"url_checks": "URL_CHECKS_ENABLED", "mail": "IMAP_URL"}
+
+
+def off_reason(name: str, config: Mapping[str, object]) -> str | None:
+    """Why job ``name`` is switched off by configuration; None when it is on."""
+    setting = ENABLED_BY.get(name)
+    if setting is None or config.get(setting, False):
+        return None
+    return f"{setting} is not set"
 
 
 def enabled(name: str, config: Mapping[str, object]) -> bool:
     """Whether job ``name`` is on (every job is, but those of :data:`ENABLED_BY`)."""
-    setting = ENABLED_BY.get(name)
-    return setting is None or bool(config.get(setting, False))
+    return off_reason(name, config) is None
+
+
+def run_and_commit(name: str, now: datetime, app: Flask) -> JobSummary | Mapping[str, object]:
+    """One run of job ``name`` as of ``now`` on ``db.session``: commit, or roll
+    back and raise. Every run goes through here, inside
+    :func:`casemgr.jobs.runs.run_recorded`."""
+    try:
+        summary = JOBS[name](db.session, now, app)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return summary
 
 
 class IsoDateTime(click.ParamType):
@@ -85,7 +108,7 @@ def describe(name: str, now: datetime, summary: object) -> str:
 
 @click.group("jobs")
 def jobs_cli() -> None:
-    """Run scheduled jobs by hand."""
+    """Run scheduled jobs by hand, and see how their runs went."""
 
 
 @jobs_cli.command("list")
@@ -107,12 +130,10 @@ def list_command() -> None:
 def run_command(name: str, now: datetime | None) -> None:
     """Run the job NAME once and print what it did; exit 1 if part of it failed."""
     moment = now or context.now()
-    try:
-        summary = JOBS[name](db.session, moment, current_app._get_current_object())  # type: ignore[attr-defined]
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    summary = run_recorded(
+        app, name, lambda: run_and_commit(name, moment, app), as_of=moment, trigger="cli"
+    )
     click.echo(describe(name, moment, summary))
     for kind, references in sorted(getattr(summary, "letters", {}).items()):
         click.echo(f"  {kind}: {', '.join(references)}")

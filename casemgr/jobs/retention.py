@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from casemgr.audit.services import record
 from casemgr.cases.models import Case, Submission
 from casemgr.cases.states import Status
+from casemgr.reporter.models import ReporterMessage
+from casemgr.reporter.services import purge_messages
 
 DEFAULT_RETENTION_DAYS = 90
 
@@ -31,10 +33,12 @@ def retention_period(settings: Mapping[str, Any]) -> timedelta:
 
 
 def due_for_purge(session: Session, cutoff: datetime) -> list[Submission]:
-    """Submissions holding contact details whose cases all closed before ``cutoff``."""
+    """Submissions holding contact details (or the reporter's messages) whose
+    cases all closed before ``cutoff``."""
     has_open_case = exists().where(
         Case.submission_id == Submission.id, Case.status != Status.CLOSED
     )
+    has_messages = exists().where(ReporterMessage.submission_id == Submission.id)
     newest_closing = (
         select(func.max(Case.closed_at))
         .where(Case.submission_id == Submission.id)
@@ -44,7 +48,7 @@ def due_for_purge(session: Session, cutoff: datetime) -> list[Submission]:
         session.scalars(
             select(Submission)
             .where(
-                Submission.reporter_contact.is_not(None),
+                Submission.reporter_contact.is_not(None) | has_messages,
                 ~has_open_case,
                 newest_closing < cutoff,
             )
@@ -60,13 +64,18 @@ def run(session: Session, now: datetime, settings: Mapping[str, Any]) -> dict[st
     for submission in due_for_purge(session, cutoff):
         submission.reporter_contact = None
         submission.contact_purged_at = now
+        messages = purge_messages(session, submission.id)
         record(
             session,
             action="contact.purge",
             now=now,
             target_type="submission",
             target_id=submission.id,
-            details={"submission": submission.reference, "closed_before": cutoff.isoformat()},
+            details={
+                "submission": submission.reference,
+                "closed_before": cutoff.isoformat(),
+                "messages": messages,
+            },
         )
         purged.append(submission.reference)
     session.flush()

@@ -9,7 +9,7 @@ SIGTERM or SIGINT stops it cleanly: the running job finishes and commits,
 then the process exits 0.
 
 Each run is wrapped by :func:`run_job`: an app context, commit or roll back,
-and a one-line summary in the log.
+the run recorded (:mod:`casemgr.jobs.runs`), and a one-line summary in the log.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from flask.cli import with_appcontext
 
 from casemgr import context
 from casemgr.extensions import db
-from casemgr.jobs.cli import ENABLED_BY, JOBS, describe, enabled
+from casemgr.jobs.cli import JOBS, describe, enabled, off_reason, run_and_commit
+from casemgr.jobs.runs import run_recorded
 
 log = logging.getLogger("casemgr.jobs")
 
@@ -44,10 +45,10 @@ def run_job(app: Flask, name: str) -> Any:
     with app.app_context():
         now = context.now()
         try:
-            summary = JOBS[name](db.session, now, app)
-            db.session.commit()
+            summary = run_recorded(
+                app, name, lambda: run_and_commit(name, now, app), as_of=now, trigger="scheduler"
+            )
         except Exception:
-            db.session.rollback()
             log.exception("job %s as of %s failed and was rolled back", name, now.isoformat())
             return None
         finally:
@@ -137,7 +138,7 @@ def scheduler_command() -> None:
         ", ".join(f"{name} every {interval}" for name, interval in running.items()),
     )
     for name in sorted(set(schedule) - set(running)):
-        log.info("scheduler: %s is not run: %s is off", name, ENABLED_BY[name])
+        log.info("scheduler: %s is not run: %s", name, off_reason(name, app.config))
     while not stop.wait(0.5):
         pass
     scheduler.shutdown(wait=True)

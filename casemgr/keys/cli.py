@@ -32,9 +32,9 @@ simply run again (values already under the newest key are skipped). One
 audit entry per run gives the counts.
 
 Rotated: the columns of casemgr/keys/registry.py, that is reporters' contact
-details, second-factor secrets (and those being set up), reporters'
-addresses on feedback e-mails not yet sent, and our API tokens at partner
-hotlines. Partners' API tokens to this installation are
+details and messages, second-factor secrets (and those being set up),
+reporters' addresses on feedback e-mails not yet sent, and our API tokens at
+partner hotlines. Partners' API tokens to this installation are
 stored as hashes: there is nothing to decrypt, so rotation does not apply.
 """
 

@@ -14,9 +14,11 @@ known to hold no ciphertext.
 
 Not here, because nothing in them is encrypted with this key: the partners'
 API tokens *to us* (``api_tokens.token_hash``: a SHA-256 hash, nothing to
-decrypt; a hash does not depend on the key), the receipts of the public form
-(encrypted under a key derived from SECRET_KEY, and never stored), and the
-audit log (HMACs under AUDIT_KEY, docs/audit.md).
+decrypt; a hash does not depend on the key), the reporters' receipt codes
+(``submission_receipts.verifier_hash``: scrypt hashes), the thank-you page's
+receipt and the /status page's pass (encrypted under keys derived from
+SECRET_KEY, and never stored), and the audit log (HMACs under AUDIT_KEY,
+docs/audit.md).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from casemgr.cases.models import Submission
 from casemgr.database import Base
 from casemgr.directory.models import Organisation
 from casemgr.outbox.models import OutboxMessage
+from casemgr.reporter.models import ReporterMessage
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class EncryptedColumn:
 ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
     # Reporters' contact details (public form, staff intake, partners' API).
     EncryptedColumn(Submission, "reporter_contact"),
+    # Messages on a submission: the reporter's, on /status, and staff questions.
+    EncryptedColumn(ReporterMessage, "body"),
     # Second factors: the secret in use, and one being set up.
     EncryptedColumn(User, "totp_secret"),
     EncryptedColumn(User, "totp_pending_secret"),

@@ -33,6 +33,7 @@ from casemgr.outbox.mailer import mailbox
 from casemgr.outbox.message import Attachment, compose, new_message
 from casemgr.outbox.models import OutboxMessage
 from casemgr.outbox.settings import OutboxSettings
+from casemgr.reporter.feedback import status_counts
 from casemgr.responses.links import url_for_letter
 
 _rows = OutboxMessage.__table__
@@ -83,6 +84,7 @@ def prepare(
             _letters.c.sent_at,
             _letters.c.pdf,
             submissions.c.reference.label("submission_reference"),
+            _rows.c.submission_id,
             checkpoints.c.line.label("checkpoint_line"),
         )
         .select_from(
@@ -156,11 +158,13 @@ def prepare(
     address = mailbox(contact)
     if address is None:
         raise NotSendable("the reporter's contact is not an e-mail address")
+    language = feedback_language(row.language, settings)
     mail = settings.wording.feedback(
-        feedback_language(row.language, settings),
+        language,
         reference=row.submission_reference,
         hotline=settings.hotline_name,
         hotline_email=settings.hotline_email,
+        statuses=status_counts(session, row.submission_id, language),
     )
     headers["To"] = address
     headers["Subject"] = mail.subject

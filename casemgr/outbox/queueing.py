@@ -22,6 +22,17 @@ from casemgr.outbox.mailer import mailbox
 from casemgr.outbox.models import QUEUED, OutboxMessage
 
 
+def _fresh(now: datetime) -> dict:
+    """The fields of a message just queued: due now, never tried."""
+    return {
+        "status": QUEUED,
+        "attempts": 0,
+        "manual_retries": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
 def enqueue_letter(session: Session, notice: Notice, *, now: datetime) -> OutboxMessage | None:
     """Queue the e-mail of a letter just stored (on ``events.letter_stored``).
 
@@ -56,11 +67,7 @@ def enqueue_letter(session: Session, notice: Notice, *, now: datetime) -> Outbox
         notice_id=notice.id,
         recipient=address,
         language=organisation.language if organisation is not None else notice.language,
-        status=QUEUED,
-        attempts=0,
-        manual_retries=0,
-        next_attempt_at=now,
-        created_at=now,
+        **_fresh(now),
     )
     session.add(message)
     session.flush()
@@ -75,11 +82,7 @@ def enqueue_checkpoint(
         kind="audit_checkpoint",
         checkpoint_id=checkpoint_id,
         recipient=address,
-        status=QUEUED,
-        attempts=0,
-        manual_retries=0,
-        next_attempt_at=now,
-        created_at=now,
+        **_fresh(now),
     )
     session.add(message)
     session.flush()
@@ -128,11 +131,7 @@ def enqueue_feedback(session: Session, case: Case, *, now: datetime) -> int | No
             submission_id=submission.id,
             sealed_recipient=contact,
             language=report_language(submission),
-            status=QUEUED,
-            attempts=0,
-            manual_retries=0,
-            next_attempt_at=now,
-            created_at=now,
+            **_fresh(now),
         )
         .on_conflict_do_nothing(index_elements=["submission_id"])
         .returning(OutboxMessage.id)

@@ -5,7 +5,9 @@ feedback to a reporter says that their report was handled, nothing more.
 
 ``MAIL_WORDING`` (configuration) overrides keys per language, e.g.
 ``{"km": {"feedback_body": "..."}}``; a language may give only some keys,
-the others come from English. In every text ``{reference}``, ``{title}``
+the others come from English. ``feedback_body`` may hold ``{statuses}``:
+the coarse statuses of the report's addresses (as /status shows them),
+introduced by ``feedback_statuses``. In every text ``{reference}``, ``{title}``
 (letters), ``{recipient}`` (letters), ``{hotline}`` and ``{hotline_email}``
 are filled in.
 
@@ -18,7 +20,7 @@ empty) ``{response}`` is left empty and the body says nothing of it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +31,7 @@ TEXT_KEYS = (
     "letter_response",
     "feedback_subject",
     "feedback_body",
+    "feedback_statuses",
 )
 LETTER_KINDS = ("notice", "referral", "reminder", "escalation")
 
@@ -48,8 +51,10 @@ DEFAULT_MAIL_WORDING: Mapping[str, Mapping[str, Any]] = {
         ),
         "feedback_subject": "Your report {reference}",
         "feedback_body": (
-            "Thank you for your report {reference}. We have finished handling it.\n\n{hotline}\n"
+            "Thank you for your report {reference}. We have finished handling it.\n\n"
+            "{statuses}{hotline}\n"
         ),
+        "feedback_statuses": "What happened to the web addresses you sent:",
         "titles": {
             "notice": "Takedown notice",
             "referral": "Referral",
@@ -73,8 +78,9 @@ DEFAULT_MAIL_WORDING: Mapping[str, Mapping[str, Any]] = {
         "feedback_subject": "របាយការណ៍របស់អ្នក {reference}",
         "feedback_body": (
             "សូមអរគុណចំពោះរបាយការណ៍ {reference} របស់អ្នក។ "
-            "យើងបានបញ្ចប់ការដោះស្រាយរបាយការណ៍នេះហើយ។\n\n{hotline}\n"
+            "យើងបានបញ្ចប់ការដោះស្រាយរបាយការណ៍នេះហើយ។\n\n{statuses}{hotline}\n"
         ),
+        "feedback_statuses": "អ្វីដែលបានកើតឡើងចំពោះអាសយដ្ឋានវេបសាយដែលអ្នកបានផ្ញើ៖",
         "titles": {
             "notice": "សេចក្តីជូនដំណឹងស្នើសុំលុបចេញ",
             "referral": "លិខិតបញ្ជូនបន្ត",
@@ -167,15 +173,32 @@ class MailWording:
         )
 
     def feedback(
-        self, language: str | None, *, reference: str, hotline: str, hotline_email: str
+        self,
+        language: str | None,
+        *,
+        reference: str,
+        hotline: str,
+        hotline_email: str,
+        statuses: Sequence[tuple[str, int]] = (),
     ) -> Mail:
+        """The reporter's feedback; ``statuses`` are (label, count) pairs, the
+        coarse statuses of /status already in the mail's language, filling
+        ``{statuses}`` (or following a configured body that has none)."""
         own, english = self._texts(language)
         values = {"reference": reference, "hotline": hotline, "hotline_email": hotline_email}
+        listed = ""
+        if statuses:
+            intro = own.get("feedback_statuses") or english["feedback_statuses"]
+            lines = "".join(f"- {label}: {count}\n" for label, count in statuses)
+            listed = f"{intro}\n{lines}\n"
+        body = own.get("feedback_body") or english["feedback_body"]
+        if "{statuses}" not in body and listed:
+            body = body.rstrip("\n") + "\n\n" + listed
         return Mail(
             subject=_one_line(
                 _fill(own.get("feedback_subject") or english["feedback_subject"], values)
             ),
-            body=_fill(own.get("feedback_body") or english["feedback_body"], values),
+            body=_fill(body, values).replace("{statuses}", listed),
         )
 
 

@@ -31,6 +31,7 @@ reportlab process-wide and must happen once, whatever document comes first.
 
 from __future__ import annotations
 
+import functools
 import threading
 import unicodedata
 from collections.abc import Mapping
@@ -130,6 +131,7 @@ def registered_fonts() -> Fonts:
                 cmaps[name] = frozenset(font.face.charToGlyph)  # before the private ones
                 if shaped:
                     _name_unmapped_glyphs(font)
+                _remember_subsets(font)
                 widths[name] = font.face.charWidths
                 default_width[name] = font.face.defaultWidth
             pdfmetrics.registerFontFamily(
@@ -149,6 +151,31 @@ def registered_fonts() -> Fonts:
                 )
             )
     return _fonts_cache[0]
+
+
+#: Subset fonts kept per font face. An English letter's first subset is
+#: nearly always the same (reportlab puts ASCII at fixed codes), so most
+#: letters reuse one; 32 a face bounds the memory (a subset is a few tens of KB).
+SUBSETS_KEPT = 32
+
+
+def _remember_subsets(font: TTFont) -> None:
+    """Keep the subset fonts reportlab makes for a document, by their glyph list.
+
+    reportlab rebuilds the embedded subset of every font for every PDF
+    (parsing glyph tables, composing the font file), a tenth of a letter's
+    time. The result depends only on the list of characters in the subset,
+    so a letter with the same characters as an earlier one reuses its bytes.
+    """
+    make_subset = font.face.makeSubset
+    lock = threading.Lock()  # the face reads its file through a shared position
+
+    @functools.lru_cache(maxsize=SUBSETS_KEPT)
+    def subset_of(characters: tuple[int, ...]) -> bytes:
+        with lock:
+            return make_subset(list(characters))
+
+    font.face.makeSubset = lambda subset: subset_of(tuple(subset))
 
 
 def _name_unmapped_glyphs(font: TTFont) -> None:

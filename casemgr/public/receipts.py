@@ -31,6 +31,9 @@ MAX_TOKEN_LENGTH = 1000
 class Receipt:
     reference: str | None  # None: nothing was recorded (the honeypot was filled in)
     count: int
+    # The receipt code (casemgr/reporter/codes.py), grouped: encrypted in the
+    # token like the reference, and nowhere else once the page is gone.
+    code: str | None = None
 
 
 @lru_cache(maxsize=4)
@@ -40,7 +43,10 @@ def _fernet(secret_key: str) -> Fernet:
 
 
 def make_token(receipt: Receipt, *, secret_key: str, now: datetime) -> str:
-    payload = json.dumps({"r": receipt.reference, "n": receipt.count}, separators=(",", ":"))
+    fields = {"r": receipt.reference, "n": receipt.count}
+    if receipt.code:
+        fields["c"] = receipt.code
+    payload = json.dumps(fields, separators=(",", ":"))
     return (
         _fernet(secret_key).encrypt_at_time(payload.encode(), int(now.timestamp())).decode("ascii")
     )
@@ -55,9 +61,9 @@ def read_token(token: str, *, secret_key: str, now: datetime, max_age: int) -> R
             token.encode("ascii"), ttl=max_age, current_time=int(now.timestamp())
         )
         data = json.loads(payload)
-        reference, count = data["r"], int(data["n"])
-    except (InvalidToken, ValueError, KeyError, TypeError):
+        reference, count, code = data["r"], int(data["n"]), data.get("c")
+    except (InvalidToken, ValueError, KeyError, TypeError, AttributeError):
         return None
     if reference is not None and not isinstance(reference, str):
         return None
-    return Receipt(reference, count)
+    return Receipt(reference, count, code if isinstance(code, str) else None)

@@ -8,7 +8,6 @@ cookie is the session cookie that carries the form's CSRF token.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import astuple
 
 from flask import current_app, redirect, render_template, request
 from flask_babel import gettext
@@ -22,8 +21,11 @@ from casemgr.extensions import csrf, db, limiter
 from casemgr.i18n import languages, public_url, selected_language
 from casemgr.intake import url_lists
 from casemgr.intake.urls import MSG_TOO_MANY_URLS
-from casemgr.public import bp, receipts
+
+# assets and contacts register on the blueprint: the fonts' cache, the footer.
+from casemgr.public import assets, bp, contacts, limits, receipts  # noqa: F401
 from casemgr.public.forms import PublicReportForm
+from casemgr.reporter.receipt_issuing import issue_receipt
 
 FORM_MIMETYPE = "application/x-www-form-urlencoded"
 
@@ -79,13 +81,14 @@ def home():
     return render_template("public/home.html")
 
 
-def _rate_limit() -> str:
-    return current_app.config["PUBLIC_REPORT_RATE_LIMIT"]
-
-
 @bp.route("/report", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its token itself, so a stale one re-renders the form
-@limiter.limit(_rate_limit, methods=["POST"])
+# The lower decorator is registered, and so checked, first (within a window's
+# length): past the flood ceiling the answer is its short page.
+@limiter.limit(
+    limits.accepted_limit, methods=["POST"], scope=limits.ACCEPTED_SCOPE, deduct_when=limits.charged
+)
+@limiter.limit(limits.flood_limit, methods=["POST"], scope=limits.FLOOD_SCOPE)
 def report():
     form = PublicReportForm()
     if request.method == "GET":
@@ -94,6 +97,7 @@ def report():
         # The hidden field is filled in: a bot. It gets what a person would
         # get, minus the reference, and nothing is recorded.
         current_app.logger.info("public report dropped: the hidden field was filled in")
+        limits.charge()
         return _to_thanks(receipts.Receipt(None, 0))
 
     form.validate()  # CSRF token, lengths, readable text; errors land on the fields
@@ -128,9 +132,18 @@ def report():
         form.form_errors.append(gettext("Your report could not be accepted. Please check it."))
         return _form_page(form), 422
     # Read before the commit, which expires the objects (reading after it reloads them).
-    receipt = receipts.Receipt(result.submission.reference, len(result.submission.cases))
+    receipt = receipts.Receipt(
+        result.submission.reference,
+        len(result.submission.cases),
+        issue_receipt(db.session, result.submission, now=context.now()),
+    )
+    new_work = limits.makes_new_work(case.duplicate_of_id for case in result.submission.cases)
     db.session.commit()
-    current_app.logger.info("public report %s received: %d case(s)", *astuple(receipt))
+    if new_work:
+        limits.charge()
+    current_app.logger.info(
+        "public report %s received: %d case(s)", receipt.reference, receipt.count
+    )
     return _to_thanks(receipt)
 
 
@@ -188,7 +201,12 @@ def thanks():
 
 @bp.errorhandler(RateLimitExceeded)
 def rate_limited(exc: RateLimitExceeded):
-    """Too many reports from one connection: say so, and keep what they typed."""
+    """Too many reports from one connection: say so, and keep what they typed.
+
+    Past the flood ceiling the answer is a short page instead: drawing the
+    form again for each of thousands of requests would cost the others."""
+    if limits.is_flood(exc):
+        return render_template("public/flooded.html"), 429
     try:
         form = PublicReportForm()
     except RequestEntityTooLarge:

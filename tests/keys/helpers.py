@@ -10,6 +10,7 @@ from casemgr.crypto import ContactCipher
 from casemgr.extensions import db
 from casemgr.keys.registry import ENCRYPTED_COLUMNS
 from casemgr.outbox.models import OutboxMessage
+from casemgr.reporter.models import ReporterMessage
 
 
 def new_key() -> str:
@@ -36,6 +37,11 @@ def rows(make, count: int = 3) -> None:
                 submission_id=result.submission.id,
                 next_attempt_at=now,
                 created_at=now,
+            )
+        )
+        db.session.add(
+            ReporterMessage(
+                submission_id=result.submission.id, sender="reporter", body=b"-", created_at=now
             )
         )
         make.user("analyst", two_factor=False)

@@ -170,6 +170,9 @@ def test_feedback_is_queued_when_the_last_case_closes_and_sent_without_detail(ap
     assert body.startswith(
         f"Thank you for your report {submission.reference}. We have finished handling it."
     )
+    # The coarse statuses of /status (issue 15), counted, never the addresses.
+    listed = "What happened to the web addresses you sent:\r\n- Closed without action: 2\r\n"
+    assert listed in body
     for detail in ("http://", "a.example", "not_illegal", "illegal"):
         assert detail not in body
     [row] = messages()

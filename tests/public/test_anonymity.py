@@ -293,3 +293,46 @@ def _get_when_up(opener, url: str) -> str:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_following_a_report_leaves_no_ip_user_agent_or_code_in_clear(client, every_logger):
+    """/status and additions (issue 15): as the form, plus the receipt code itself."""
+    from casemgr.reporter.codes import normalise, split
+    from tests.reporter.helpers import access_of
+
+    caplog = every_logger
+    headers = {"User-Agent": AGENT, "X-Forwarded-For": FORWARDED_IP, "Accept-Language": "km"}
+    environ = {"REMOTE_ADDR": PROXY_IP}
+
+    def post(path, **fields):
+        token = csrf_token(client, "/status")
+        data = {"csrf_token": token, **fields}
+        return client.post(path, headers=headers, environ_base=environ, data=data)
+
+    response = post("/report", urls="http://example.com/a", contact="someone@example.net")
+    thanks = client.get(response.headers["Location"], headers=headers, environ_base=environ)
+    code = re.search(r'id="receipt-code">([0-9A-Z-]+)<', thanks.get_data(as_text=True)).group(1)
+    assert post("/status", code=code[:-1] + "0").status_code in (200, 404)
+    status = post("/status", code=code.lower().replace("-", " "))
+    assert status.status_code == 200
+    added = post(
+        "/status/add",
+        access=access_of(status),
+        urls="http://example.com/added",
+        message="a secret message canary",
+    )
+    assert added.status_code == 200
+    assert counts() == (1, 2)
+
+    plain = normalise(code)
+    secrets_in_clear = (code, plain, split(plain)[1], "secret message canary")
+    everything = dump_database()
+    assert "example.com/added" in everything
+    for canary in (*CANARIES, *secrets_in_clear):
+        assert canary not in everything, canary
+    logged = "\n".join(
+        f"{r.name} {r.getMessage()} {r.args!r} {r.__dict__!r}" for r in caplog.records
+    )
+    assert "public report addition" in logged
+    for canary in (*CANARIES, *secrets_in_clear, code.lower()):
+        assert canary not in logged, canary

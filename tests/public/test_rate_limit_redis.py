@@ -100,6 +100,7 @@ SHARED_SETTINGS = (
     "RATELIMIT_KEY_PREFIX",
     "RATELIMIT_KEY_SALT",
     "PUBLIC_REPORT_RATE_LIMIT",
+    "PUBLIC_REPORT_FLOOD_LIMIT",
 )
 
 
@@ -139,14 +140,15 @@ def test_two_app_processes_sharing_redis_count_a_client_together(app, client):
 def test_redis_holds_the_salted_hash_never_the_address(app, client, redis_client):
     for address in (REPORTER, REPORTER_V6):
         response = post_report(
-            client, urls="http://example.com/a", environ_base={"REMOTE_ADDR": address}
+            client, urls=f"http://example.com/{address}", environ_base={"REMOTE_ADDR": address}
         )
         assert response.status_code == 303
     keys = stored_keys(redis_client)
     hashes = {key_of(app, REPORTER), key_of(app, REPORTER_V6)}
-    # One counter per client, named by its hash.
-    assert len(keys) == 2
-    assert {next(h for h in hashes if h in key) for key in keys} == hashes
+    # Per client, named by its hash: accepted submissions (one window) and every
+    # POST (the flood ceiling's two windows).
+    assert len(keys) == 6
+    assert sorted(next(h for h in hashes if h in key) for key in keys) == sorted(list(hashes) * 3)
     stored = " ".join(keys + [str(redis_client.get(key)) for key in keys])
     for trace in (REPORTER, "203.0.113", "2001:db8:1:2", "2001:db8:1:2::/64"):
         assert trace not in stored
