@@ -14,9 +14,16 @@ DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production
 class Config:
     ENV_NAME = "base"
     SECRET_KEY = DEFAULT_SECRET_KEY
-    # Key for reporter contact details at rest (Fernet, urlsafe base64 of 32 bytes).
+    # Key for reporter contact details at rest (Fernet, urlsafe base64 of 32 bytes;
+    # flask --app wsgi keys contact prints one); it also encrypts second-factor
+    # secrets, reporters' addresses in the outbox and our API tokens at partners.
     # Empty: derived from SECRET_KEY, acceptable for development only.
+    # CONTACT_ENCRYPTION_PREVIOUS_KEYS: the keys it replaced, newest first; they
+    # only decrypt, until flask --app wsgi keys rotate-contact has moved every
+    # stored value to the new key (docs/deployment.md). In the environment, a
+    # JSON list or keys separated by commas. A bad key stops the app at start.
     CONTACT_ENCRYPTION_KEY = ""
+    CONTACT_ENCRYPTION_PREVIOUS_KEYS: list = []
 
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hash method, not a password
 

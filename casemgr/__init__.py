@@ -160,9 +160,10 @@ def _finish_config(app: Flask) -> None:
     app.extensions["casemgr.timings"] = Timings.from_config(app.config)
     app.extensions["casemgr.login_policy"] = LoginPolicy.from_config(app.config)
     app.extensions["casemgr.response_links"] = LinkSettings.from_config(app.config)
-    app.extensions["casemgr.cipher"] = ContactCipher.from_config(
-        app.config["CONTACT_ENCRYPTION_KEY"], app.config["SECRET_KEY"]
-    )
+    try:
+        app.extensions["casemgr.cipher"] = ContactCipher.from_config(app.config)
+    except ValueError as exc:
+        raise RuntimeError(f"casemgr refuses to start: {exc}") from None
 
 
 def _init_extensions(app: Flask) -> None:
@@ -291,6 +292,7 @@ def _register_cli(app: Flask) -> None:
     from casemgr.jobs.cli import jobs_cli
     from casemgr.jobs.scheduler import scheduler_command
     from casemgr.jobs.status_cli import status_command
+    from casemgr.keys.cli import rotate_contact_command
     from casemgr.notices.cli import notices_cli
     from casemgr.ops.backup_cli import add_backup_commands
     from casemgr.ops.copy_cli import copy_command
@@ -299,6 +301,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     keys_cli.add_command(audit_key_command)
+    keys_cli.add_command(rotate_contact_command)
     app.cli.add_command(keys_cli)
     app.cli.add_command(directory_cli)
     app.cli.add_command(demo_command)

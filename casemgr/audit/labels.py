@@ -70,6 +70,7 @@ ACTIONS: Mapping[str, LazyString] = {
     "audit.keyed": _l("Audit log keyed from here on"),
     "audit.key_rotated": _l("Audit key changed"),
     "audit.checkpoint": _l("Audit log checkpoint sent"),
+    "keys.rotate_contact": _l("Contact-encryption key rotated"),
 }
 
 TARGET_TYPES: Mapping[str, LazyString] = {

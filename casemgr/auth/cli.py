@@ -164,7 +164,7 @@ def _status(token: ApiToken) -> str:
     return "active" if token.user.active else "refused (account deactivated)"
 
 
-@click.group("keys", help="Make new secret keys.")
+@click.group("keys", help="Make new secret keys; rotate the contact key.")
 def keys_cli():
     pass
 
