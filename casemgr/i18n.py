@@ -15,13 +15,15 @@ from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 
+from casemgr.privacy import ANONYMOUS_BLUEPRINTS
+
 LANG_PARAM = "lang"
 
 
 def is_public_request() -> bool:
     """The public pages (the report form, providers' response pages), and anything
     that matched no route (a 404 or 405)."""
-    return request.blueprint in ("public", "reporter", "responses") or request.endpoint in (
+    return request.blueprint in ANONYMOUS_BLUEPRINTS or request.endpoint in (
         None,
         "static",
     )

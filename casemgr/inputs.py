@@ -32,6 +32,7 @@ from typing import Any
 from flask import Flask, request
 
 from casemgr.errors import ValidationFailed
+from casemgr.privacy import ANONYMOUS_BLUEPRINTS
 
 # C0 controls except TAB, LF and CR; and every surrogate (a str holds one only
 # when it is unpaired: a JSON escape, or bytes decoded with surrogateescape).
@@ -116,8 +117,6 @@ def _takes_uploads() -> bool:
     """A staff page: a file sent anywhere else (the anonymous pages above all:
     it could be the material reported) is refused unread by the page, never
     parsed (spooled to disk) here."""
-    from casemgr.security import ANONYMOUS_BLUEPRINTS
-
     return request.blueprint not in (None, "api", *ANONYMOUS_BLUEPRINTS)
 
 

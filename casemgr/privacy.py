@@ -28,6 +28,12 @@ import secrets
 
 from flask import Flask, current_app, request
 
+#: The blueprints of the pages people reach without a staff account: the report
+#: form, the reporter's /status page, providers' response pages and the health
+#: check. They speak the visitor's language, load no staff session, are not
+#: Origin-checked and log nothing about who asked. A new one is added here.
+ANONYMOUS_BLUEPRINTS = frozenset({"public", "reporter", "responses", "ops"})
+
 # Paths whose access-log lines may keep the client's address: staff sign-in,
 # the staff screens and the partners' API. Everything else is anonymous.
 STAFF_PATH_PREFIXES = ("/login", "/logout", "/cases", "/admin", "/api/")

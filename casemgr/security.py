@@ -16,11 +16,13 @@ import time
 from flask import Flask, Response, g, request
 from flask_wtf.csrf import CSRFError
 
+from casemgr.privacy import ANONYMOUS_BLUEPRINTS
+
 REQUEST_LOGGER = "casemgr.requests"
 
 # Endpoints whose log line must say nothing about who asked: the public pages
-# (the reporter is promised anonymity) and what any visitor may fetch.
-ANONYMOUS_BLUEPRINTS = frozenset({"public", "reporter", "responses", "ops"})
+# (ANONYMOUS_BLUEPRINTS: the reporter is promised anonymity) and what any
+# visitor may fetch.
 ANONYMOUS_ENDPOINTS = frozenset({"static"})
 
 # Staff pages send a Referer to this site only, never to another: an analyst

@@ -17,6 +17,7 @@ from flask_login import current_user, logout_user
 from casemgr import context
 from casemgr.auth import session_store
 from casemgr.extensions import db
+from casemgr.privacy import ANONYMOUS_BLUEPRINTS
 
 SIGNED_IN_AT = "signed_in_at"
 SEEN_AT = "seen_at"
@@ -52,7 +53,11 @@ def end() -> None:
 
 
 def _check_session():
-    if request.blueprint in ("api", "ops", "public", "reporter") or request.endpoint == "static":
+    if (
+        request.blueprint == "api"
+        or request.blueprint in ANONYMOUS_BLUEPRINTS
+        or request.endpoint == "static"
+    ):
         return None  # the API has bearer tokens; these pages have no sign-in
     if _USER_KEY not in session:
         return None
