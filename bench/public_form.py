@@ -12,7 +12,8 @@ least 200 submissions/s.
 CSRF stays ON: the benchmark GETs /report once per run (lib.fetch_csrf) and
 sends that token with its session cookie in every request; a Flask-WTF token
 is valid for the whole session, so every request pays the real validation.
-The rate limit stays on too (memory storage) but is raised out of reach
+The rate limit stays on too (in Redis, BENCH_REDIS_URL, as production keeps
+it) but is raised out of reach
 (PUBLIC_REPORT_RATE_LIMIT and PUBLIC_REPORT_FLOOD_LIMIT), since wrk is a
 single client.
 
@@ -91,6 +92,11 @@ def app_env(url: str) -> dict[str, str]:
         "CASEMGR_SESSION_COOKIE_SECURE": "false",  # plain http on loopback
         "CASEMGR_PUBLIC_REPORT_RATE_LIMIT": "1000000 per minute",
         "CASEMGR_PUBLIC_REPORT_FLOOD_LIMIT": "1000000 per minute",
+        # Two workers count in one store, as in production (gunicorn.conf.py
+        # refuses memory:// with more than one worker).
+        "CASEMGR_RATELIMIT_STORAGE_URI": os.environ.get(
+            "BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"
+        ),
         "PYTHONPATH": str(ROOT),
     }
 
