@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -39,32 +39,34 @@ def database_urls(tmp_path_factory) -> Iterator[dict[str, str]]:
 
 
 @contextmanager
+def new_postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty database named ``prefix_<random>`` on TEST_DATABASE_URL's
+    server: its URL (psycopg driver) while in use, dropped at the end."""
+    admin_url = _driver(_postgres_admin_url())
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
 def fresh_databases(folder, prefix: str) -> Iterator[dict[str, str]]:
     """A new SQLite file in ``folder`` and, with TEST_DATABASE_URL, a new
     PostgreSQL database named ``prefix_<random>``, both migrated to head; the
     PostgreSQL one is dropped at the end."""
     urls = {"sqlite": f"sqlite:///{folder / 'test.db'}"}
-    admin_url = _postgres_admin_url()
-    created = None
-    if admin_url:
-        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-        admin = sa.create_engine(_driver(admin_url), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        created = (admin, name)
-        urls["postgresql"] = (
-            sa.make_url(_driver(admin_url)).set(database=name).render_as_string(hide_password=False)
-        )
-    try:
+    with ExitStack() as stack:
+        if _postgres_admin_url():
+            urls["postgresql"] = stack.enter_context(new_postgres_database(prefix))
         for url in urls.values():
             migrate_to_head(url)
         yield urls
-    finally:
-        if created:
-            admin, name = created
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def _driver(url: str) -> str:

@@ -3,7 +3,6 @@ and up again without losing data, on every backend."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -15,7 +14,7 @@ from alembic.migration import MigrationContext
 from casemgr import create_app
 from casemgr.clock import FixedClock
 from casemgr.extensions import db
-from tests.conftest import NOW, _driver, _postgres_admin_url
+from tests.conftest import NOW, new_postgres_database
 
 
 @pytest.fixture
@@ -24,20 +23,8 @@ def empty_database(backend, tmp_path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
         return
-    admin = sa.create_engine(_driver(_postgres_admin_url()), isolation_level="AUTOCOMMIT")
-    name = f"casemgr_migrations_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield (
-            sa.make_url(_driver(_postgres_admin_url()))
-            .set(database=name)
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_postgres_database("casemgr_migrations") as url:
+        yield url
 
 
 @pytest.fixture

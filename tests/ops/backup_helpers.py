@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ from flask import Flask
 from casemgr import context, create_app
 from casemgr.cases import services as cases
 from casemgr.extensions import db
-from tests.conftest import NOW, _driver, _postgres_admin_url
+from tests.conftest import NOW, _driver, new_postgres_database
 
 
 def filled_with_work(runner, make) -> None:
@@ -82,20 +81,8 @@ def empty_target(backend, tmp_path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'restored.db'}"
         return
-    admin = sa.create_engine(_driver(_postgres_admin_url()), isolation_level="AUTOCOMMIT")
-    name = f"casemgr_restore_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield (
-            sa.make_url(_driver(_postgres_admin_url()))
-            .set(database=name)
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_postgres_database("casemgr_restore") as url:
+        yield url
 
 
 @pytest.fixture
