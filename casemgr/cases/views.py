@@ -105,8 +105,8 @@ def _render_case(case: Case, *, status: int = 200, note=None):
     forms = workbench.action_forms(case, steps.actions, options, defaults, suggestion, failed)
     take = workbench.take_offer(case, allowed, current_user.id)
     opened = steps.opened
-    contact_form = _contact_form(case)
     reporter_panel = reporter_side.case_panel(case)
+    contact_form = _contact_form(case, reporter_panel)
     if opened == Action.ASSIGN and take and not (failed and failed.action == Action.ASSIGN):
         opened = None  # the Take button is the next step, not the assign form
     return (
@@ -143,10 +143,11 @@ def _render_case(case: Case, *, status: int = 200, note=None):
     )
 
 
-def _contact_form(case: Case) -> ContactRevealForm | None:
+def _contact_form(case: Case, reporter_panel) -> ContactRevealForm | None:
     """The "Show contact" form, only for those who may see it and only when there
-    is a contact: the page tells others nothing more than before."""
-    if case.submission.reporter_contact is None and not reporter_side.has_messages(case):
+    is a contact or messages: the page tells others nothing more than before."""
+    has_messages = reporter_panel is not None and reporter_panel.has_messages
+    if case.submission.reporter_contact is None and not has_messages:
         return None
     if cases.contact_refusal(case, current_user.actor, context.contact_viewers()):
         return None

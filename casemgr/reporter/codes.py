@@ -1,11 +1,14 @@
 """Receipt codes: made, read back as a person types them, and slow-hashed.
 
-A code is 20 characters of Crockford's base32 (digits and capitals without
+A code is 24 characters of Crockford's base32 (digits and capitals without
 I, L, O and U: nothing to confuse when read aloud or copied by hand), shown
-in five groups of four: ``7K3M-Q9XA-...``. The first group is the
-*selector*, stored in clear and indexed, that finds the row without a scan;
-the other sixteen (80 bits from ``secrets``) are the *verifier*, stored only
-as a scrypt hash with a salt of its own. A look-up always costs one hash,
+in six groups of four: ``7K3M-Q9XA-...``. The first two groups are the
+*selector* (40 bits), stored in clear and indexed, that finds the row without
+a scan; the last sixteen characters (80 bits from ``secrets``) are the
+*verifier*, stored only as a scrypt hash with a salt of its own. Codes given
+before December 2026 have 20 characters, a selector of one group (20 bits,
+which a busy hotline would have used up: a million receipts fill them), and
+are still read. A look-up always costs one hash,
 whether or not the selector exists (:func:`verify` against a dummy), so a
 wrong code takes the time of a right one.
 
@@ -23,8 +26,11 @@ from enum import StrEnum
 from functools import lru_cache
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-CODE_LENGTH = 20
-SELECTOR_LENGTH = 4
+CODE_LENGTH = 24
+SELECTOR_LENGTH = 8
+VERIFIER_LENGTH = 16
+# The codes given before the selector grew: read, never made.
+OLD_CODE_LENGTH = 20
 GROUP_LENGTH = 4
 # What a person may type for a character of the code: look-alikes read as
 # the character they resemble, lower case as upper case.
@@ -52,7 +58,7 @@ class CodeRefused(ValueError):
 
 
 def new_code() -> str:
-    """A fresh code, ungrouped (100 bits: 20 selector, 80 verifier)."""
+    """A fresh code, ungrouped (120 bits: 40 selector, 80 verifier)."""
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
 
 
@@ -70,7 +76,7 @@ def normalise(typed: str) -> str:
         raise CodeRefused(CodeProblem.EMPTY)
     if any(ch not in ALPHABET for ch in code):
         raise CodeRefused(CodeProblem.BAD_CHARACTERS, len(code))
-    if len(code) < CODE_LENGTH:
+    if len(code) < CODE_LENGTH and len(code) != OLD_CODE_LENGTH:
         raise CodeRefused(CodeProblem.TOO_SHORT, len(code))
     if len(code) > CODE_LENGTH:
         raise CodeRefused(CodeProblem.TOO_LONG, len(code))
@@ -78,8 +84,8 @@ def normalise(typed: str) -> str:
 
 
 def split(code: str) -> tuple[str, str]:
-    """(selector, verifier) of a normalised code."""
-    return code[:SELECTOR_LENGTH], code[SELECTOR_LENGTH:]
+    """(selector, verifier) of a normalised code (of either length)."""
+    return code[:-VERIFIER_LENGTH], code[-VERIFIER_LENGTH:]
 
 
 @dataclass(frozen=True)
@@ -148,7 +154,7 @@ def verify(stored: str | None, verifier: str, params: ScryptParams) -> bool:
 
 @lru_cache(maxsize=4)
 def _dummy(params: ScryptParams) -> str:
-    return hash_verifier("0" * (CODE_LENGTH - SELECTOR_LENGTH), params)
+    return hash_verifier("0" * VERIFIER_LENGTH, params)
 
 
 def _b64(data: bytes) -> str:

@@ -67,6 +67,10 @@ class CasePanel:
     def status_label(self) -> str:
         return LABELS[self.status]
 
+    @property
+    def has_messages(self) -> bool:
+        return self.from_reporter + self.from_staff > 0
+
 
 def case_panel(session: Session, case: Case, *, may_ask: bool) -> CasePanel | None:
     """None for a submission without a receipt and without messages."""

@@ -61,10 +61,6 @@ def question_form() -> QuestionForm:
     return QuestionForm(prefix="question", formdata=None)
 
 
-def has_messages(case) -> bool:
-    return services.message_count(db.session, case.submission_id) > 0
-
-
 def reveal_messages(case, *, reason: str, actor) -> list[services.ShownMessage]:
     """After the contact reveal's checks passed: the messages, audited."""
     return services.reveal_messages(

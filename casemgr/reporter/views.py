@@ -34,11 +34,11 @@ from casemgr.reporter.statuses import EXPLANATIONS, LABELS
 CODE_MESSAGES = {
     codes.CodeProblem.EMPTY: N_("Please type your receipt code."),
     codes.CodeProblem.TOO_SHORT: N_(
-        "This code is too short: a receipt code has 20 letters and digits, and we "
+        "This code is too short: a receipt code has 24 letters and digits, and we "
         "read %(length)d. Please check you copied all of it."
     ),
     codes.CodeProblem.TOO_LONG: N_(
-        "This is longer than a receipt code, which has 20 letters and digits. "
+        "This is longer than a receipt code, which has 24 letters and digits. "
         "Please type only the code."
     ),
     codes.CodeProblem.BAD_CHARACTERS: N_(

@@ -84,7 +84,7 @@ def test_a_reporter_follows_a_report_with_the_code(
     _submit(page, "/report")
     assert page.get_attribute("html", "lang") == language
     code = page.inner_text("#receipt-code").strip()
-    assert re.fullmatch(r"([0-9A-Z]{4}-){4}[0-9A-Z]{4}", code)
+    assert re.fullmatch(r"([0-9A-Z]{4}-){5}[0-9A-Z]{4}", code)
     shot(page, shots / f"status-thanks-{tag}.png")
 
     # Come back with it, from the menu: received.

@@ -42,12 +42,28 @@ def test_a_receipt_finds_its_submission_and_stores_no_code(make):
 
 def test_a_taken_selector_is_drawn_again(make, monkeypatch):
     first, code = _receipt(make)
-    taken = codes.normalise(code)[:4]
-    draws = iter([taken + "A" * 16, "BBBB" + "C" * 16])
+    taken = codes.normalise(code)[:8]
+    draws = iter([taken + "A" * 16, "BBBBBBBB" + "C" * 16])
     monkeypatch.setattr(codes, "new_code", lambda: next(draws))
     second = make.report().submission
     again = services.issue_receipt(db.session, second, params=PARAMS, now=context.now())
-    assert again.startswith("BBBB-") and again.endswith("AAAA")
+    assert again.startswith("BBBB-BBBB-") and again.endswith("AAAA")
+    assert db.session.get(SubmissionReceipt, second.id).selector == "BBBBBBBB"
+
+
+def test_a_code_given_before_the_selector_grew_still_finds_its_report(make):
+    submission = make.report().submission
+    db.session.add(
+        SubmissionReceipt(
+            submission_id=submission.id,
+            selector="7K3M",
+            verifier_hash=codes.hash_verifier("Q9XA2BCDEFGHJKMN", PARAMS),
+            created_at=context.now(),
+        )
+    )
+    db.session.flush()
+    found = services.find_submission(db.session, "7k3m-q9xa-2bcd-efgh-jkmn", params=PARAMS)
+    assert found is submission
 
 
 def _add(submission, urls=(), message=""):

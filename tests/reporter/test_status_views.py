@@ -28,7 +28,7 @@ def test_the_thank_you_page_shows_the_code_once_and_says_to_keep_it(client):
     assert "Keep this code" in thanks
     # The redirect's token carries it encrypted, as it carries the reference.
     assert code not in location and normalise(code) not in location
-    assert len(code) == 24 and code.count("-") == 4
+    assert len(code) == 29 and code.count("-") == 5
     page = text(client.get("/"))
     assert "/status" in page and code not in page  # the menu links to it; the code nowhere
 
@@ -74,8 +74,9 @@ def test_the_status_follows_what_the_analyst_does_and_tells_no_more(client, anal
     [
         ("", 422, "Please type your receipt code"),
         ("7K3M-Q9XA", 422, "too short"),
-        ("7K3M-Q9XA-2BCD-EFGH-JKMN-PQRS", 422, "longer than a receipt code"),
+        ("7K3M-Q9XA-2BCD-EFGH-JKMN-PQRS-T", 422, "longer than a receipt code"),
         ("7K3M-Q9XA-2BCD-EFGH-JKM!", 422, "only the letters"),
+        ("7K3M-Q9XA-2BCD-EFGH-JKMN-PQRS", 404, "We found no report with this code"),
         ("7K3M-Q9XA-2BCD-EFGH-JKMN", 404, "We found no report with this code"),
     ],
 )
@@ -88,7 +89,7 @@ def test_a_code_that_opens_nothing_is_answered_clearly_and_kept(client, typed, s
 
 def test_a_wrong_code_answers_as_a_code_that_never_existed(client):
     code = report_and_keep_code(client)
-    wrong_verifier = code[:5] + ("0000" if code[5:9] != "0000" else "1111") + code[9:]
+    wrong_verifier = code[:10] + ("0000" if code[10:14] != "0000" else "1111") + code[14:]
     never = ("ZZZZ" if code[:4] != "ZZZZ" else "YYYY") + code[4:]
     first, second = open_status(client, wrong_verifier), open_status(client, never)
     assert first.status_code == second.status_code == 404
