@@ -26,6 +26,7 @@ from casemgr.cases.fields import AgeGroup, Classification, MediaType, SiteType
 from casemgr.cases.states import Resolution, Status
 from casemgr.cases.workflow import RULES
 from casemgr.domain import OrgKind, Role
+from casemgr.i18n import remembered
 
 STATUS: Mapping[str, LazyString] = {
     Status.NEW: _l("New"),
@@ -246,7 +247,9 @@ def label(code: object, kind: str) -> str:
     if code is None or code == "":
         return ""
     known = KINDS[kind].get(str(code))
-    return str(known) if known is not None else str(code).replace("_", " ")
+    if known is None:
+        return str(code).replace("_", " ")
+    return remembered((kind, str(code)), known.__str__)
 
 
 def choices(kind: str) -> list[tuple[str, str]]:
