@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from babel import Locale
+from markupsafe import Markup
 
 ISO_COUNTRY_CODES: frozenset[str] = frozenset(
     [
@@ -268,8 +271,35 @@ def country_name(code: str, locale: str = "en") -> str:
     return Locale.parse(locale).territories.get(code, code)
 
 
-def country_choices(locale: str = "en") -> list[tuple[str, str]]:
-    """(code, "Name (CODE)") pairs sorted by name, for select fields."""
+@lru_cache(maxsize=16)
+def _sorted_choices(locale: str) -> tuple[tuple[str, str], ...]:
     territories = Locale.parse(locale).territories
     pairs = [(code, f"{territories.get(code, code)} ({code})") for code in ISO_COUNTRY_CODES]
-    return sorted(pairs, key=lambda pair: pair[1])
+    return tuple(sorted(pairs, key=lambda pair: pair[1]))
+
+
+def country_choices(locale: str = "en") -> list[tuple[str, str]]:
+    """(code, "Name (CODE)") pairs sorted by name, for select fields."""
+    return list(_sorted_choices(locale))
+
+
+@lru_cache(maxsize=16)
+def _option_tags(locale: str) -> tuple[tuple[str, str, Markup], ...]:
+    return tuple(
+        (code, name, Markup('<option value="{}">{}</option>').format(code, name))
+        for code, name in _sorted_choices(locale)
+    )
+
+
+def country_options(selected: str | None, locale: str = "en") -> Markup:
+    """A select's ``<option>`` tags for every country, ``selected`` marked.
+
+    Built once per language: a filter bar that looped over 249 countries in
+    Jinja spent a tenth of the queue page's CPU on them.
+    """
+    return Markup("").join(
+        Markup('<option value="{}" selected>{}</option>').format(code, name)
+        if code == selected
+        else tag
+        for code, name, tag in _option_tags(locale)
+    )

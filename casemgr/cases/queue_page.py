@@ -21,7 +21,6 @@ from casemgr.cases.fields import Classification
 from casemgr.cases.models import Case
 from casemgr.cases.queue_args import QueueArgs
 from casemgr.cases.states import Action, Status
-from casemgr.countries import country_choices
 from casemgr.extensions import db
 
 # The queue a case page belongs to when its address does not say (after an
@@ -91,7 +90,6 @@ def render_queue(args: QueueArgs, *, status: int = 200, **extra: Any) -> tuple[s
         "groups": grouping.GROUPS,
         "statuses": list(Status),
         "classifications": list(Classification),
-        "countries": country_choices(),
         "exact_count_limit": queries.EXACT_COUNT_LIMIT,
         "now": now,
         "url_parts": url_parts,

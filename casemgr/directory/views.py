@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from casemgr import context
 from casemgr.auth.access import staff_required, supervisor_required
-from casemgr.countries import country_choices, is_country_code
+from casemgr.countries import is_country_code
 from casemgr.directory import bp, operations, queries
 from casemgr.directory.csvio import ImportFailed, ImportResult, export_csv, import_csv
 from casemgr.directory.forms import KIND_LABELS, ImportForm, OrganisationForm
@@ -24,7 +24,6 @@ from casemgr.errors import ValidationFailed
 from casemgr.extensions import db
 from casemgr.forms import attach_errors
 from casemgr.http import page_arg
-from casemgr.i18n import current_language
 
 STATUS_LABELS = {"active": _l("active"), "inactive": _l("deactivated"), "all": _l("all")}
 
@@ -47,7 +46,6 @@ def index():
         page=page,
         filters=filters,
         kinds=KIND_LABELS,
-        countries=country_choices(current_language()),
         statuses={status: STATUS_LABELS[status] for status in queries.DIRECTORY_STATUSES},
         can_manage=current_user.has_role("supervisor"),
     )

@@ -24,7 +24,6 @@ from flask_login import current_user
 
 from casemgr import context
 from casemgr.auth.access import supervisor_required
-from casemgr.countries import country_choices
 from casemgr.directory.queries import list_organisations
 from casemgr.domain import Role
 from casemgr.errors import ValidationFailed
@@ -71,7 +70,6 @@ def _filename(stem: str, period: Period, ext: str) -> str:
 def dashboard():
     now = context.now()
     options = {
-        "countries": country_choices(current_language()),
         "providers": list_organisations(db.session, "hosting_provider"),
         "presets": _presets(now.date()),
         "this_month": now.strftime("%Y-%m"),
