@@ -10,7 +10,11 @@ for the screens (the whole request: session, user, query, template), a
 bearer token (``casemgr.auth.tokens.issue_token``) for the API.
 
 For each page, each run: ``--warmup`` requests, then ``--requests`` timed
-requests (median, p90, min), then the same number of replays of **every SQL
+requests (median, p90, min), the same number again timed in CPU (user +
+system of this process, ``time.process_time``: the app's server CPU with the
+database server's left out) beside as many GETs of a bare one-route Flask app
+through the same kind of test client ("bare GET CPU", the floor), then the
+same number of replays of **every SQL
 statement that one request sent**, with its parameters, through a bare DBAPI
 connection to the same database ("all SQL": what the database alone costs
 the page), and of its main statement alone ("main SQL": the SELECT of the
@@ -104,6 +108,29 @@ def make_app(db_url: str):
             "REMEMBER_COOKIE_SECURE": False,
         }
     )
+
+
+def bare_client():
+    """A bare Flask app's test client: one route, a text response, nothing else.
+
+    Its CPU per GET, measured in the same run as the app's pages, is the floor
+    a casemgr page stands beside (the same test client, the same process).
+    """
+    from flask import Flask
+
+    bare = Flask("bare")
+    bare.add_url_rule("/hello", "hello", lambda: "Hello, world!")
+    return bare.test_client()
+
+
+def cpu_calls(fn, n: int) -> list[float]:
+    """CPU (user+system of this process) of each of ``n`` calls, in ms."""
+    cpu = []
+    for _ in range(n):
+        started = time.process_time()
+        fn()
+        cpu.append((time.process_time() - started) * 1000)
+    return cpu
 
 
 def sign_in(client) -> None:
@@ -310,14 +337,20 @@ def main() -> None:
     if args.explain:
         explain(raw, engine.dialect.name, plans)
 
+    bare = bare_client()
+
     def one_run() -> dict:
         figures = {}
         for label, kind, path in chosen:
+            bare_cpu = statistics.median(cpu_calls(lambda: bare.get("/hello"), args.requests))
             for _ in range(args.warmup):
                 request(kind, path)
                 replay(plans[label])
             main = [main_statement(plans[label])]
             app_ms = lib.time_calls(lambda kind=kind, path=path: request(kind, path), args.requests)
+            app_cpu = statistics.median(
+                cpu_calls(lambda kind=kind, path=path: request(kind, path), args.requests)
+            )
             sql_ms = lib.time_calls(lambda label=label: replay(plans[label]), args.requests)
             main_ms = lib.time_calls(lambda main=main: replay(main), args.requests)
             figures[label] = {
@@ -327,6 +360,9 @@ def main() -> None:
                 "sql": statistics.median(sql_ms),
                 "main": statistics.median(main_ms),
                 "ratio": statistics.median(app_ms) / statistics.median(sql_ms),
+                "cpu": app_cpu,
+                "bare_cpu": bare_cpu,
+                "cpu_ratio": app_cpu / bare_cpu,
             }
             if dialect == "postgresql":
                 figures[label]["explain"] = statistics.median(
@@ -351,6 +387,9 @@ def main() -> None:
             ("median", "app median ms"),
             ("p90", "app p90 ms"),
             ("min", "app min ms"),
+            ("cpu", "app CPU ms"),
+            ("bare_cpu", "bare GET CPU ms"),
+            ("cpu_ratio", "CPU app/bare"),
             ("sql", "all SQL ms"),
             ("main", "main SQL ms"),
             ("explain", "main EXPLAIN ANALYZE ms"),
