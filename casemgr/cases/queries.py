@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
 from sqlalchemy import ColumnElement, false, func, literal, or_, select, text
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from casemgr.cases import queue_order
 from casemgr.cases.models import Case, CaseEvent, CaseNote, Submission
@@ -313,16 +313,18 @@ def _search_condition(q: str) -> ColumnElement[bool]:
     return or_(*conditions) if conditions else false()
 
 
-# What a case's page and its API representation show besides the case itself.
+# What a case's page and its API representation show besides the case itself:
+# the records a case points at joined to it (one row each: no statement of
+# their own), its events and notes in one statement each, with their authors.
 _PAGE_OPTIONS = (
-    selectinload(Case.events).selectinload(CaseEvent.actor),
-    selectinload(Case.notes).selectinload(CaseNote.author),
-    selectinload(Case.submission),
-    selectinload(Case.assignee),
-    selectinload(Case.duplicate_of),
-    selectinload(Case.provider),
-    selectinload(Case.partner),
-    selectinload(Case.police),
+    selectinload(Case.events).joinedload(CaseEvent.actor),
+    selectinload(Case.notes).joinedload(CaseNote.author),
+    joinedload(Case.submission),
+    joinedload(Case.assignee),
+    joinedload(Case.duplicate_of),
+    joinedload(Case.provider),
+    joinedload(Case.partner),
+    joinedload(Case.police),
 )
 
 
