@@ -30,7 +30,8 @@ def compact_time(value: datetime | None) -> Markup:
     if value is None:
         return Markup("")
     full = format_datetime(value)
-    return Markup('<time title="{}">{}</time>').format(full, full[:16])
+    # Not Markup.format: it goes through string.Formatter, five times the cost.
+    return Markup('<time title="%s">%s</time>') % (full, full[:16])
 
 
 def country_options(selected: str | None) -> Markup:
