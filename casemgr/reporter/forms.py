@@ -23,7 +23,9 @@ class StatusCodeForm(FlaskForm):
     # Length is checked by codes.normalise, with a message of its own.
     code = StringField(
         _l("Your receipt code"),
-        description=_l("The code from the thank-you page, for example 7K3M-Q9XA-2BCD-EFGH-JKMN-PQRS."),
+        description=_l(
+            "The code from the thank-you page, for example 7K3M-Q9XA-2BCD-EFGH-JKMN-PQRS."
+        ),
         render_kw={
             "autocomplete": "off",
             "autocapitalize": "characters",
