@@ -50,6 +50,7 @@ from casemgr.stats.cohorts import Branch, Cohorts
 from casemgr.stats.selection import Period, StatsFilter
 from casemgr.stats.sql import (
     Summary,
+    bucket_index,
     percentiles,
     seconds_between,
     tune_for_reporting,
@@ -186,14 +187,10 @@ def _counts(session: Session, figures: Figures, cohorts: Cohorts, now: datetime)
     """
     seconds = seconds_between(Case.removed_at, Case.notice_sent_at)
     # The removal-time bucket: the first whose upper bound the time is within
-    # (a CASE takes the first WHEN that holds, so each WHEN needs no lower bound,
-    # and the seconds are worked out once or twice a row rather than ten times).
+    # (on PostgreSQL the seconds are worked out once a row, not once per bound).
     *bounded, (_, unbounded) = REMOVAL_BUCKETS
     assert unbounded is None, "the last removal bucket is open-ended"
-    bucket_of = case(
-        *[(seconds <= high, index) for index, (_label, high) in enumerate(bounded)],
-        else_=len(bounded),
-    )
+    bucket_of = bucket_index(seconds, *(high for _label, high in bounded))
     # How old the notice is, in whole windows: the largest window it has outlived.
     age_whens = [
         (Case.notice_sent_at <= now - timedelta(days=days), days)
