@@ -123,11 +123,15 @@ class Case(Base):
             sqlite_where=text("next_reminder_at IS NOT NULL"),
         ),
         # Statistics of a period: the cases received in it, the notices sent in it
-        # (bench/stats.py measures what they save).
+        # (bench/stats.py measures what they save). The second holds every column
+        # the figures read of a case notified in the period but received before
+        # it, so that those come from the index alone (migration 0023).
         Index("ix_cases_received_at", "received_at"),
         Index(
-            "ix_cases_notice_sent_at",
+            "ix_cases_notice_cohort",
             "notice_sent_at",
+            "received_at",
+            "removed_at",
             postgresql_where=text("notice_sent_at IS NOT NULL"),
             sqlite_where=text("notice_sent_at IS NOT NULL"),
         ),

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, false, not_, select, true, union_all
+from sqlalchemy import and_, false, not_, null, select, true, union_all
 
 from casemgr.cases.models import Case
 from casemgr.stats.selection import Period, StatsFilter
@@ -24,6 +24,14 @@ class Branch:
 
     received: Any
     notified: Any
+    notified_only: bool = False  # the branch of cases notified in the period alone
+
+    def of_received(self, column: Any, label: str) -> Any:
+        """``column`` (a figure of the received cohort), labelled; NULL in the
+        branch of cases only notified in the period, which then reads nothing
+        but the notice index's columns (notice_sent_at, received_at,
+        removed_at: migration 0023) and is answered from that index alone."""
+        return (null() if self.notified_only else column).label(label)
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,7 @@ class Cohorts:
         the rest away) rather than work for every row.
         """
         first = Branch(received=true(), notified=self.notified)
-        second = Branch(received=false(), notified=true())
+        second = Branch(received=false(), notified=true(), notified_only=True)
         return union_all(
             select(*columns(first)).where(*self.received_only),
             select(*columns(second)).where(self.notified, not_(self.received), *self.filters),

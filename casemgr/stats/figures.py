@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from casemgr.cases.fields import ILLEGAL, Classification, SiteType
@@ -50,6 +50,7 @@ from casemgr.stats.cohorts import Branch, Cohorts
 from casemgr.stats.selection import Period, StatsFilter
 from casemgr.stats.sql import (
     Summary,
+    bucket_index,
     percentiles,
     seconds_between,
     tune_for_reporting,
@@ -151,18 +152,19 @@ def compute_figures(
 ) -> Figures:
     """Every figure of ``period`` as of ``now``; per-analyst figures on request.
 
-    Five aggregate queries (six with the analysts), each one pass over the
+    Four aggregate queries (five with the analysts), each one pass over the
     cases of the period: every count that has a known set of values at once
-    (conditional sums), the distinct URLs, countries with providers, days,
-    and all four durations' percentiles together.
+    (one grouping, countries and providers included), the distinct URLs,
+    days, and all four durations' percentiles together; and the names of the
+    providers counted.
     """
     filters = filters or StatsFilter()
     cohorts = Cohorts.of(period, filters)
     tune_for_reporting(session)
     figures = Figures(period=period, filters=filters, as_of=now)
-    _counts(session, figures, cohorts, now)
+    hosting = _counts(session, figures, cohorts, now)
     figures.reports_received, figures.unique_urls = _distinct_counts(session, cohorts, period)
-    _hosting(session, figures, cohorts)
+    _hosting(session, figures, hosting)
     _calendar(session, figures, cohorts, now)
     _times(session, figures, cohorts)
     if include_analysts:
@@ -174,26 +176,29 @@ def _flag(condition) -> Any:
     return case((condition, 1), else_=0)
 
 
-def _counts(session: Session, figures: Figures, cohorts: Cohorts, now: datetime) -> None:
-    """Every count whose values come from a short known list, from one grouping.
+def _counts(
+    session: Session, figures: Figures, cohorts: Cohorts, now: datetime
+) -> dict[tuple[str | None, int | None], int]:
+    """Every count whose values come from a short known list, from one grouping;
+    returns the received cohort's counts by hosting country and provider.
 
     The database groups the cases of either cohort by a few low-cardinality
     keys (cohort flags, classification, resolution, site type, state, whether
     assessed / acted on / overdue, the removal-time bucket and the notice's
-    age); that is a few hundred groups at most, whatever the number of cases,
-    and the figures are sums over those groups. (One grouping costs less than
-    fifty conditional sums over every row.)
+    age) and, for the received cohort, by hosting country and provider; that
+    is a few thousand groups at most whatever the number of cases (they grow
+    with the directory's providers, and only illegal cases have one: 6,586 for
+    a year of bench/stats.py's 1M cases), and the figures are sums over those
+    groups. (One grouping costs less than fifty conditional sums over every
+    row, and less than a second grouping by country and provider: one read of
+    the period's cases fewer.)
     """
     seconds = seconds_between(Case.removed_at, Case.notice_sent_at)
     # The removal-time bucket: the first whose upper bound the time is within
-    # (a CASE takes the first WHEN that holds, so each WHEN needs no lower bound,
-    # and the seconds are worked out once or twice a row rather than ten times).
+    # (on PostgreSQL the seconds are worked out once a row, not once per bound).
     *bounded, (_, unbounded) = REMOVAL_BUCKETS
     assert unbounded is None, "the last removal bucket is open-ended"
-    bucket_of = case(
-        *[(seconds <= high, index) for index, (_label, high) in enumerate(bounded)],
-        else_=len(bounded),
-    )
+    bucket_of = bucket_index(seconds, *(high for _label, high in bounded))
     # How old the notice is, in whole windows: the largest window it has outlived.
     age_whens = [
         (Case.notice_sent_at <= now - timedelta(days=days), days)
@@ -202,16 +207,19 @@ def _counts(session: Session, figures: Figures, cohorts: Cohorts, now: datetime)
 
     def keys(branch: Branch) -> list:
         removed = and_(branch.notified, Case.removed_at.is_not(None))
+        received = branch.of_received  # keys that only the received cohort's counts read
         return [
             _flag(branch.received).label("rec"),
             _flag(branch.notified).label("ntc"),
-            Case.classification,
-            Case.resolution,
-            Case.site_type,
-            Case.status,
-            _flag(Case.assessed_at.is_not(None)).label("assessed"),
-            _flag(Case.first_action_at.is_not(None)).label("acted"),
-            _flag(Case.due_at < now).label("past_due"),
+            received(Case.classification, "classification"),
+            received(Case.resolution, "resolution"),
+            received(Case.site_type, "site_type"),
+            received(Case.status, "status"),
+            received(_flag(Case.assessed_at.is_not(None)), "assessed"),
+            received(_flag(Case.first_action_at.is_not(None)), "acted"),
+            received(_flag(Case.due_at < now), "past_due"),
+            received(Case.hosting_country, "hosting_country"),
+            received(Case.provider_id, "provider_id"),
             case((removed, bucket_of)).label("bucket"),
             case(*age_whens, else_=0).label("age"),
         ]
@@ -228,8 +236,12 @@ def _counts(session: Session, figures: Figures, cohorts: Cohorts, now: datetime)
     within = dict.fromkeys(REMOVAL_WINDOWS_DAYS, 0)
     measurable = dict.fromkeys(REMOVAL_WINDOWS_DAYS, 0)
     bucket_of_window = {days: _bucket_index(days) for days in REMOVAL_WINDOWS_DAYS}
-    for rec, ntc, cls, res, site, status, assessed, acted, past_due, bucket, age, n in rows:
+    hosting: dict[tuple[str | None, int | None], int] = {}
+    for row in rows:
+        rec, ntc, cls, res, site, status, assessed, acted, past_due, country, provider = row[:11]
+        bucket, age, n = row[11:]
         if rec:
+            hosting[country, provider] = hosting.get((country, provider), 0) + n
             figures.urls_reported += n
             figures.assessed += n if assessed else 0
             figures.illegal += n if cls in ILLEGAL else 0
@@ -258,6 +270,7 @@ def _counts(session: Session, figures: Figures, cohorts: Cohorts, now: datetime)
     ]
     labels = [label for label, _ in REMOVAL_BUCKETS] + [NOT_REMOVED]
     figures.removal_distribution = list(zip(labels, buckets, strict=True))
+    return hosting
 
 
 def _bucket_index(days: int) -> int:
@@ -281,15 +294,25 @@ def _known_first(counts: dict[str | None, int], enum) -> list[tuple[str | None, 
 def _distinct_counts(session: Session, cohorts: Cohorts, period: Period) -> tuple[int, int]:
     """Reports (distinct submissions) and distinct URLs of the received cohort.
 
-    GROUP BY in a subquery rather than COUNT(DISTINCT): a hash table instead of
-    a sort. Without filters the reports are simply the submissions received in
-    the period (a submission and its cases share one received_at, and every
+    Submissions: GROUP BY in a subquery rather than COUNT(DISTINCT), a hash
+    table of integers instead of a sort. URLs: COUNT(DISTINCT url_hash), a
+    sort, compared byte by byte on PostgreSQL (COLLATE "C": the hashes are hex
+    digits, equal under any collation exactly when their bytes are, so the
+    count is the same). A hash table of ~320,000 64-character keys cost more
+    than that sort (bench/stats.py: about 240 against 190 ms of CPU for a year
+    of 1M cases), and a sort under the database's own collation more again.
+    Without filters the reports are simply the submissions received in the
+    period (a submission and its cases share one received_at, and every
     submission has a case), which is a much smaller table to read."""
 
     def distinct_count(column):
         grouped = select(column).where(*cohorts.received_only).group_by(column).subquery()
         return select(func.count()).select_from(grouped).scalar_subquery()
 
+    url_hash = Case.url_hash
+    if session.get_bind().dialect.name == "postgresql":
+        url_hash = url_hash.collate("C")
+    urls = select(func.count(distinct(url_hash))).where(*cohorts.received_only).scalar_subquery()
     if cohorts.filters:
         reports = distinct_count(Case.submission_id)
     else:
@@ -302,21 +325,22 @@ def _distinct_counts(session: Session, cohorts: Cohorts, period: Period) -> tupl
             )
             .scalar_subquery()
         )
-    row = session.execute(select(reports, distinct_count(Case.url_hash))).one()
+    row = session.execute(select(reports, urls)).one()
     return int(row[0]), int(row[1])
 
 
-def _hosting(session: Session, figures: Figures, cohorts: Cohorts) -> None:
-    """Counts by hosting country and by provider, from one grouping by both."""
-    rows = session.execute(
-        select(Case.hosting_country, Case.provider_id, Organisation.name, func.count())
-        .outerjoin(Organisation, Organisation.id == Case.provider_id)
-        .where(*cohorts.received_only)
-        .group_by(Case.hosting_country, Case.provider_id, Organisation.name)
-    ).all()
+def _hosting(
+    session: Session, figures: Figures, hosting: dict[tuple[str | None, int | None], int]
+) -> None:
+    """Counts by hosting country and by provider, from the received cohort's
+    counts by both (see :func:`_counts`); the providers' names looked up."""
+    ids = sorted({provider for _country, provider in hosting if provider is not None})
+    query = select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))
+    names: dict[int, str] = dict(session.execute(query).all()) if ids else {}
     countries: dict[str | None, int] = {}
     providers: dict[int | None, ProviderCount] = {}
-    for country, provider_id, name, count in rows:
+    for (country, provider_id), count in hosting.items():
+        name = names.get(provider_id)
         countries[country] = countries.get(country, 0) + count
         before = providers.get(provider_id)
         providers[provider_id] = ProviderCount(
@@ -359,20 +383,20 @@ def _times(session: Session, figures: Figures, cohorts: Cohorts) -> None:
     to_removal = seconds_between(Case.removed_at, Case.notice_sent_at)
 
     def durations(branch: Branch) -> tuple:
-        rec, ntc = branch.received, branch.notified
+        rec, ntc, received = branch.received, branch.notified, branch.of_received
         return (
-            case(
+            received(case(
                 (and_(rec, Case.assessed_at.is_not(None)),
                  seconds_between(Case.assessed_at, Case.received_at)),
-            ).label("receipt_to_assessment"),
-            case(
+            ), "receipt_to_assessment"),
+            received(case(
                 (and_(rec, Case.first_action_at.is_not(None)),
                  seconds_between(Case.first_action_at, Case.received_at)),
-            ).label("receipt_to_first_action"),
-            case(
+            ), "receipt_to_first_action"),
+            received(case(
                 (and_(rec, Case.removed_at.is_not(None)),
                  seconds_between(Case.removed_at, Case.received_at)),
-            ).label("receipt_to_removal"),
+            ), "receipt_to_removal"),
             case(
                 # Removed before the notice went out: 0.
                 (and_(ntc, Case.removed_at.is_not(None)),

@@ -1,10 +1,12 @@
-"""The SQL that differs between PostgreSQL and SQLite, hidden behind four helpers.
+"""The SQL that differs between PostgreSQL and SQLite, hidden behind five helpers.
 
 - ``seconds_between(end, start)``: whole seconds from ``start`` to ``end``.
   Both timestamps are cut to the whole second first (PostgreSQL: the floor of
   ``date_part('epoch', ...)``; SQLite: ``strftime('%s', ...)`` of its text
   cut to the second), so the difference is exact integer arithmetic and
   identical on both backends.
+- ``bucket_index(value, *upper_bounds)``: which of a few ranges a whole number
+  falls in (PostgreSQL: one ``width_bucket``; SQLite: a CASE).
 - ``utc_date(column)``: the UTC day of a timestamp, whatever the session's
   time zone.
 - ``tune_for_reporting(session)``: session settings for big aggregate
@@ -36,7 +38,17 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Float, Select, String, func, literal_column, or_, select, union_all
+from sqlalchemy import (
+    Float,
+    Integer,
+    Select,
+    String,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -74,6 +86,39 @@ def _seconds_between_sqlite(element, compiler, **kw):
         f"(CAST(strftime('%s', substr({end}, 1, 19)) AS INTEGER)"
         f" - CAST(strftime('%s', substr({start}, 1, 19)) AS INTEGER))"
     )
+
+
+# --- which of a few ranges a whole number falls in
+
+
+class bucket_index(FunctionElement):  # noqa: N801 - reads like the SQL function it is
+    """``bucket_index(value, b0, b1, ...)``: the index of the first upper bound
+    (ascending whole numbers, inclusive) that ``value``, a whole number, is
+    within, or the number of bounds when it is past them all."""
+
+    type = Integer()
+    name = "bucket_index"
+    inherit_cache = True
+
+
+@compiles(bucket_index, "postgresql")
+def _bucket_index_postgresql(element, compiler, **kw):
+    value, *bounds = (compiler.process(clause, **kw) for clause in element.clauses)
+    # width_bucket counts the lower bounds the value has reached (a binary search):
+    # for whole numbers, "within b" is "below b + 1". One evaluation of the value
+    # rather than one per bound (a CASE does not share it).
+    lower = ", ".join(f"({bound} + 1)" for bound in bounds)
+    return (
+        f"width_bucket(CAST({value} AS DOUBLE PRECISION),"
+        f" CAST(ARRAY[{lower}] AS DOUBLE PRECISION[]))"
+    )
+
+
+@compiles(bucket_index, "sqlite")
+def _bucket_index_sqlite(element, compiler, **kw):
+    value, *bounds = (compiler.process(clause, **kw) for clause in element.clauses)
+    whens = " ".join(f"WHEN {value} <= {bound} THEN {i}" for i, bound in enumerate(bounds))
+    return f"(CASE {whens} ELSE {len(bounds)} END)"
 
 
 # --- the UTC day of a timestamp

@@ -10,7 +10,7 @@ from sqlalchemy import Integer, literal, select, union_all
 
 from casemgr.database import UTCDateTime
 from casemgr.extensions import db
-from casemgr.stats.sql import Summary, interpolate, percentiles, seconds_between
+from casemgr.stats.sql import Summary, bucket_index, interpolate, percentiles, seconds_between
 
 
 def reference_percentile(values: list[int], p: int) -> float:
@@ -95,3 +95,16 @@ def test_seconds_between_cuts_each_time_to_its_second(app, start, end, expected)
 
     value = db.session.scalar(select(seconds_between(moment(end), moment(start))))
     assert value == expected
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [(-5, 0), (0, 0), (86400, 0), (86401, 1), (259200, 1), (259201, 2), (604800, 2), (604801, 3)],
+)
+def test_bucket_index_is_the_first_upper_bound_the_value_is_within(app, seconds, expected):
+    """The same bucket on both backends (width_bucket on PostgreSQL, a CASE on SQLite),
+    for a whole number of seconds as seconds_between gives it."""
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    end = datetime.fromtimestamp(start.timestamp() + seconds, UTC)
+    value = seconds_between(literal(end, UTCDateTime()), literal(start, UTCDateTime()))
+    assert db.session.scalar(select(bucket_index(value, 86400, 259200, 604800))) == expected
