@@ -5,6 +5,7 @@
     .venv/bin/flask --app wsgi db upgrade
     .venv/bin/python bench/generate_cases.py                 # 1,000,000 cases
     .venv/bin/python bench/generate_cases.py --cases 100000 --events-for 5000
+    .venv/bin/python bench/generate_cases.py --cases 10000000 --now 2026-12-01T12:00:00Z
 
 Works on PostgreSQL and SQLite (``DATABASE_URL=sqlite:////abs/path/bench.db``).
 
@@ -32,15 +33,34 @@ What it makes (the same rows on both databases for the same ``--cases`` and
   popularity (the biggest host has ~4 % of all cases); ``url_hash`` and
   ``host`` are what
   ``casemgr.cases.receiving.url_hash`` and ``casemgr.intake.urls.host_of`` give;
-- case events (the workflow path that leads to the case's state) for the
-  newest ``--events-for`` cases only (default 10,000): a handful per case for
-  1M cases would be ~4M rows that no benchmarked page reads (the case page
-  reads one case's events through an index).
+- case events for every case (``--events-for N``: the newest N only): the
+  workflow path that leads to the case's state, and what its letters left
+  (``referral_sent``, ``reminder_sent``, ``escalated``; ``send_notice`` names
+  its notice), in time order; about 5 per case;
+- letters in proportion (``bench/generate_letters.py``): one takedown notice
+  per provider per day for the cases sent that day, one referral per partner
+  hotline or police unit per day, the reminders each case's
+  ``reminder_count`` says it got and, after two unanswered reminders, the
+  escalation that ended its chasing (``reminder_count`` 3,
+  ``next_reminder_at`` NULL), with their ``notice_cases`` lines
+  (``step_at`` as the app computes it, so at ``--now`` the notice run owes no
+  referral and the reminder run finds nothing due; only the notice_pending
+  cases wait for their notice). Every letter stores the bytes of ONE
+  real letter rendered once (~30 kB; SHA-256 and size match them): a real PDF
+  per row would take hours and tens of GB at 10M cases. A police hold's next
+  review is the first 30-day mark after ``--now``.
 
-The cases table's secondary indexes are dropped during the load and rebuilt
-after it (as bulk loads do); ANALYZE runs at the end (VACUUM ANALYZE on
-PostgreSQL, so index-only scans see an all-visible table as in a database
-that autovacuum has looked after).
+Everything after the directory is INSERT ... SELECT in chunks of 100,000
+rows (cases, by case number, for the letters' lines and the events), so the
+process's memory does not grow with ``--cases`` (~150 MB on PostgreSQL; on
+SQLite the page cache set below adds ~400 MB); one statement makes every
+letter (a GROUP BY over all cases, on the server). Time and peak memory at
+1M and 10M cases: bench/README.md, "Ten million cases".
+
+The secondary indexes of cases, case_events and notice_cases are dropped
+during the load and rebuilt after it (as bulk loads do); ANALYZE runs at the
+end (VACUUM ANALYZE on PostgreSQL, so index-only scans see an all-visible
+table as in a database that autovacuum has looked after).
 """
 
 from __future__ import annotations

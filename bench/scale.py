@@ -71,6 +71,7 @@ class Statements:
     def reset(self) -> None:
         self.count = 0
         self.times.clear()
+        self.sql.clear()
 
 
 def measure(fn, runs: int, statements: Statements) -> dict:
@@ -172,7 +173,12 @@ def main() -> None:
                 rows.append((f"reminder sweep (jobs.reminders.run) {label}", due, result, note))
             if args.explain:
                 due_sql = statements_of(
-                    engine, statements, rolled_back, due_for_reminder, now, settings
+                    engine,
+                    statements,
+                    rolled_back,
+                    due_for_reminder,
+                    now + timedelta(hours=1),
+                    settings,
                 )
                 explain(engine, *due_sql)
 
@@ -236,8 +242,11 @@ def statements_of(engine, statements, rolled_back, due_for_reminder, now, settin
     statements.on = True
     rolled_back(lambda s: due_for_reminder(s, now, settings))()
     statements.on = False
-    key = next(k for k in statements.sql if "next_reminder_at" in k)
-    return statements.sql[key]
+    return next(
+        (statement, parameters)
+        for statement, parameters in statements.sql.values()
+        if statement.lstrip().startswith("SELECT") and "next_reminder_at <=" in statement
+    )
 
 
 def explain(engine, statement, parameters) -> None:
