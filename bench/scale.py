@@ -19,9 +19,11 @@ production settings and a fixed clock:
   calendar year before ``--now``'s year, per-analyst figures included (what
   the statistics page runs), and for the last full month.
 
-For each: median (min-max) of ``--runs`` runs after one warm-up, the
+The sweep needs PostgreSQL (on SQLite, pysqlite's deferred BEGIN would let
+the job's commits through); the figures run on both. For each: median (min-max) of ``--runs`` runs after one warm-up, the
 statements sent, and the load average. ``--explain`` prints EXPLAIN (ANALYZE,
-BUFFERS) of the sweep's read and of the year's three slowest statements.
+BUFFERS) of the sweep's read and of the year's three slowest statements (with
+``casemgr.stats.sql.REPORTING_SETTINGS``, as ``compute_figures`` runs them).
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ def main() -> None:
     from casemgr.jobs import reminders
     from casemgr.notices.reminders import due_for_reminder
     from casemgr.notices.wording import NoticeSettings
+    from casemgr.stats import sql as stats_sql
     from casemgr.stats.figures import compute_figures
     from casemgr.stats.selection import Period
 
@@ -151,6 +154,10 @@ def main() -> None:
 
             return call
 
+        if "sweep" not in skip and engine.dialect.name != "postgresql":
+            # pysqlite's deferred BEGIN lets the job's savepoints commit for real:
+            # the first run would change the database under the next ones.
+            raise SystemExit("the sweep is measured on PostgreSQL only: add --skip sweep")
         if "sweep" not in skip:
             for label, at in (("at --now", now), ("at --now + 1 h", now + timedelta(hours=1))):
                 with Session(engine) as session:
@@ -213,7 +220,7 @@ def main() -> None:
                     for key, ms in slowest:
                         print(f"  {ms:8.1f}  {key}")
                     for key, _ in slowest:
-                        explain(engine, *statements.sql[key])
+                        explain(engine, *statements.sql[key], stats_sql.REPORTING_SETTINGS)
 
         print(f"{args.runs} runs after one warm-up; median (min–max)\n")
         print("| what | cases concerned | time | statements | load (1 min), start → end | notes |")
@@ -249,8 +256,11 @@ def statements_of(engine, statements, rolled_back, due_for_reminder, now, settin
     )
 
 
-def explain(engine, statement, parameters) -> None:
+def explain(engine, statement, parameters, settings: dict | None = None) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS), with the session settings the app's run had."""
     with engine.connect() as connection:
+        for name, value in (settings or {}).items():
+            connection.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
         plan = connection.exec_driver_sql(
             "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters
         ).all()
