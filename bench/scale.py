@@ -20,8 +20,9 @@ production settings and a fixed clock:
   the statistics page runs), and for the last full month.
 
 The sweep needs PostgreSQL (on SQLite, pysqlite's deferred BEGIN would let
-the job's commits through); the figures run on both. For each: median (min-max) of ``--runs`` runs after one warm-up, the
-statements sent, and the load average. ``--explain`` prints EXPLAIN (ANALYZE,
+the job's commits through); the figures run on both. For each: median
+(min-max) of ``--runs`` runs after one warm-up, the statements sent, and the
+load average. ``--explain`` prints EXPLAIN (ANALYZE,
 BUFFERS) of the sweep's read and of the year's three slowest statements (with
 ``casemgr.stats.sql.REPORTING_SETTINGS``, as ``compute_figures`` runs them).
 """
@@ -240,7 +241,8 @@ def main() -> None:
                 if engine.dialect.name == "postgresql"
                 else "?"
             )
-        print(f"\n- database size: {size}")
+        if size != "?":
+            print(f"\n- database size: {size}")
 
 
 def statements_of(engine, statements, rolled_back, due_for_reminder, now, settings):
