@@ -5,6 +5,7 @@
     .venv/bin/flask --app wsgi db upgrade
     .venv/bin/python bench/generate_cases.py                 # 1,000,000 cases
     .venv/bin/python bench/generate_cases.py --cases 100000 --events-for 5000
+    .venv/bin/python bench/generate_cases.py --cases 10000000 --now 2026-12-01T12:00:00Z
 
 Works on PostgreSQL and SQLite (``DATABASE_URL=sqlite:////abs/path/bench.db``).
 
@@ -32,15 +33,34 @@ What it makes (the same rows on both databases for the same ``--cases`` and
   popularity (the biggest host has ~4 % of all cases); ``url_hash`` and
   ``host`` are what
   ``casemgr.cases.receiving.url_hash`` and ``casemgr.intake.urls.host_of`` give;
-- case events (the workflow path that leads to the case's state) for the
-  newest ``--events-for`` cases only (default 10,000): a handful per case for
-  1M cases would be ~4M rows that no benchmarked page reads (the case page
-  reads one case's events through an index).
+- case events for every case (``--events-for N``: the newest N only): the
+  workflow path that leads to the case's state, and what its letters left
+  (``referral_sent``, ``reminder_sent``, ``escalated``; ``send_notice`` names
+  its notice), in time order; about 5 per case;
+- letters in proportion (``bench/generate_letters.py``): one takedown notice
+  per provider per day for the cases sent that day, one referral per partner
+  hotline or police unit per day, the reminders each case's
+  ``reminder_count`` says it got and, after two unanswered reminders, the
+  escalation that ended its chasing (``reminder_count`` 3,
+  ``next_reminder_at`` NULL), with their ``notice_cases`` lines
+  (``step_at`` as the app computes it, so at ``--now`` the notice run owes no
+  referral and the reminder run finds nothing due; only the notice_pending
+  cases wait for their notice). Every letter stores the bytes of ONE
+  real letter rendered once (~30 kB; SHA-256 and size match them): a real PDF
+  per row would take hours and tens of GB at 10M cases. A police hold's next
+  review is the first 30-day mark after ``--now``.
 
-The cases table's secondary indexes are dropped during the load and rebuilt
-after it (as bulk loads do); ANALYZE runs at the end (VACUUM ANALYZE on
-PostgreSQL, so index-only scans see an all-visible table as in a database
-that autovacuum has looked after).
+Everything after the directory is INSERT ... SELECT in chunks of 100,000
+rows (cases, by case number, for the letters' lines and the events), so the
+process's memory does not grow with ``--cases`` (~150 MB on PostgreSQL; on
+SQLite the page cache set below adds ~400 MB); one statement makes every
+letter (a GROUP BY over all cases, on the server). Time and peak memory at
+1M and 10M cases: bench/README.md, "Ten million cases".
+
+The secondary indexes of cases, case_events and notice_cases are dropped
+during the load and rebuilt after it (as bulk loads do); ANALYZE runs at the
+end (VACUUM ANALYZE on PostgreSQL, so index-only scans see an all-visible
+table as in a database that autovacuum has looked after).
 """
 
 from __future__ import annotations
@@ -48,10 +68,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import resource
 import sys
 import time
 from bisect import bisect_left
 from datetime import UTC, datetime, timedelta
+
+from generate_letters import Letters, counters, render_pdf, store_pdf
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -588,10 +611,12 @@ def cases_sql(d: Dialect, plan: Plan, ids: dict, lo: int, hi: int) -> str:
             ],
             [
                 f"CASE WHEN {chased} THEN CASE WHEN due >= {now} THEN 0 "
-                f"ELSE {least('2', f'1 + ({now} - due) / 259200')} END ELSE 0 END AS rc"
+                f"ELSE {least('3', f'1 + ({now} - due) / 259200')} END ELSE 0 END AS rc"
             ],
         ],
     )
+    # A police hold is reviewed every 30 days: the next review after --now.
+    hold_next = f"t_act + 2592000 * (1 + ({now} - t_act) / 2592000)"
     times = ("rcv", "t_as", "t_ev", "t_act", "t_sent", "t_rm", "t_closed")
     updated = d.greatest(*[f"COALESCE({t}, 0)" for t in times])
     ts = d.ts
@@ -614,13 +639,15 @@ SELECT i, {plan.sql_reference(d, "i", plan.first_i, "")}, j, url, {d.sha256("url
     {ts(f"CASE WHEN {sql_in('path', FORWARDED)} THEN t_act END")},
     {ts(f"CASE WHEN {sql_in('path', REFERRED)} THEN t_act END")},
     {ts("CASE WHEN hold THEN t_act END")}, {ts("t_rm")}, {ts("t_closed")}, {ts("due")},
-    {ts(f"CASE WHEN {chased} THEN due + rc * 259200 WHEN hold THEN t_act + 2592000 END")},
+    {ts(f"CASE WHEN {chased} AND rc < 3 THEN due + rc * 259200 WHEN hold THEN {hold_next} END")},
     rc, {ts(updated)}, {sql_map("path", {path: len(steps) for path, steps in STEPS.items()})}
 FROM {last}
 """
 
 
-def events_sql(d: Dialect, plan: Plan, first_case: int) -> str:
+def events_sql(d: Dialect, letters, lo: int, hi: int) -> str:
+    """The history of cases lo..hi: the workflow path to each case's state, and what
+    its letters left (``referral_sent``, ``reminder_sent``, ``escalated``), in time order."""
     values = []
     for path, steps in STEPS.items():
         for step, (action, source, target, at, actor) in enumerate(steps):
@@ -658,6 +685,7 @@ def events_sql(d: Dialect, plan: Plan, first_case: int) -> str:
         WHEN 'assign' THEN {obj("'assignee_id'", "c.assignee_id")}
         WHEN 'assess' THEN {strip(obj(*[x for f in assess_fields for x in (f"'{f}'", f"c.{f}")]))}
         WHEN 'request_notice' THEN {obj("'provider_id'", "c.provider_id")}
+        WHEN 'send_notice' THEN {obj("'notice'", "n.reference")}
         WHEN 'forward_to_partner' THEN {obj("'partner_id'", "c.partner_id")}
         WHEN 'refer_to_police' THEN {
         obj("'police_id'", "c.police_id", "'hold'", d.json_bool("c.police_hold"))
@@ -667,15 +695,22 @@ def events_sql(d: Dialect, plan: Plan, first_case: int) -> str:
     return f"""
 WITH st(path, step, action, from_status, to_status, at, actor) AS (VALUES {", ".join(values)})
 INSERT INTO case_events (case_id, actor_id, action, from_status, to_status, fields, created_at)
-SELECT c.id,
-    CASE st.actor WHEN 'submitter' THEN s.submitted_by_id WHEN 'assignee' THEN c.assignee_id END,
-    st.action, st.from_status, st.to_status, {fields}, {created}
+SELECT case_id, actor_id, action, from_status, to_status, fields, created_at FROM (
+SELECT c.id AS case_id,
+    CASE st.actor WHEN 'submitter' THEN s.submitted_by_id WHEN 'assignee' THEN c.assignee_id END
+    AS actor_id,
+    st.action AS action, st.from_status AS from_status, st.to_status AS to_status,
+    {fields} AS fields, {created} AS created_at, 0 AS src, st.step AS step
 FROM cases c
 JOIN submissions s ON s.id = c.submission_id
 LEFT JOIN cases o ON o.id = c.duplicate_of_id
+{letters.notice_reference_join()}
 JOIN st ON st.path = ({path_expr})
-WHERE c.id >= {first_case}
-ORDER BY c.id, st.step
+WHERE c.id BETWEEN {lo} AND {hi}
+UNION ALL
+{letters.events_sql(lo, hi)}
+) e
+ORDER BY case_id, created_at, src, step
 """
 
 
@@ -704,16 +739,16 @@ def _secondary_indexes(cursor, dialect: str, table: str) -> list[tuple[str, str]
     return [(name, sql) for name, sql in cursor.fetchall()]
 
 
-def _run_chunks(raw, cursor, label: str, total: int, make_sql) -> None:
+def _run_chunks(raw, cursor, label: str, total: int, make_sql, unit: str = "rows") -> None:
     started = time.perf_counter()
     for lo in range(1, total + 1, CHUNK):
         hi = min(lo + CHUNK - 1, total)
         cursor.execute(make_sql(lo, hi))
         raw.commit()
         elapsed = time.perf_counter() - started
-        print(f"  {label}: {hi:,}/{total:,}  {hi / elapsed:,.0f} rows/s", flush=True)
+        print(f"  {label}: {hi:,}/{total:,}  {hi / elapsed:,.0f} {unit}/s", flush=True)
     elapsed = time.perf_counter() - started
-    print(f"{label}: {total:,} rows in {elapsed:.1f} s ({total / elapsed:,.0f} rows/s)")
+    print(f"{label}: {total:,} {unit} in {elapsed:.1f} s ({total / elapsed:,.0f} {unit}/s)")
 
 
 def _verify(cursor, n: int) -> None:
@@ -749,7 +784,7 @@ def _summary(cursor) -> None:
         "GROUP BY resolution ORDER BY count(*) DESC"
     )
     print("  closed as: " + ", ".join(f"{r} {c:,}" for r, c in cursor.fetchall()))
-    for table in ("submissions", "case_events", "users", "organisations"):
+    for table in ("submissions", "case_events", "notices", "notice_cases", "users"):
         cursor.execute(f"SELECT count(*) FROM {table}")
         print(f"{table}: {cursor.fetchone()[0]:,}")
     cursor.execute("SELECT host, count(*) FROM cases GROUP BY host ORDER BY count(*) DESC LIMIT 3")
@@ -765,7 +800,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument(
-        "--events-for", type=int, default=10_000, help="the newest cases that get events"
+        "--events-for",
+        type=int,
+        default=None,
+        help="only the newest N cases get events (default: every case)",
     )
     parser.add_argument(
         "--now", type=parse_now, default=None, help="end of the 3 years (default: now)"
@@ -774,6 +812,7 @@ def main() -> None:
         "--keep-indexes", action="store_true", help="load with the indexes in place"
     )
     args = parser.parse_args()
+    wall = time.perf_counter()
     if not os.environ.get("DATABASE_URL"):
         raise SystemExit("set DATABASE_URL to a migrated, empty database")
 
@@ -810,8 +849,11 @@ def main() -> None:
             cursor.execute("PRAGMA synchronous=OFF")
             cursor.execute("PRAGMA cache_size=-400000")
         t0 = time.perf_counter()
-        dropped = [] if args.keep_indexes else _secondary_indexes(cursor, d.name, "cases")
-        for name, _ in dropped:
+        dropped = {
+            table: [] if args.keep_indexes else _secondary_indexes(cursor, d.name, table)
+            for table in ("cases", "case_events", "notice_cases")
+        }
+        for name, _ in [index for indexes in dropped.values() for index in indexes]:
             cursor.execute(f"DROP INDEX {name}")
         raw.commit()
 
@@ -821,30 +863,50 @@ def main() -> None:
         _run_chunks(raw, cursor, "cases", plan.n, lambda lo, hi: cases_sql(d, plan, ids, lo, hi))
 
         started = time.perf_counter()
-        for _, create in dropped:
+        for _, create in dropped["cases"]:
             cursor.execute(create)
         raw.commit()
-        if dropped:
-            print(f"rebuilt {len(dropped)} indexes in {time.perf_counter() - started:.1f} s")
+        print(f"rebuilt the cases' indexes in {time.perf_counter() - started:.1f} s")
 
+        letters = Letters(d, plan, app)
         started = time.perf_counter()
-        cursor.execute(events_sql(d, plan, max(1, plan.n - args.events_for + 1)))
+        store_pdf(cursor, d, render_pdf(app))
+        cursor.execute(letters.notices_sql())
         raw.commit()
-        cursor.execute("SELECT count(*) FROM case_events")
-        events = cursor.fetchone()[0]
-        elapsed = time.perf_counter() - started
+        cursor.execute("SELECT count(*), sum(case_count) FROM notices")
+        made, lines = cursor.fetchone()
         print(
-            f"case_events: {events:,} rows for the newest {min(args.events_for, plan.n):,} "
-            f"cases in {elapsed:.1f} s ({events / max(elapsed, 1e-9):,.0f} rows/s)"
+            f"notices: {made:,} letters ({lines:,} lines) in {time.perf_counter() - started:.1f} s"
+        )
+        _run_chunks(
+            raw, cursor, "notice_cases (by case)", plan.n, letters.notice_cases_sql, unit="cases"
+        )
+        first = 1 if args.events_for is None else max(1, plan.n - args.events_for + 1)
+        _run_chunks(
+            raw,
+            cursor,
+            "case_events (by case)",
+            plan.n - first + 1,
+            lambda lo, hi: events_sql(d, letters, first + lo - 1, first + hi - 1),
+            unit="cases",
         )
 
-        for name, value in plan.counters().items():
+        started = time.perf_counter()
+        for _, create in dropped["case_events"] + dropped["notice_cases"]:
+            cursor.execute(create)
+        raw.commit()
+        print(f"rebuilt the history's indexes in {time.perf_counter() - started:.1f} s")
+        cursor.execute("SELECT count(*) FROM case_events")
+        print(f"case_events: {cursor.fetchone()[0]:,} rows")
+
+        values = plan.counters() | counters(cursor, plan.prefix, plan.years)
+        for name, value in values.items():
             cursor.execute(f"DELETE FROM reference_counters WHERE name = '{name}'")
             cursor.execute(
                 f"INSERT INTO reference_counters (name, value) VALUES ('{name}', {value})"
             )
         if d.pg:
-            for table in ("submissions", "cases"):
+            for table in ("submissions", "cases", "notices"):
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT max(id) FROM {table}))"
@@ -872,6 +934,8 @@ def main() -> None:
         _summary(cursor)
         raw.close()
         print(f"sign in as analyst1@bench.example.org / {PASSWORD}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"wall time {time.perf_counter() - wall:.1f} s, peak RSS of this process {peak:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
     .venv/bin/python bench/queue.py --db-url postgresql://postgres@127.0.0.1:5432/casemgr_bench_queue
     .venv/bin/python bench/queue.py --db-url sqlite:////tmp/benchq/queue.db --runs 3 --requests 50
     .venv/bin/python bench/queue.py --db-url ... --pages workbench   # issue 12: grouped, sorted
+    .venv/bin/python bench/queue.py --db-url ... --pages scale   # issue 17: at 1M beside 10M
 
 Needs a database filled by ``bench/generate_cases.py``. In-process, through
 Flask's test client with the production configuration: a signed-in analyst
@@ -216,6 +217,9 @@ def pages(s: dict) -> list[tuple[str, str, str]]:
     ]
 
 
+SCALE_PAGES = ("queue, first page (open)", "search by URL (all)", "case page")
+
+
 def workbench_pages(s: dict) -> list[tuple[str, str, str]]:
     """The queue screen of issue 12: grouped, sorted, one host, a case's neighbours."""
     from urllib.parse import urlencode
@@ -259,9 +263,10 @@ def main() -> None:
     parser.add_argument("--only", help="only pages whose label contains this")
     parser.add_argument(
         "--pages",
-        choices=("queue", "workbench", "all"),
+        choices=("queue", "workbench", "all", "scale"),
         default="queue",
-        help="the pages of issue 2 (queue, search, case, API), of issue 12 (workbench), or both",
+        help="the pages of issue 2 (queue, search, case, API), of issue 12 (workbench), both, "
+        "or those compared at 1M and 10M cases (issue 17: first page, search by URL, case page)",
     )
     parser.add_argument("--explain", action="store_true", help="print each main plan")
     parser.add_argument("--show-sql", action="store_true", help="print each page's statements")
@@ -315,6 +320,7 @@ def main() -> None:
         "queue": pages(s),
         "workbench": workbench_pages(s),
         "all": pages(s) + workbench_pages(s),
+        "scale": [p for p in pages(s) if p[0] in SCALE_PAGES],
     }[args.pages]
     chosen = [p for p in listed if not args.only or args.only in p[0]]
     plans = {}
