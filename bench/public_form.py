@@ -1,6 +1,8 @@
 """The public report form's POST under gunicorn, beside the bare baseline.
 
     .venv/bin/python bench/public_form.py [--runs 3] [--duration 10] [--pg-url URL]
+    .venv/bin/python bench/public_form.py --db sqlite        # a fresh SQLite file instead
+    .venv/bin/python bench/public_form.py --receipt-scrypt 16,1,1   # the form without its slow hash
 
 What is measured: ``POST /report`` with one new URL per request (each request
 makes a submission, a case and its event, two reference numbers, and the
@@ -19,15 +21,24 @@ single client.
 
 Beside it, in the same run, the bare baseline (bench/baselines.py, when it is
 there: a Flask POST that parses two fields and inserts one row), and the
-ratio app/baseline of each run. The database ``bench_public`` (next to
---pg-url's) is made afresh and migrated at the start.
+ratio app/baseline of each run, for requests per second and for server CPU
+per request. The database ``bench_public`` (next to --pg-url's), or with
+``--db sqlite`` a file in a temporary directory (beside the bare SQLite
+baseline), is made afresh and migrated at the start.
+
+Every submission pays one scrypt hash for its receipt code
+(``RECEIPT_SCRYPT``, about 40 ms of CPU here: docs/privacy.md says why it is
+slow). ``--receipt-scrypt 16,1,1`` runs the same form with a hash of no
+cost, to show what the rest of the POST costs.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from lib import (
@@ -54,13 +65,16 @@ except ImportError:  # pragma: no cover - depends on what bench/ holds
 
 def fresh_database(url: str) -> None:
     """Drop and create the benchmark database, then build the schema with the migrations."""
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    if url.startswith("sqlite:"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    else:
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-    name = conninfo_to_dict(url)["dbname"]
-    with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        name = conninfo_to_dict(url)["dbname"]
+        with psycopg.connect(make_conninfo(url, dbname="postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
     sys.path.insert(0, str(ROOT))
     from flask_migrate import upgrade
 
@@ -74,6 +88,11 @@ def fresh_database(url: str) -> None:
 
 
 def count_cases(url: str) -> int:
+    if url.startswith("sqlite:"):
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as conn:
+            return conn.execute("SELECT count(*) FROM cases").fetchone()[0]
     import psycopg
 
     with psycopg.connect(url) as conn:
@@ -106,14 +125,25 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))
+    parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument(
+        "--receipt-scrypt",
+        help="RECEIPT_SCRYPT as N,r,p for this run (default: the shipped 16384,8,1)",
+    )
     args = parser.parse_args()
 
-    print_header("Public report form: POST /report, gunicorn 2 workers, PostgreSQL")
-    fresh_database(args.pg_url)
+    scratch = tempfile.TemporaryDirectory()
+    url = args.pg_url if args.db == "postgres" else f"sqlite:///{scratch.name}/public.db"
+    hash_note = f", RECEIPT_SCRYPT={args.receipt_scrypt}" if args.receipt_scrypt else ""
+    print_header(f"Public report form: POST /report, gunicorn 2 workers, {args.db}{hash_note}")
+    fresh_database(url)
+    env = app_env(url)
+    if args.receipt_scrypt:
+        env["CASEMGR_RECEIPT_SCRYPT"] = "[" + args.receipt_scrypt + "]"
     gunicorn_args = ["-c", str(ROOT / "gunicorn.conf.py")]
     with start_gunicorn(
         "wsgi:app",
-        env=app_env(args.pg_url),
+        env=env,
         chdir=ROOT,
         extra_args=gunicorn_args,
         ready_path="/report",
@@ -128,10 +158,10 @@ def main() -> None:
             },
             headers={"Cookie": cookie},
         )
-        before = count_cases(args.pg_url)
+        before = count_cases(url)
         run_wrk(base + "/report", duration=2, script=script)  # warm-up
 
-        baseline_ctx = baseline_server("postgres") if baseline_server else None
+        baseline_ctx = baseline_server(args.db) if baseline_server else None
         baseline = baseline_ctx.__enter__() if baseline_ctx else None
         try:
             baseline_script = post_form_script(BASELINE_FIELDS) if baseline is not None else None
@@ -160,13 +190,15 @@ def main() -> None:
                     row["bare req/s"] = bare["requests_per_sec"]
                     row["bare CPU ms/req"] = bare["cpu_ms_per_request"]
                     row["app/bare"] = app["requests_per_sec"] / bare["requests_per_sec"]
+                    row["CPU app/bare"] = app["cpu_ms_per_request"] / bare["cpu_ms_per_request"]
                 return row
 
             stats = repeat(one_run, runs=args.runs)
         finally:
             if baseline_ctx is not None:
                 baseline_ctx.__exit__(None, None, None)
-        made = count_cases(args.pg_url) - before
+        made = count_cases(url) - before
+    scratch.cleanup()
 
     print(f"\nmedian (min–max) of {args.runs} runs of {args.duration:g} s each:\n")
     report_table([{"measure": name, "value": value} for name, value in stats.items()])
