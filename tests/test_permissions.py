@@ -21,7 +21,7 @@ from casemgr.cases import services
 from casemgr.domain import SYSTEM_ACTOR
 from casemgr.extensions import db
 from casemgr.reporter.codes import ScryptParams
-from casemgr.reporter.services import issue_receipt
+from casemgr.reporter.services import issue_receipt, new_receipt_code
 from tests.conftest import login
 
 CALLERS = ("anonymous", "analyst", "supervisor", "admin", "partner")
@@ -344,9 +344,8 @@ def test_need_to_know(app, make, route):
             action = path.rsplit("/", 1)[-1]
             data = {"contact-reason": "a call back"} if action == "contact" else {}
             if action == "reporter-question":  # a question needs the reporter's receipt
-                issue_receipt(
-                    db.session, case.submission, params=ScryptParams(16, 1, 1), now=context.now()
-                )
+                code = new_receipt_code(ScryptParams(16, 1, 1))
+                issue_receipt(db.session, case.submission, code, now=context.now())
                 db.session.commit()
                 data = {"question-body": "Which page?"}
             data |= {f"{action}-{name}": value for name, value in fields.items()}

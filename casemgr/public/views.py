@@ -25,7 +25,7 @@ from casemgr.intake.urls import MSG_TOO_MANY_URLS
 # assets and contacts register on the blueprint: the fonts' cache, the footer.
 from casemgr.public import assets, bp, contacts, limits, receipts  # noqa: F401
 from casemgr.public.forms import PublicReportForm
-from casemgr.reporter.receipt_issuing import issue_receipt
+from casemgr.reporter.receipt_issuing import issue_receipt, new_receipt_code
 
 FORM_MIMETYPE = "application/x-www-form-urlencoded"
 
@@ -108,6 +108,7 @@ def report():
         return _form_page(form, line_errors=line_errors, csrf_failed=csrf_failed), (
             400 if csrf_failed else 422
         )
+    code = new_receipt_code()  # the slow hash, before the transaction writes
     try:
         result = receiving.receive_report(
             db.session,
@@ -135,7 +136,7 @@ def report():
     receipt = receipts.Receipt(
         result.submission.reference,
         len(result.submission.cases),
-        issue_receipt(db.session, result.submission, now=context.now()),
+        issue_receipt(db.session, result.submission, code, now=context.now()),
     )
     new_work = limits.makes_new_work(case.duplicate_of_id for case in result.submission.cases)
     db.session.commit()

@@ -24,7 +24,8 @@ PARAMS = codes.ScryptParams(16, 1, 1)
 
 def _receipt(make, *urls):
     submission = make.report(*urls).submission
-    code = services.issue_receipt(db.session, submission, params=PARAMS, now=context.now())
+    new = services.new_receipt_code(PARAMS)
+    code = services.issue_receipt(db.session, submission, new, now=context.now())
     db.session.commit()
     return submission, code
 
@@ -46,7 +47,8 @@ def test_a_taken_selector_is_drawn_again(make, monkeypatch):
     draws = iter([taken + "A" * 16, "BBBBBBBB" + "C" * 16])
     monkeypatch.setattr(codes, "new_code", lambda: next(draws))
     second = make.report().submission
-    again = services.issue_receipt(db.session, second, params=PARAMS, now=context.now())
+    new = services.new_receipt_code(PARAMS)
+    again = services.issue_receipt(db.session, second, new, now=context.now())
     assert again.startswith("BBBB-BBBB-") and again.endswith("AAAA")
     assert db.session.get(SubmissionReceipt, second.id).selector == "BBBBBBBB"
 
