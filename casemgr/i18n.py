@@ -124,7 +124,9 @@ def _memo() -> dict[str, Any] | None:
     queue page of 50 cases with some 400 strings and labels spent a fifth of
     its CPU there. This memo lives on Flask-Babel's own per-context namespace
     beside the locale object it was made for, so ``force_locale`` (a letter or
-    a mail in another language) and ``refresh`` get a fresh one.
+    a mail in another language) and ``refresh`` get a fresh one. Should a later
+    Flask-Babel keep its locale elsewhere, this finds none and every string
+    goes through Flask-Babel as before (slower, never wrong).
     """
     app_context = _cv_app.get(None)
     if app_context is None:

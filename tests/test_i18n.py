@@ -52,8 +52,15 @@ def test_a_label_is_looked_up_once_per_request_and_language(app, monkeypatch):
     assert calls == [1]
 
 
-def test_outside_a_request_the_memo_steps_aside(app):
+def test_outside_a_request_the_app_contexts_language_is_used(app):
     assert i18n.remembered(("test", 2), lambda: "made") == "made"
+    assert i18n.translations().gettext("Queue") == "Queue"
+    with force_locale("km"):
+        assert i18n.translations().gettext("Queue") == _words("km").split("|")[0]
+
+
+def test_with_no_context_at_all_flask_babel_answers():
+    assert i18n.remembered(("test", 3), lambda: "made") == "made"
     assert i18n.translations().gettext("Queue") == "Queue"
 
 
