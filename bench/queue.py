@@ -124,16 +124,6 @@ def bare_client():
     return bare.test_client()
 
 
-def cpu_calls(fn, n: int) -> list[float]:
-    """CPU (user+system of this process) of each of ``n`` calls, in ms."""
-    cpu = []
-    for _ in range(n):
-        started = time.process_time()
-        fn()
-        cpu.append((time.process_time() - started) * 1000)
-    return cpu
-
-
 def sign_in(client) -> None:
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
@@ -348,14 +338,14 @@ def main() -> None:
     def one_run() -> dict:
         figures = {}
         for label, kind, path in chosen:
-            bare_cpu = statistics.median(cpu_calls(lambda: bare.get("/hello"), args.requests))
+            bare_cpu = statistics.median(lib.cpu_calls(lambda: bare.get("/hello"), args.requests))
             for _ in range(args.warmup):
                 request(kind, path)
                 replay(plans[label])
             main = [main_statement(plans[label])]
             app_ms = lib.time_calls(lambda kind=kind, path=path: request(kind, path), args.requests)
             app_cpu = statistics.median(
-                cpu_calls(lambda kind=kind, path=path: request(kind, path), args.requests)
+                lib.cpu_calls(lambda kind=kind, path=path: request(kind, path), args.requests)
             )
             sql_ms = lib.time_calls(lambda label=label: replay(plans[label]), args.requests)
             main_ms = lib.time_calls(lambda main=main: replay(main), args.requests)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from lib import cpu_seconds  # noqa: E402
+from lib import cpu_calls, cpu_seconds  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 
@@ -81,3 +82,16 @@ def test_cpu_seconds_of_a_process_that_is_gone_is_zero():
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     assert cpu_seconds(proc.pid) == 0.0
+
+
+def test_cpu_calls_count_work_and_not_waiting():
+    def burn():
+        end = time.process_time() + 0.02
+        while time.process_time() < end:
+            pass
+
+    busy = cpu_calls(burn, 3)
+    idle = cpu_calls(lambda: time.sleep(0.02), 3)
+    assert len(busy) == len(idle) == 3
+    assert all(19 <= ms < 200 for ms in busy)
+    assert all(ms < 10 for ms in idle)
