@@ -25,7 +25,8 @@ from casemgr.intake.urls import MSG_TOO_MANY_URLS
 # assets and contacts register on the blueprint: the fonts' cache, the footer.
 from casemgr.public import assets, bp, contacts, limits, receipts  # noqa: F401
 from casemgr.public.forms import PublicReportForm
-from casemgr.reporter.receipt_issuing import issue_receipt, new_receipt_code
+from casemgr.reporter.receipt_issuing import new_receipt_code
+from casemgr.reporter.services import issue_receipt
 
 FORM_MIMETYPE = "application/x-www-form-urlencoded"
 

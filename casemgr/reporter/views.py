@@ -29,6 +29,7 @@ from casemgr.intake.urls import MSG_TOO_MANY_URLS
 from casemgr.public.views import PUBLIC_HEADERS, refuse_uploads
 from casemgr.reporter import access, bp, codes, queries, services
 from casemgr.reporter.forms import AdditionForm, StatusCodeForm
+from casemgr.reporter.receipt_issuing import scrypt_params
 from casemgr.reporter.statuses import EXPLANATIONS, LABELS
 
 CODE_MESSAGES = {
@@ -97,7 +98,9 @@ def status():
     if not form.validate():
         return _code_page(form, csrf_failed="csrf_token" in form.errors)
     try:
-        submission = services.find_submission(db.session, form.code.data or "", params=_params())
+        submission = services.find_submission(
+            db.session, form.code.data or "", params=scrypt_params()
+        )
     except codes.CodeRefused as refused:
         form.code.errors.append(gettext(CODE_MESSAGES[refused.problem], length=refused.length))
         return _code_page(form)
@@ -210,10 +213,6 @@ def _status_page(submission_id: int, *, form: AdditionForm | None = None, status
         max_urls=current_app.config["MAX_URLS_PER_SUBMISSION"],
         **extra,
     ), status
-
-
-def _params() -> codes.ScryptParams:
-    return codes.ScryptParams.from_config(current_app.config["RECEIPT_SCRYPT"])
 
 
 @bp.errorhandler(RateLimitExceeded)
