@@ -374,30 +374,27 @@ def repeat(fn: Callable[[], float | Mapping[str, float]], runs: int = 3) -> dict
     return _stats(list(results))
 
 
-def time_calls(fn: Callable[[], object], n: int, *, warmup: int = 1) -> list[float]:
-    """Wall time in ms of each of ``n`` calls of ``fn`` (after ``warmup`` calls)."""
+def _per_call(fn: Callable[[], object], n: int, warmup: int, clock) -> list[float]:
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(n):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        times.append((time.perf_counter() - t0) * 1000)
+        times.append((clock() - t0) * 1000)
     return times
+
+
+def time_calls(fn: Callable[[], object], n: int, *, warmup: int = 1) -> list[float]:
+    """Wall time in ms of each of ``n`` calls of ``fn`` (after ``warmup`` calls)."""
+    return _per_call(fn, n, warmup, time.perf_counter)
 
 
 def cpu_calls(fn: Callable[[], object], n: int, *, warmup: int = 0) -> list[float]:
     """CPU time in ms (user + system of this process, ``time.process_time``) of
     each of ``n`` calls of ``fn``: an in-process request's own CPU, with a
     database server's (another process) and any waiting left out."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(n):
-        t0 = time.process_time()
-        fn()
-        times.append((time.process_time() - t0) * 1000)
-    return times
+    return _per_call(fn, n, warmup, time.process_time)
 
 
 def peak_memory(fn: Callable[[], object]) -> float:
