@@ -72,6 +72,9 @@ def test_country_options_mark_the_chosen_one_and_escape_names():
     assert options.count(" selected") == 1
     assert '<option value="FR">France (FR)</option>' in options
     assert "selected" not in countries.country_options(None)
+    # From the query string, anything: not a country, nothing chosen, nothing echoed.
+    typed = countries.country_options('"><script>alert(1)</script>')
+    assert typed == countries.country_options(None) and "<script>" not in typed
     assert "&amp;" in options and " & " not in options  # "Bosnia & Herzegovina"
     khmer = countries.country_options("KH", "km")
     assert khmer != options and 'value="KH" selected' in khmer
